@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// Fluoro: self-supervised pretraining (FIMAE-SC) on interventional X-ray video, and HiFT tracking.
+import PackageDescription
+
+/// System C libraries, found with pkg-config (Debian packages named in `providers`).
+let cLibraries: [Target] = [
+    .systemLibrary(name: "COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+]
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Fluoro",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fluoro", targets: ["fluoro"]),
+        .library(name: "FluoroTensor", targets: ["FluoroTensor"]),
+        .library(name: "FluoroShards", targets: ["FluoroShards"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: cLibraries + [
+        // Process-level facts: version, CPU features, cores, errors, progress and logging.
+        .target(name: "FluoroSupport"),
+        // Tensors and kernels (OpenBLAS sgemm, layers with forward + backward).
+        .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS"]),
+        // The LZ4 frame shard format, clinical ingest (DICOM, NumPy) and the clip loader.
+        .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
+        // MPI communicator and gradient reducer; the model never imports this.
+        .target(name: "FluoroDistributed", dependencies: ["FluoroSupport", "COpenMPI"]),
+        // The `fluoro` command-line tool.
+        .executableTarget(name: "fluoro", dependencies: [
+            argumentParser, "FluoroSupport", "FluoroTensor", "FluoroShards", "FluoroDistributed",
+        ]),
+        .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
+        .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
+        .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards"]),
+        .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,114 @@
+import COpenMPI
+import Foundation
+
+/// Errors from the MPI library, with the operation and rank they concern.
+public enum MPIError: Error, CustomStringConvertible {
+    case failed(operation: String, rank: Int, code: Int32, message: String)
+
+    public var description: String {
+        switch self {
+        case let .failed(operation, rank, code, message):
+            return "MPI \(operation) failed on rank \(rank) (code \(code)): \(message)"
+        }
+    }
+}
+
+/// MPI_COMM_WORLD as a `Communicator`. MPI is initialised once per process, on first use,
+/// and finalised at exit.
+public final class MPICommunicator: Communicator {
+    /// The process-wide world communicator (initialises MPI on first access).
+    public static let world: MPICommunicator = MPICommunicator()
+
+    public let rank: Int
+    public let size: Int
+    private let comm: MPI_Comm
+
+    private init() {
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 {
+            var provided: Int32 = 0
+            MPI_Init_thread(nil, nil, fluoro_mpi_thread_funneled(), &provided)
+            atexit {
+                var finalized: Int32 = 0
+                MPI_Finalized(&finalized)
+                if finalized == 0 { MPI_Finalize() }
+            }
+        }
+        comm = fluoro_mpi_comm_world()
+        // Errors come back as codes (so they can carry context) instead of aborting silently.
+        MPI_Comm_set_errhandler(comm, fluoro_mpi_errors_return())
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    /// True when this process was started by an MPI launcher (mpirun, srun with PMI).
+    public static var launchedByMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMI_SIZE"] != nil || env["PMIX_RANK"] != nil
+    }
+
+    /// The MPI library's own version string (callable before initialisation).
+    public static var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: Int(fluoro_mpi_max_library_version_string()) + 1)
+        var length: Int32 = 0
+        MPI_Get_library_version(&buffer, &length)
+        let text = String(cString: buffer)
+        return text.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? text
+    }
+
+    private func check(_ code: Int32, _ operation: String) throws {
+        guard code != MPI_SUCCESS else { return }
+        var buffer = [CChar](repeating: 0, count: 512)
+        var length: Int32 = 0
+        MPI_Error_string(code, &buffer, &length)
+        throw MPIError.failed(operation: operation, rank: rank, code: code, message: String(cString: buffer))
+    }
+
+    /// MPI counts are Int32: larger buffers go in chunks.
+    private static let maxChunk = Int(Int32.max / 2)
+
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = min(Self.maxChunk, buffer.count - offset)
+            try check(MPI_Allreduce(fluoro_mpi_in_place(), base + offset, Int32(n), fluoro_mpi_float(),
+                                    fluoro_mpi_sum(), comm), "Allreduce(float x \(n))")
+            offset += n
+        }
+    }
+
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = min(Self.maxChunk, buffer.count - offset)
+            try check(MPI_Allreduce(fluoro_mpi_in_place(), base + offset, Int32(n), fluoro_mpi_double(),
+                                    fluoro_mpi_sum(), comm), "Allreduce(double x \(n))")
+            offset += n
+        }
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = min(Self.maxChunk, buffer.count - offset)
+            try check(MPI_Bcast(base + offset, Int32(n), fluoro_mpi_byte(), Int32(root), comm), "Bcast(\(n) bytes)")
+            offset += n
+        }
+    }
+
+    public func barrier() throws {
+        try check(MPI_Barrier(comm), "Barrier")
+    }
+
+    public func abort(code: Int32) -> Never {
+        MPI_Abort(comm, code)
+        exit(code)
+    }
+}

@@ -1,0 +1,39 @@
+import COpenBLAS
+
+/// Row-major single-precision matrix products over OpenBLAS.
+public enum BLAS {
+    /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
+    /// op(A) is [M,K] (A stored [K,M] when `transA`), op(B) is [K,N] (B stored [N,K] when `transB`).
+    @inlinable
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        let lda = lda ?? (transA ? m : k)
+        let ldb = ldb ?? (transB ? k : n)
+        let ldc = ldc ?? n
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Array convenience for `sgemm`: returns op(A) * op(B) as a new [M,N] row-major array.
+    public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                              transA: Bool = false, transB: Bool = false) -> [Float] {
+        precondition(a.count == m * k && b.count == k * n, "matmul: shapes do not match the buffers")
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                          a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                }
+            }
+        }
+        return c
+    }
+}

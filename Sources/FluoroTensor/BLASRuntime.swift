@@ -1,0 +1,107 @@
+import COpenBLAS
+import FluoroSupport
+import Foundation
+
+/// OpenBLAS's run-time state: which kernel it picked, how many threads it uses, and the logic
+/// that moves a process off a fallback kernel on CPUs OpenBLAS does not recognise.
+public enum BLASRuntime {
+    /// The kernel OpenBLAS is running ("SkylakeX", "Haswell", "Prescott", ...).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// OpenBLAS's build configuration string.
+    public static var config: String {
+        guard let text = openblas_get_config() else { return "unknown" }
+        return String(cString: text)
+    }
+
+    /// Threads OpenBLAS uses for one call.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the threads OpenBLAS uses (at least one).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+    /// Kernel families, ordered by the vector width they use.
+    public enum KernelClass: Int, Comparable, Sendable {
+        case generic = 0, avx = 1, avx2 = 2, avx512 = 3
+        public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
+    }
+
+    /// The family of an OpenBLAS core name (unknown names count as generic).
+    public static func kernelClass(of coreName: String) -> KernelClass {
+        switch coreName.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return .avx512
+        case "haswell", "zen", "skylake": return .avx2
+        case "sandybridge", "bulldozer", "piledriver", "steamroller", "excavator": return .avx
+        default: return .generic
+        }
+    }
+
+    /// The kernel to force on this CPU when OpenBLAS runs `current`, or nil to keep it.
+    /// Only a kernel below what the CPU supports is replaced, and never by one the CPU lacks;
+    /// an explicit `OPENBLAS_CORETYPE` (`userOverride`) always wins.
+    public static func betterCoreType(current: String, cpu: CPUFeatures, userOverride: String?) -> String? {
+        if let userOverride, !userOverride.isEmpty { return nil }
+        let best: (name: String, cls: KernelClass)?
+        if cpu.hasAVX512 { best = ("SkylakeX", .avx512) }
+        else if cpu.hasAVX2 { best = ("Haswell", .avx2) }
+        else { best = nil }
+        guard let best, kernelClass(of: current) < best.cls else { return nil }
+        return best.name
+    }
+
+    /// Environment variable set on the re-executed process: the kernel OpenBLAS had chosen by itself.
+    public static let replacedKernelVariable = "FLUORO_BLAS_REPLACED_KERNEL"
+
+    /// Call first thing in `main`: if OpenBLAS fell back to a kernel below this CPU's class,
+    /// set `OPENBLAS_CORETYPE` and re-execute this binary with the same arguments (OpenBLAS reads
+    /// the variable only when it loads). Returns only when no re-exec is needed or it failed.
+    public static func ensureProperKernel() {
+        let env = ProcessInfo.processInfo.environment
+        guard env[replacedKernelVariable] == nil else { return }  // already re-executed once
+        let current = coreName
+        guard let target = betterCoreType(current: current, cpu: .current,
+                                          userOverride: env["OPENBLAS_CORETYPE"]) else { return }
+        setenv("OPENBLAS_CORETYPE", target, 1)
+        setenv(replacedKernelVariable, current, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // exec failed (no /proc): carry on with the fallback kernel and say so.
+        Log.info("warning: OpenBLAS runs its \(current) kernel; could not re-execute with \(target) (errno \(errno))")
+        unsetenv("OPENBLAS_CORETYPE")
+    }
+
+    /// How the current kernel was chosen, for `fluoro env`.
+    public static var kernelOrigin: String {
+        let env = ProcessInfo.processInfo.environment
+        if let replaced = env[replacedKernelVariable] {
+            return "chosen by fluoro for this CPU (OpenBLAS alone picked \(replaced))"
+        }
+        if let user = env["OPENBLAS_CORETYPE"], !user.isEmpty {
+            return "from OPENBLAS_CORETYPE=\(user) in the environment"
+        }
+        return "OpenBLAS's own choice"
+    }
+
+    /// Measures single-precision matrix-product speed: the median GFLOP/s over `repeats` timed
+    /// products of two n x n matrices (after one warm-up).
+    public static func measureSgemmGFLOPS(n: Int = 512, repeats: Int = 7) -> Double {
+        var a = [Float](repeating: 0, count: n * n)
+        var b = [Float](repeating: 0, count: n * n)
+        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+        var c = [Float](repeating: 0, count: n * n)
+        var seconds: [Double] = []
+        for r in 0...repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                BLAS.sgemm(m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+            } } }
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            if r > 0 { seconds.append(dt) }
+        }
+        seconds.sort()
+        let median = seconds[seconds.count / 2]
+        return 2 * Double(n) * Double(n) * Double(n) / median / 1e9
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FluoroDistributed
+import FluoroSupport
+import FluoroTensor
+import Foundation
+
+/// `fluoro env`: what someone debugging a cluster job needs to know about this process.
+struct EnvCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Print versions, MPI rank/size, the BLAS kernel and threads, CPU features and a measured sgemm speed.")
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Flag(help: "Print JSON (one object per rank under mpirun) instead of text.")
+    var json = false
+
+    @Flag(help: "Under mpirun, print every rank's report, not only rank 0's.")
+    var allRanks = false
+
+    @Option(help: "Matrix side for the sgemm measurement.")
+    var sgemmSize = 512
+
+    func run() throws {
+        runtime.apply()
+        let cpu = CPUFeatures.current
+        var report: [(String, String)] = [
+            ("fluoro", FluoroVersion.fluoro),
+            ("swift", FluoroVersion.swift),
+            ("mpi_library", MPICommunicator.libraryVersion),
+        ]
+        var rank = 0
+        if MPICommunicator.launchedByMPI {
+            let world = MPICommunicator.world
+            rank = world.rank
+            // Check collectives work: the sum of (rank + 1) over all ranks is size*(size+1)/2.
+            var probe: [Float] = [Float(world.rank + 1)]
+            try world.allReduceSum(&probe)
+            let expected = Float(world.size * (world.size + 1) / 2)
+            report += [
+                ("mpi_rank", "\(world.rank)"),
+                ("mpi_size", "\(world.size)"),
+                ("mpi_allreduce", probe[0] == expected ? "ok" : "WRONG: got \(probe[0]), expected \(expected)"),
+            ]
+        } else {
+            report += [("mpi_rank", "0"), ("mpi_size", "1 (not launched by mpirun)")]
+        }
+        let gflops = BLASRuntime.measureSgemmGFLOPS(n: sgemmSize)
+        report += [
+            ("blas_kernel", BLASRuntime.coreName),
+            ("blas_kernel_origin", BLASRuntime.kernelOrigin),
+            ("blas_threads", "\(BLASRuntime.threads)"),
+            ("cores_allowed", "\(CoreBudget.allowedCPUs)"),
+            ("ranks_on_this_machine", "\(CoreBudget.ranksOnThisMachine)"),
+            ("cpu", cpu.modelName),
+            ("cpu_features", cpu.summary),
+            ("sgemm_gflops", String(format: "%.1f", gflops)),
+            ("sgemm_size", "\(sgemmSize)"),
+            ("host", ProcessInfo.processInfo.hostName),
+        ]
+        guard rank == 0 || allRanks else { return }
+        if json {
+            let object = Dictionary(uniqueKeysWithValues: report)
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let width = report.map(\.0.count).max() ?? 0
+            for (key, value) in report {
+                print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import FluoroSupport
+
+/// The `fluoro` tool: shards, weak labels, pretraining, export and tracking for X-ray video.
+struct FluoroCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fluoro",
+        abstract: "Self-supervised pretraining (FIMAE-SC) on interventional X-ray video.",
+        version: FluoroVersion.fluoro,
+        subcommands: [EnvCommand.self]
+    )
+}

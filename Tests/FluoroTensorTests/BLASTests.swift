@@ -1,0 +1,81 @@
+import FluoroSupport
+import Testing
+@testable import FluoroTensor
+
+/// Naive row-major reference for op(A)[M,K] * op(B)[K,N].
+private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum: Double = 0
+            for p in 0..<k {
+                let av = transA ? a[p * m + i] : a[i * k + p]
+                let bv = transB ? b[j * k + p] : b[p * n + j]
+                sum += Double(av) * Double(bv)
+            }
+            c[i * n + j] = Float(sum)
+        }
+    }
+    return c
+}
+
+@Suite struct BLASTests {
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func sgemmMatchesNaiveProduct(transA: Bool, transB: Bool) {
+        // Odd sizes so no kernel path is hidden by a multiple of the block size.
+        let (m, n, k) = (37, 53, 71)
+        var rng = SplitMix64(seed: 7)
+        let a = (0..<(m * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let b = (0..<(k * n)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let got = BLAS.matmul(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+        let want = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+        let worst = zip(got, want).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-4, "transA=\(transA) transB=\(transB) kernel=\(BLASRuntime.coreName): max error \(worst)")
+    }
+
+    @Test func sgemmAccumulatesWithAlphaAndBeta() {
+        let a: [Float] = [1, 2, 3, 4]        // [2,2]
+        let b: [Float] = [5, 6, 7, 8]        // [2,2]
+        var c: [Float] = [1, 1, 1, 1]
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.sgemm(m: 2, n: 2, k: 2, alpha: 2, a: pa.baseAddress!, b: pb.baseAddress!, beta: 1, c: pc.baseAddress!)
+        } } }
+        #expect(c == [39, 45, 87, 101])  // 2 * [[19,22],[43,50]] + 1
+    }
+
+    @Test func kernelChoiceUpgradesOnlyFallbacks() {
+        let avx512 = CPUFeatures(modelName: "x", hasAVX2: true, hasAVX512: true)
+        let avx2 = CPUFeatures(modelName: "x", hasAVX2: true, hasAVX512: false)
+        let plain = CPUFeatures(modelName: "x", hasAVX2: false, hasAVX512: false)
+        #expect(BLASRuntime.betterCoreType(current: "Prescott", cpu: avx512, userOverride: nil) == "SkylakeX")
+        #expect(BLASRuntime.betterCoreType(current: "Prescott", cpu: avx2, userOverride: nil) == "Haswell")
+        #expect(BLASRuntime.betterCoreType(current: "Sandybridge", cpu: avx512, userOverride: nil) == "SkylakeX")
+        // A CPU without AVX2 keeps the default; a proper kernel is never touched.
+        #expect(BLASRuntime.betterCoreType(current: "Prescott", cpu: plain, userOverride: nil) == nil)
+        #expect(BLASRuntime.betterCoreType(current: "SkylakeX", cpu: avx512, userOverride: nil) == nil)
+        #expect(BLASRuntime.betterCoreType(current: "Haswell", cpu: avx2, userOverride: nil) == nil)
+        // The user's OPENBLAS_CORETYPE always wins.
+        #expect(BLASRuntime.betterCoreType(current: "Prescott", cpu: avx512, userOverride: "Haswell") == nil)
+    }
+
+    @Test func cpuinfoParsing() {
+        let text = """
+        processor\t: 0
+        model name\t: Intel(R) Xeon(R) Platinum
+        flags\t\t: fpu sse2 avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl
+        processor\t: 1
+        flags\t\t: fpu sse2
+        """
+        let cpu = CPUFeatures.parse(cpuinfo: text)
+        #expect(cpu.modelName == "Intel(R) Xeon(R) Platinum")
+        #expect(cpu.hasAVX2 && cpu.hasAVX512)
+        let old = CPUFeatures.parse(cpuinfo: "flags : fpu sse2 sse4_2 avx\n")
+        #expect(!old.hasAVX2 && !old.hasAVX512)
+    }
+
+    @Test func cpuListCounting() {
+        #expect(CoreBudget.countCPUs(list: "0-3,8,10-11") == 7)
+        #expect(CoreBudget.countCPUs(list: "0") == 1)
+        #expect(CoreBudget.countCPUs(list: "bad") == nil)
+    }
+}
