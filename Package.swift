@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "fluoro", targets: ["fluoro"]),
         .library(name: "FluoroTensor", targets: ["FluoroTensor"]),
         .library(name: "FluoroShards", targets: ["FluoroShards"]),
+        .library(name: "FluoroModel", targets: ["FluoroModel"]),
+        .library(name: "FluoroTraining", targets: ["FluoroTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,15 +32,28 @@ let package = Package(
         .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS"]),
         // The LZ4 frame shard format, clinical ingest (DICOM, NumPy) and the clip loader.
         .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
+        // The synthetic X-ray simulator (METHOD §12).
+        .target(name: "FluoroSim", dependencies: ["FluoroSupport", "FluoroShards"]),
+        // FIMAE-SC: encoder, two decoders and the loss, over a flat parameter arena.
+        .target(name: "FluoroModel", dependencies: ["FluoroSupport", "FluoroTensor"]),
         // MPI communicator and gradient reducer; the model never imports this.
         .target(name: "FluoroDistributed", dependencies: ["FluoroSupport", "COpenMPI"]),
+        // AdamW, schedules, the training loop, checkpoints and export.
+        .target(name: "FluoroTraining", dependencies: [
+            "FluoroSupport", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroDistributed",
+        ]),
         // The `fluoro` command-line tool.
         .executableTarget(name: "fluoro", dependencies: [
-            argumentParser, "FluoroSupport", "FluoroTensor", "FluoroShards", "FluoroDistributed",
+            argumentParser, "FluoroSupport", "FluoroTensor", "FluoroShards", "FluoroSim",
+            "FluoroModel", "FluoroDistributed", "FluoroTraining",
         ]),
         .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
         .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
         .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards"]),
+        .testTarget(name: "FluoroSimTests", dependencies: ["FluoroSim", "FluoroShards"]),
+        .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
         .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,144 @@
+import Foundation
+
+/// Errors in a model configuration, naming the field and what to do.
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case unknownPreset(String, known: [String])
+    case unknownField(String, file: String)
+    case invalid(String)
+    case unreadable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownPreset(name, known):
+            return "unknown preset '\(name)'; choose one of \(known.joined(separator: ", "))"
+        case let .unknownField(field, file):
+            return "\(file): unknown field '\(field)' (fields are the keys of ModelConfig, e.g. \"depth\", \"width\")"
+        case let .invalid(why): return "invalid model configuration: \(why)"
+        case let .unreadable(file, reason): return "cannot read config \(file): \(reason)"
+        }
+    }
+}
+
+/// FIMAE-SC's shape and loss settings (METHOD §2–§6). Presets `tiny`, `bench`, `small`, `base`;
+/// a JSON file can override any field.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    /// Frames per clip (T) and clip side in pixels (S).
+    public var frames: Int
+    public var size: Int
+    /// Tubelet depth (tt) and patch side (p).
+    public var tubelet: Int
+    public var patch: Int
+    /// Encoder width (D), depth and heads.
+    public var width: Int
+    public var depth: Int
+    public var heads: Int
+    /// Decoder width (Dd), depth (L) and heads, shared by both decoders.
+    public var decoderWidth: Int
+    public var decoderDepth: Int
+    public var decoderHeads: Int
+    /// MLP hidden width = mlpRatio x width.
+    public var mlpRatio: Int
+    /// LayerNorm epsilon.
+    public var layerNormEps: Float
+    /// Tube mask ratio (hidden cells per slot) and frame mask ratio (in frame-masked slots).
+    public var tubeRatio: Double
+    public var frameRatio: Double
+    /// Temporal slots per clip whose cells are frame-masked (default 25% of the slots).
+    public var frameMaskedSlots: Int
+    /// Loss weights: L = wRec * L_rec + wVes * L_ves. wVes = 0 is plain FIMAE.
+    public var wRec: Float
+    public var wVes: Float
+
+    // MARK: derived sizes
+
+    /// Temporal slots T/tt.
+    public var slots: Int { frames / tubelet }
+    /// Spatial cells per slot (S/p)^2.
+    public var cellsPerSlot: Int { (size / patch) * (size / patch) }
+    /// Tokens per clip N.
+    public var tokens: Int { slots * cellsPerSlot }
+    /// Values per token tt*p*p.
+    public var tokenValues: Int { tubelet * patch * patch }
+    /// Hidden cells in a tube-masked slot: round(tubeRatio * C).
+    public var tubeHidden: Int { Int((tubeRatio * Double(cellsPerSlot)).rounded(.toNearestOrEven)) }
+    /// Hidden cells in a frame-masked slot: round(frameRatio * C).
+    public var frameHidden: Int { Int((frameRatio * Double(cellsPerSlot)).rounded(.toNearestOrEven)) }
+    /// Hidden tokens per clip (the same for every clip).
+    public var hiddenTokens: Int { (slots - frameMaskedSlots) * tubeHidden + frameMaskedSlots * frameHidden }
+    /// Visible tokens per clip.
+    public var visibleTokens: Int { tokens - hiddenTokens }
+
+    // MARK: presets
+
+    public static let tiny = ModelConfig(frames: 4, size: 48, tubelet: 2, patch: 8, width: 32, depth: 2, heads: 2,
+                                         decoderWidth: 16, decoderDepth: 1, decoderHeads: 2, frameMaskedSlots: 1)
+    public static let bench = ModelConfig(frames: 16, size: 128, tubelet: 2, patch: 16, width: 192, depth: 4, heads: 3,
+                                          decoderWidth: 96, decoderDepth: 2, decoderHeads: 3, frameMaskedSlots: 2)
+    public static let small = ModelConfig(frames: 16, size: 224, tubelet: 2, patch: 16, width: 384, depth: 12, heads: 6,
+                                          decoderWidth: 192, decoderDepth: 4, decoderHeads: 3, frameMaskedSlots: 2)
+    public static let base = ModelConfig(frames: 16, size: 224, tubelet: 2, patch: 16, width: 768, depth: 12, heads: 12,
+                                         decoderWidth: 384, decoderDepth: 4, decoderHeads: 6, frameMaskedSlots: 2)
+
+    /// Presets by name.
+    public static let presets: [String: ModelConfig] = ["tiny": tiny, "bench": bench, "small": small, "base": base]
+
+    public init(frames: Int, size: Int, tubelet: Int, patch: Int, width: Int, depth: Int, heads: Int,
+                decoderWidth: Int, decoderDepth: Int, decoderHeads: Int, mlpRatio: Int = 4, layerNormEps: Float = 1e-6,
+                tubeRatio: Double = 0.75, frameRatio: Double = 0.98, frameMaskedSlots: Int,
+                wRec: Float = 1, wVes: Float = 1) {
+        self.frames = frames; self.size = size; self.tubelet = tubelet; self.patch = patch
+        self.width = width; self.depth = depth; self.heads = heads
+        self.decoderWidth = decoderWidth; self.decoderDepth = decoderDepth; self.decoderHeads = decoderHeads
+        self.mlpRatio = mlpRatio; self.layerNormEps = layerNormEps
+        self.tubeRatio = tubeRatio; self.frameRatio = frameRatio; self.frameMaskedSlots = frameMaskedSlots
+        self.wRec = wRec; self.wVes = wVes
+    }
+
+    /// The named preset.
+    public static func preset(_ name: String) throws -> ModelConfig {
+        guard let config = presets[name] else { throw ConfigError.unknownPreset(name, known: presets.keys.sorted()) }
+        return config
+    }
+
+    /// This config with the fields of a JSON object replaced; unknown fields are an error.
+    public func overriding(withJSON data: Data, file: String = "config") throws -> ModelConfig {
+        let overrides: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ConfigError.unreadable(file: file, reason: "the top level must be a JSON object")
+            }
+            overrides = object
+        } catch let error as ConfigError { throw error } catch {
+            throw ConfigError.unreadable(file: file, reason: "not valid JSON (\(error.localizedDescription))")
+        }
+        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
+        for (key, value) in overrides {
+            guard fields[key] != nil else { throw ConfigError.unknownField(key, file: file) }
+            fields[key] = value
+        }
+        let merged: ModelConfig
+        do {
+            merged = try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: fields))
+        } catch {
+            throw ConfigError.unreadable(file: file, reason: "a field has the wrong type (\(error))")
+        }
+        try merged.validate()
+        return merged
+    }
+
+    /// Checks that the shapes fit together; throws naming the first problem.
+    public func validate() throws {
+        func require(_ ok: Bool, _ why: String) throws { if !ok { throw ConfigError.invalid(why) } }
+        try require(frames > 0 && size > 0 && tubelet > 0 && patch > 0, "frames, size, tubelet and patch must be positive")
+        try require(frames % tubelet == 0, "frames (\(frames)) must be a multiple of tubelet (\(tubelet))")
+        try require(size % patch == 0, "size (\(size)) must be a multiple of patch (\(patch))")
+        try require(width > 0 && heads > 0 && width % heads == 0, "width (\(width)) must be a positive multiple of heads (\(heads))")
+        try require(decoderWidth > 0 && decoderHeads > 0 && decoderWidth % decoderHeads == 0,
+                    "decoderWidth (\(decoderWidth)) must be a positive multiple of decoderHeads (\(decoderHeads))")
+        try require(depth >= 0 && decoderDepth >= 0 && mlpRatio > 0, "depths must be >= 0 and mlpRatio > 0")
+        try require((0...1).contains(tubeRatio) && (0...1).contains(frameRatio), "mask ratios must lie in [0, 1]")
+        try require(frameMaskedSlots >= 0 && frameMaskedSlots <= slots, "frameMaskedSlots must lie in 0...\(slots)")
+        try require(visibleTokens > 0, "the masks hide every token; lower tubeRatio/frameRatio")
+        try require(wRec >= 0 && wVes >= 0 && wRec + wVes > 0, "loss weights must be >= 0 and not both 0")
+    }
+}
