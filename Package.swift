@@ -49,7 +49,7 @@ let package = Package(
         ]),
         .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
         .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
-        .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards"]),
+        .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards"], exclude: ["Fixtures"]),
         .testTarget(name: "FluoroSimTests", dependencies: ["FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),

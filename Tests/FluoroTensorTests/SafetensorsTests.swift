@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import FluoroTensor
+
+@Suite struct SafetensorsTests {
+    @Test func roundTripWithMetadata() throws {
+        var writer = SafetensorsWriter(metadata: ["config": "{\"D\": 32}"])
+        writer.add("a.weight", shape: [2, 3], floats: [1, 2, 3, 4, 5, -6.5])
+        writer.add("mask", shape: [4], bytes: [0, 1, 1, 0])
+        let file = try SafetensorsFile(bytes: writer.encoded())
+        #expect(file.metadata["config"] == "{\"D\": 32}")
+        #expect(try file.floats("a.weight", shape: [2, 3]) == [1, 2, 3, 4, 5, -6.5])
+        #expect(try file.bytes("mask") == [0, 1, 1, 0])
+        #expect(throws: SafetensorsError.self) { try file.floats("a.weight", shape: [3, 2]) }
+        #expect(throws: SafetensorsError.self) { try file.floats("missing") }
+    }
+
+    @Test func truncatedFileIsAnError() throws {
+        var writer = SafetensorsWriter()
+        writer.add("x", shape: [100], floats: [Float](repeating: 1, count: 100))
+        let bytes = try writer.encoded()
+        #expect(throws: SafetensorsError.self) { try SafetensorsFile(bytes: bytes.prefix(bytes.count - 4)) }
+        #expect(throws: SafetensorsError.self) { try SafetensorsFile(bytes: bytes.prefix(5)) }
+    }
+
+    /// The fixture written by PyTorch's safetensors must parse.
+    @Test func readsThePyTorchFixture() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FluoroModelTests/Fixtures/fimae_sc_tiny_seed0.safetensors")
+        let file = try SafetensorsFile(contentsOf: url)
+        #expect(file.metadata["config"]?.contains("\"D\": 32") == true)
+        #expect(try file.entry("param.encoder.blocks.0.attn.qkv.weight").shape == [96, 32])
+        #expect(try file.floats("loss.total").count == 1)
+    }
+}
