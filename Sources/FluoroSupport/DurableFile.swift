@@ -1,0 +1,81 @@
+import Foundation
+
+/// Errors writing files durably, naming the path and the system error.
+public enum DurableFileError: Error, CustomStringConvertible {
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .io(path, operation, code):
+            let reason = String(cString: strerror(code))
+            let hint = code == ENOSPC || code == EDQUOT ? " — the disk is full; free space or point the run elsewhere" : ""
+            return "\(operation) \(path) failed: \(reason)\(hint)"
+        }
+    }
+
+    /// True when the cause was a full disk or quota.
+    public var isDiskFull: Bool {
+        if case let .io(_, _, code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
+}
+
+/// Crash-safe file writing: data goes to a temporary name, is fsynced, renamed into place and
+/// the directory fsynced, so a reader sees the old file or the new one, never half of one.
+public enum DurableFile {
+    /// For tests: a byte budget after which writes fail with ENOSPC (nil = unlimited).
+    nonisolated(unsafe) public static var simulatedFreeBytes: Int?
+
+    /// Writes `data` to `url` atomically and durably.
+    public static func write(_ data: Data, to url: URL) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        do {
+            try writeSynced(data, to: tmp)
+            try rename(tmp, to: url)
+        } catch {
+            unlink(tmp.path)
+            throw error
+        }
+    }
+
+    /// Writes `data` to a new file at `url` and fsyncs it (no rename).
+    public static func writeSynced(_ data: Data, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DurableFileError.io(path: url.path, operation: "create", errno: errno) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                var chunk = min(raw.count - offset, 1 << 24)
+                if let budget = simulatedFreeBytes {
+                    if budget <= 0 { throw DurableFileError.io(path: url.path, operation: "write", errno: ENOSPC) }
+                    chunk = min(chunk, budget)
+                    simulatedFreeBytes = budget - chunk
+                }
+                let n = Foundation.write(fd, raw.baseAddress! + offset, chunk)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DurableFileError.io(path: url.path, operation: "write", errno: errno)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync", errno: errno) }
+    }
+
+    /// Renames `from` to `to` (replacing it) and fsyncs the destination directory.
+    public static func rename(_ from: URL, to: URL) throws {
+        guard Foundation.rename(from.path, to.path) == 0 else {
+            throw DurableFileError.io(path: to.path, operation: "rename \(from.lastPathComponent) to", errno: errno)
+        }
+        try syncDirectory(to.deletingLastPathComponent())
+    }
+
+    /// Fsyncs a directory so renames and creations inside it survive a crash.
+    public static func syncDirectory(_ url: URL) throws {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DurableFileError.io(path: url.path, operation: "open directory", errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync directory", errno: errno) }
+    }
+}

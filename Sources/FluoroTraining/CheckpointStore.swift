@@ -1,0 +1,143 @@
+import FluoroSupport
+import FluoroTensor
+import Foundation
+
+/// Errors finding or reading checkpoints, naming the directory and what to do.
+public enum CheckpointError: Error, CustomStringConvertible {
+    case noneFound(directory: String)
+    case incomplete(path: String)
+    case corrupt(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .noneFound(let directory):
+            return "no complete checkpoint in \(directory); start without --resume, or pass --resume PATH to a checkpoint directory"
+        case .incomplete(let path):
+            return "\(path) is not a complete checkpoint (no COMPLETE marker: the write was interrupted); resume from an earlier one"
+        case let .corrupt(path, reason):
+            return "checkpoint \(path) is corrupt: \(reason); resume from an earlier checkpoint (fluoro keeps the last few)"
+        }
+    }
+}
+
+/// One saved checkpoint on disk: `step-00001234/` holding `tensors.safetensors`, `state.json`
+/// and, written last, `COMPLETE` (the sizes and CRC-32 of both files).
+public struct Checkpoint {
+    /// The checkpoint directory.
+    public var directory: URL
+    /// The optimisation step it was taken after.
+    public var step: Int
+    /// Parameters, optimizer moments and anything else tensor-shaped.
+    public var tensors: SafetensorsFile
+    /// The JSON state (step, RNGs, loader cursor, config...).
+    public var state: Data
+}
+
+/// Writes checkpoints atomically into `<run>/checkpoints/`, keeps the last `keep`, and finds the
+/// latest complete one. A crash at any moment — mid-write included — leaves the previous
+/// complete checkpoint loadable: files go into a temporary directory, are fsynced, the directory
+/// is renamed to `step-N`, and only then is the `COMPLETE` marker written (and fsynced).
+public struct CheckpointStore {
+    /// `<run>/checkpoints`.
+    public let directory: URL
+    /// Complete checkpoints kept (older ones are deleted after a successful write).
+    public let keep: Int
+
+    public init(runDirectory: URL, keep: Int = 3) {
+        directory = runDirectory.appendingPathComponent("checkpoints")
+        self.keep = max(1, keep)
+    }
+
+    static func name(step: Int) -> String { String(format: "step-%08d", step) }
+
+    /// Writes a checkpoint for `step`. On failure (e.g. a full disk) removes the partial write,
+    /// keeps every earlier checkpoint and throws.
+    @discardableResult
+    public func save(step: Int, tensors: SafetensorsWriter, state: Data) throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let final = directory.appendingPathComponent(Self.name(step: step))
+        let tmp = directory.appendingPathComponent(".tmp-\(Self.name(step: step))-\(getpid())")
+        try? FileManager.default.removeItem(at: tmp)
+        do {
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
+            let tensorBytes = try tensors.encoded()
+            try DurableFile.writeSynced(tensorBytes, to: tmp.appendingPathComponent("tensors.safetensors"))
+            try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
+            try DurableFile.syncDirectory(tmp)
+            if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
+            try DurableFile.rename(tmp, to: final)
+            let marker: [String: Any] = [
+                "step": step,
+                "tensors_bytes": tensorBytes.count, "tensors_crc32": CRC32.checksum(tensorBytes),
+                "state_bytes": state.count, "state_crc32": CRC32.checksum(state),
+            ]
+            let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
+            try DurableFile.write(markerData, to: final.appendingPathComponent("COMPLETE"))
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            if !FileManager.default.fileExists(atPath: final.appendingPathComponent("COMPLETE").path) {
+                try? FileManager.default.removeItem(at: final)
+            }
+            throw error
+        }
+        prune()
+        return final
+    }
+
+    /// Steps of the complete checkpoints, ascending.
+    public func completeSteps() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)) else { return nil }
+            let marker = directory.appendingPathComponent(name).appendingPathComponent("COMPLETE")
+            return FileManager.default.fileExists(atPath: marker.path) ? step : nil
+        }.sorted()
+    }
+
+    /// Deletes complete checkpoints beyond the newest `keep`, and leftovers of interrupted writes.
+    func prune() {
+        let steps = completeSteps()
+        for step in steps.dropLast(keep) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(Self.name(step: step)))
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".tmp-") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
+    /// The newest complete checkpoint that verifies; a corrupt newest one is reported and skipped.
+    public func latest() throws -> Checkpoint {
+        var problems: [String] = []
+        for step in completeSteps().reversed() {
+            do { return try Self.load(directory.appendingPathComponent(Self.name(step: step))) } catch {
+                problems.append("\(error)")
+                Log.info("skipping checkpoint step \(step): \(error)")
+            }
+        }
+        throw CheckpointError.noneFound(directory: directory.path + (problems.isEmpty ? "" : " (\(problems.count) corrupt)"))
+    }
+
+    /// Loads and verifies the checkpoint in `path` (a `step-N` directory).
+    public static func load(_ path: URL) throws -> Checkpoint {
+        let markerURL = path.appendingPathComponent("COMPLETE")
+        guard let markerData = try? Data(contentsOf: markerURL) else { throw CheckpointError.incomplete(path: path.path) }
+        guard let marker = try? JSONSerialization.jsonObject(with: markerData) as? [String: Any],
+              let step = marker["step"] as? Int,
+              let tensorsCRC = (marker["tensors_crc32"] as? NSNumber)?.uint32Value,
+              let stateCRC = (marker["state_crc32"] as? NSNumber)?.uint32Value else {
+            throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker")
+        }
+        let tensorURL = path.appendingPathComponent("tensors.safetensors")
+        guard let tensorBytes = try? Data(contentsOf: tensorURL), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
+            throw CheckpointError.corrupt(path: path.path, reason: "a file is missing")
+        }
+        guard CRC32.checksum(tensorBytes) == tensorsCRC else {
+            throw CheckpointError.corrupt(path: path.path, reason: "tensors.safetensors fails its CRC-32")
+        }
+        guard CRC32.checksum(state) == stateCRC else {
+            throw CheckpointError.corrupt(path: path.path, reason: "state.json fails its CRC-32")
+        }
+        return Checkpoint(directory: path, step: step, tensors: try SafetensorsFile(bytes: tensorBytes, path: tensorURL.path), state: state)
+    }
+}

@@ -1,0 +1,89 @@
+import FluoroSupport
+import FluoroTensor
+import Foundation
+import Testing
+@testable import FluoroTraining
+
+@Suite(.serialized) struct CheckpointStoreTests {
+    private func tempRun() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    private func tensors(_ value: Float) -> SafetensorsWriter {
+        var writer = SafetensorsWriter()
+        writer.add("w", shape: [2, 2], floats: [value, value + 1, value + 2, value + 3])
+        return writer
+    }
+
+    @Test func savesLoadsAndKeepsTheLastK() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let store = CheckpointStore(runDirectory: run, keep: 2)
+        for step in [10, 20, 30] { try store.save(step: step, tensors: tensors(Float(step)), state: Data("{\"step\":\(step)}".utf8)) }
+        #expect(store.completeSteps() == [20, 30])
+        let latest = try store.latest()
+        #expect(latest.step == 30)
+        #expect(try latest.tensors.floats("w") == [30, 31, 32, 33])
+        #expect(String(decoding: latest.state, as: UTF8.self) == "{\"step\":30}")
+    }
+
+    @Test func interruptedWriteLeavesThePreviousCheckpoint() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let store = CheckpointStore(runDirectory: run)
+        try store.save(step: 1, tensors: tensors(1), state: Data("{}".utf8))
+        // A kill -9 mid-write leaves a temporary directory, or a renamed one without its marker.
+        let partial = store.directory.appendingPathComponent(".tmp-step-00000002-999")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: partial.appendingPathComponent("tensors.safetensors"))
+        let unmarked = store.directory.appendingPathComponent("step-00000003")
+        try FileManager.default.createDirectory(at: unmarked, withIntermediateDirectories: true)
+        #expect(try store.latest().step == 1)
+        #expect(throws: CheckpointError.self) { try CheckpointStore.load(unmarked) }
+    }
+
+    @Test func corruptNewestFallsBackToAnOlderOne() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let store = CheckpointStore(runDirectory: run)
+        try store.save(step: 1, tensors: tensors(1), state: Data("{}".utf8))
+        let newest = try store.save(step: 2, tensors: tensors(2), state: Data("{}".utf8))
+        let file = newest.appendingPathComponent("tensors.safetensors")
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: file)
+        #expect(throws: CheckpointError.self) { try CheckpointStore.load(newest) }
+        #expect(try store.latest().step == 1)
+    }
+
+    @Test func fullDiskFailsCleanlyAndKeepsThePrevious() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run); DurableFile.simulatedFreeBytes = nil }
+        let store = CheckpointStore(runDirectory: run)
+        try store.save(step: 1, tensors: tensors(1), state: Data("{}".utf8))
+        DurableFile.simulatedFreeBytes = 40
+        var thrown: Error?
+        do { try store.save(step: 2, tensors: tensors(2), state: Data("{}".utf8)) } catch { thrown = error }
+        DurableFile.simulatedFreeBytes = nil
+        let diskError = try #require(thrown as? DurableFileError)
+        #expect(diskError.isDiskFull)
+        #expect("\(diskError)".contains("disk is full"))
+        #expect(store.completeSteps() == [1])
+        #expect(try store.latest().step == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.directory.path)
+        #expect(leftovers == ["step-00000001"])
+    }
+
+    @Test func emptyRunHasNoCheckpoint() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        #expect(throws: CheckpointError.self) { try CheckpointStore(runDirectory: run).latest() }
+    }
+
+    @Test func crc32KnownValue() {
+        #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum(Data()) == 0)
+    }
+}
