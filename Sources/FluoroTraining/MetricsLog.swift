@@ -1,0 +1,36 @@
+import Foundation
+
+/// Appends one JSON object per line to `<run>/metrics.jsonl`, flushed per line so a crash
+/// loses at most the line being written. Only the coordinator writes it.
+public final class MetricsLog {
+    private let handle: FileHandle
+    /// Where the lines go.
+    public let url: URL
+
+    /// Opens (creating or appending to) the metrics file of a run directory.
+    public init(runDirectory: URL, fileName: String = "metrics.jsonl") throws {
+        url = runDirectory.appendingPathComponent(fileName)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Writes one record (keys sorted, so lines diff well).
+    public func write(_ record: [String: Any]) throws {
+        var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        line.append(0x0A)
+        try handle.write(contentsOf: line)
+    }
+
+    /// Reads every record of a metrics file (for tests and tools).
+    public static func read(_ url: URL) throws -> [[String: Any]] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+}
