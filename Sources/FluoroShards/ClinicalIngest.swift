@@ -7,6 +7,17 @@ import Foundation
 /// `.npy` ("\x93NUMPY" at byte 0) of uint8, uint16 or float32 [T, H, W]. Anything else is an
 /// `IngestError` that names the file and says how to convert it. No patient data is kept: a
 /// sequence's id is a SHA-256 prefix of the SOP Instance UID (DICOM) or of the file (NumPy).
+///
+/// Pixel conventions:
+/// - DICOM 8-bit -> `.uint8`, 16-bit -> `.uint16` (little endian), masked to BitsStored (shifted
+///   down when HighBit > BitsStored-1); `bitsStored` is the file's. JPEG Baseline -> `.uint8`, 8 bits.
+/// - Signed pixels (PixelRepresentation 1) are shifted to unsigned by +2^(BitsStored-1); Rescale
+///   Slope/Intercept are not applied.
+/// - MONOCHROME1 is inverted (2^BitsStored-1-v) to the MONOCHROME2 convention: contrast-filled
+///   vessels and devices dark on a bright background, as in ordinary XA.
+/// - Modality must be XA or RF (or absent with an XA/RF SOP class) unless `IngestOptions.allowAnyModality`.
+/// - NumPy uint8/uint16 are stored as is (bitsStored 8/16); float32 must lie in [0, 1] and becomes
+///   `.uint16` round(v * 65535) with bitsStored 16; NaN or out-of-range values are refused.
 public enum ClinicalIngest {
     /// What a file's first bytes say it is.
     public enum Format: String, Sendable {

@@ -56,7 +56,7 @@ final class JPEGBaselineDecoder {
         }
         var w: Int32 = 0, h: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         if tjDecompressHeader3(handle, base, UInt(jpeg.count), &w, &h, &subsampling, &colorspace) != 0 {
-            throw JPEGProblem.library(errorMessage())
+            try checkWarning()
         }
         guard Int(w) == width, Int(h) == height else { throw JPEGProblem.sizeMismatch(width: Int(w), height: Int(h)) }
         guard output.count >= width * height, let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
@@ -64,8 +64,16 @@ final class JPEGBaselineDecoder {
         }
         let flags = Int32(TJFLAG_ACCURATEDCT)
         if tjDecompress2(handle, base, UInt(jpeg.count), out, w, w, h, Int32(TJPF_GRAY.rawValue), flags) != 0 {
-            throw JPEGProblem.library(errorMessage())
+            try checkWarning()
         }
+    }
+
+    /// After a call returned -1: throws for errors and for warnings alike. libjpeg's warnings
+    /// ("Corrupt JPEG data...", "Premature end of JPEG file") mean pixels were guessed or skipped,
+    /// and a silently damaged frame in a training set is worse than a refused file.
+    private func checkWarning() throws {
+        let kind = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) ? "warning" : "error"
+        throw JPEGProblem.library("libjpeg-turbo \(kind): \(errorMessage())")
     }
 
     private func errorMessage() -> String {

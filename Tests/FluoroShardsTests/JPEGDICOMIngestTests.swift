@@ -77,6 +77,20 @@ import Testing
         #expect(s.pixels.count == Self.rows * Self.columns)
     }
 
+    /// Pad bytes inside a frame (a writer splitting a frame at odd lengths and padding each
+    /// fragment, against PS3.5 A.4) corrupt the JPEG stream: the frame is refused, never decoded wrong.
+    @Test func padBytesInsideAFrameAreRefusedNotDecodedWrong() throws {
+        let fragments = try Self.jpegs().map { jpeg -> [[UInt8]] in
+            let cut = (jpeg.count / 2) | 1  // odd: the writer appends a zero pad byte mid-stream
+            return [Array(jpeg[..<cut]), Array(jpeg[cut...])]
+        }
+        let error = try #require(throws: IngestError.self) {
+            try ClinicalIngest.read(Self.file(fragments: fragments, table: true), file: "pad.dcm")
+        }
+        guard case let .jpegDecodeFailed(file, frame, reason) = error else { Issue.record("wrong error \(error)"); return }
+        #expect(file == "pad.dcm" && frame == 0 && reason.contains("libjpeg-turbo"))
+    }
+
     @Test func monochrome1JPEGIsInverted() throws {
         let fragments = try Self.jpegs().map { [$0] }
         let s = try ClinicalIngest.read(Self.file(fragments: fragments, table: true, photometric: "MONOCHROME1"), file: "m1.dcm")
