@@ -75,7 +75,7 @@ public enum ClinicalIngest {
         guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw IngestError.unreadable(file: directory.path, reason: "not a directory")
         }
-        let keys: [URLResourceKey] = [.isRegularFileKey, .isHiddenKey]
+        let keys: [URLResourceKey] = [.isRegularFileKey, .isSymbolicLinkKey]
         guard let walker = manager.enumerator(at: directory, includingPropertiesForKeys: keys,
                                               options: [.skipsHiddenFiles, .skipsPackageDescendants]) else {
             throw IngestError.unreadable(file: directory.path, reason: "cannot list the directory")
@@ -83,7 +83,9 @@ public enum ClinicalIngest {
         var found: [URL] = []
         for case let url as URL in walker {
             if url.lastPathComponent.hasPrefix(".") { continue }
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            // Symbolic links count when they point at a regular file.
+            let target = url.resolvingSymlinksInPath()
+            guard (try? target.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
             if format(of: url) != nil { found.append(url) }
         }
         return found.sorted { $0.path < $1.path }

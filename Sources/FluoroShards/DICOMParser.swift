@@ -65,7 +65,9 @@ enum DICOMParser {
                 try skipSequence(&reader, explicit: explicit && vr != "UN", depth: 1)
             } else {
                 let range = try reader.take(Int(length), "element \(tag) of \(length) bytes")
-                if tag.group != 0xFFFC { elements[tag] = DICOMElement(valueRepresentation: vr, range: range) }
+                // An explicit "UN" (a private or re-encoded attribute) is read by its dictionary VR.
+                let known = vr == "UN" ? DICOMDictionary.valueRepresentations[tag] ?? vr : vr
+                if tag.group != 0xFFFC { elements[tag] = DICOMElement(valueRepresentation: known, range: range) }
             }
         }
         return DICOMDataset(data: reader.data, file: file, transferSyntaxUID: uid, transferSyntax: syntax,

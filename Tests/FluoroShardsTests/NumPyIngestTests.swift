@@ -103,11 +103,14 @@ import Testing
         try dicom.write(to: dir.appendingPathComponent(".hidden.dcm"))
         try dicom.write(to: hidden.appendingPathComponent("x.dcm"))
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("README.md"))
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("b/link.dcm"),
+                                                   withDestinationURL: sub.appendingPathComponent("IM0001"))
         let found = try ClinicalIngest.candidates(in: dir)
         #expect(found.map { $0.path.replacingOccurrences(of: dir.path, with: "") }
-                == ["/a-array.dcm", "/b/nested/IM0001", "/b/nested/c-image.npy"])
+                == ["/a-array.dcm", "/b/link.dcm", "/b/nested/IM0001", "/b/nested/c-image.npy"])
         #expect([UInt8](try ClinicalIngest.read(found[0]).pixels) == [1, 2, 3, 4])
-        #expect([UInt8](try ClinicalIngest.read(found[2]).pixels) == [5, 6, 7, 8])
+        #expect([UInt8](try ClinicalIngest.read(found[1]).pixels) == [5, 6, 7, 8])
+        #expect([UInt8](try ClinicalIngest.read(found[3]).pixels) == [5, 6, 7, 8])
         #expect(throws: IngestError.self) { try ClinicalIngest.candidates(in: dir.appendingPathComponent("README.md")) }
     }
 }

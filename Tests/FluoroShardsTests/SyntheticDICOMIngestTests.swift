@@ -74,6 +74,35 @@ import Testing
         #expect([UInt8](try ClinicalIngest.read(file8, file: "signed8.dcm").pixels) == [0, 127, 255])
     }
 
+    @Test func frameTimeFallsBackToVectorThenCineRate() throws {
+        let vector = SyntheticDICOM.image(rows: 1, columns: 1, frames: 4, frameTime: nil) {
+            $0.string(0x0018, 0x1065, vr: "DS", "0\\40\\40\\41")
+            $0.nativePixels([1, 2, 3, 4], vr: "OB")
+        }
+        let t = try #require(try ClinicalIngest.read(vector, file: "v.dcm").info.frameTimeMs)
+        #expect(abs(t - 121.0 / 3) < 1e-9)
+        let cine = SyntheticDICOM.image(rows: 1, columns: 1, frames: 2, frameTime: nil) {
+            $0.string(0x0018, 0x0040, vr: "IS", "25")
+            $0.nativePixels([1, 2], vr: "OB")
+        }
+        #expect(try ClinicalIngest.read(cine, file: "c.dcm").info.frameTimeMs == 40)
+        let none = SyntheticDICOM.image(rows: 1, columns: 1, frames: 1, frameTime: nil) { $0.nativePixels([1, 2], vr: "OB") }
+        #expect(try ClinicalIngest.read(none, file: "n.dcm").info.frameTimeMs == nil)
+    }
+
+    /// Explicit VR files sometimes carry standard attributes as UN (after a round trip through a
+    /// tool that lost the VR): they are read by their dictionary VR.
+    @Test func unknownVRAttributesAreReadByDictionaryVR() throws {
+        var w = DICOMTestWriter(transferSyntax: DICOMTestWriter.explicitLittle)
+        w.string(0x0008, 0x0060, vr: "CS", "XA")
+        w.element(0x0028, 0x0010, vr: "UN", DICOMTestWriter.le16(2))
+        w.element(0x0028, 0x0011, vr: "UN", DICOMTestWriter.le16(3))
+        w.us(0x0028, 0x0100, 8)
+        w.nativePixels([1, 2, 3, 4, 5, 6], vr: "OB")
+        let s = try ClinicalIngest.read(w.fileBytes(), file: "un.dcm")
+        #expect(s.info.height == 2 && s.info.width == 3 && [UInt8](s.pixels) == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test func shortPixelDataIsAnError() throws {
         let file = SyntheticDICOM.image(rows: 4, columns: 4, frames: 2) { $0.nativePixels([UInt8](repeating: 1, count: 20), vr: "OB") }
         let error = try #require(throws: IngestError.self) { try ClinicalIngest.read(file, file: "short.dcm") }
