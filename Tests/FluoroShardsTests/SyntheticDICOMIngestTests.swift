@@ -103,6 +103,25 @@ import Testing
         #expect(s.info.height == 2 && s.info.width == 3 && [UInt8](s.pixels) == [1, 2, 3, 4, 5, 6])
     }
 
+    /// An Icon Image Sequence carries its own (encapsulated) Pixel Data inside an item: it must be
+    /// skipped, and the top-level Pixel Data read.
+    @Test(arguments: encodings) func nestedIconPixelDataIsSkipped(_ syntax: String) throws {
+        var icon = DICOMTestWriter(transferSyntax: syntax)
+        icon.us(0x0028, 0x0010, 1)
+        icon.us(0x0028, 0x0011, 1)
+        if syntax == DICOMTestWriter.explicitLittle {
+            icon.encapsulatedPixels(offsets: [], fragments: [[0xFF, 0xD8, 0xFF, 0xD9]])
+        } else {
+            icon.nativePixels([99, 99])
+        }
+        let file = SyntheticDICOM.image(transferSyntax: syntax, rows: 1, columns: 2, frames: 1) {
+            $0.sequence(0x0088, 0x0200, items: [icon.body])
+            $0.nativePixels([3, 4], vr: "OB")
+        }
+        let s = try ClinicalIngest.read(file, file: "icon.dcm")
+        #expect(s.info.width == 2 && [UInt8](s.pixels) == [3, 4])
+    }
+
     @Test func shortPixelDataIsAnError() throws {
         let file = SyntheticDICOM.image(rows: 4, columns: 4, frames: 2) { $0.nativePixels([UInt8](repeating: 1, count: 20), vr: "OB") }
         let error = try #require(throws: IngestError.self) { try ClinicalIngest.read(file, file: "short.dcm") }
