@@ -97,56 +97,60 @@ final class ShardFile: @unchecked Sendable {
         ShardPlace(file: name, sequenceIndex: sequence, sequenceId: records[local].info.id, stream: stream)
     }
 
-    /// Decodes entries `range` of a stream straight into `output` (exactly their raw size): one
-    /// `pread` of the compressed span, then LZ4 into the caller's buffer (via a one-frame scratch
-    /// only when a pixel filter must be undone). `sequence` is the dataset index, for messages.
+    /// Decodes entries `range` of a stream straight into `output` (exactly their raw size): the
+    /// compressed bytes are read with `pread` in spans of up to 4 MiB (contiguous frames in one
+    /// read) into a pooled buffer, and LZ4 decodes into the caller's buffer (via a one-frame
+    /// scratch only when a pixel filter must be undone). `sequence` is the dataset index, for messages.
     func decode(_ local: Int, sequence: Int, table: StreamTable, range: Range<Int>, into output: UnsafeMutableRawBufferPointer) throws {
-        let entries = table.entries[range]
-        let rawTotal = entries.reduce(0) { $0 + Int($1.rawLength) }
+        let entries = table.entries
+        let rawTotal = entries[range].reduce(0) { $0 + Int($1.rawLength) }
         guard output.count == rawTotal else { throw ShardError.bufferSize(expected: rawTotal, got: output.count) }
-        guard let first = entries.first else { return }
         // Entries were bounds-checked against the stream region when the index was parsed.
-        let contiguous = zip(entries, entries.dropFirst()).allSatisfy { $0.offset + UInt64($0.length) == $1.offset }
-        let compressedTotal = entries.reduce(0) { $0 + Int($1.length) }
-        let source = UnsafeMutableRawBufferPointer.allocate(byteCount: max(compressedTotal, 1), alignment: 64)
-        defer { source.deallocate() }
         let label = table.kind == .pixels ? "pixels" : table.kind.description
-        do {
-            if contiguous {
-                try Self.read(fd: fd, file: name, offset: Int(first.offset), into: UnsafeMutableRawBufferPointer(rebasing: source[0..<compressedTotal]))
-            } else {
-                var at = 0
-                for e in entries {
-                    try Self.read(fd: fd, file: name, offset: Int(e.offset), into: UnsafeMutableRawBufferPointer(rebasing: source[at..<(at + Int(e.length))]))
-                    at += Int(e.length)
-                }
-            }
-        } catch ShardError.shardTruncated(_, let expected, let actual) {
-            // The file shrank after it was opened.
-            throw ShardError.cut(place(local, sequence: sequence, "\(label) frames \(range)"), actualBytes: actual, expectedBytes: expected)
-        }
-        let decoder = try LZ4FrameDecoder()
+        let span = 4 << 20
+        let biggest = entries[range].reduce(0) { max($0, Int($1.length)) }
+        let source = ScratchPool.shared.take(max(span, biggest))
+        defer { ScratchPool.shared.give(source) }
         var scratch: UnsafeMutableRawBufferPointer?
-        defer { scratch?.deallocate() }
-        var src = 0, dst = 0
-        for (k, e) in zip(range, entries) {
-            let input = UnsafeRawBufferPointer(rebasing: source[src..<(src + Int(e.length))])
-            let out = UnsafeMutableRawBufferPointer(rebasing: output[dst..<(dst + Int(e.rawLength))])
-            do {
-                if table.filter == .none {
-                    try decoder.decompress(input, into: out)
-                } else {
-                    if scratch == nil { scratch = .allocate(byteCount: Int(e.rawLength), alignment: 64) }
-                    let s = UnsafeMutableRawBufferPointer(rebasing: scratch![0..<Int(e.rawLength)])
-                    try decoder.decompress(input, into: s)
-                    PixelFilter.invert(table.filter, UnsafeRawBufferPointer(s), into: out)
-                }
-            } catch let error as LZ4FrameError {
-                let stream = table.kind == .annotations ? label : "\(label) frame \(k)"
-                throw ShardError.corruptStream(place(local, sequence: sequence, stream), reason: error.description)
+        defer { if let scratch { ScratchPool.shared.give(scratch) } }
+        let decoder = try LZ4FrameDecoder()
+        var k = range.lowerBound, dst = 0
+        while k < range.upperBound {
+            // Frames k..<g: contiguous in the file and together within the span (at least one).
+            var g = k + 1, total = Int(entries[k].length)
+            while g < range.upperBound, entries[g].offset == entries[g - 1].offset + UInt64(entries[g - 1].length),
+                  total + Int(entries[g].length) <= source.count {
+                total += Int(entries[g].length)
+                g += 1
             }
-            src += Int(e.length)
-            dst += Int(e.rawLength)
+            do {
+                try Self.read(fd: fd, file: name, offset: Int(entries[k].offset), into: UnsafeMutableRawBufferPointer(rebasing: source[0..<total]))
+            } catch ShardError.shardTruncated(_, let expected, let actual) {
+                // The file shrank after it was opened.
+                throw ShardError.cut(place(local, sequence: sequence, "\(label) frame \(k)"), actualBytes: actual, expectedBytes: expected)
+            }
+            var src = 0
+            for f in k..<g {
+                let e = entries[f]
+                let input = UnsafeRawBufferPointer(rebasing: source[src..<(src + Int(e.length))])
+                let out = UnsafeMutableRawBufferPointer(rebasing: output[dst..<(dst + Int(e.rawLength))])
+                do {
+                    if table.filter == .none {
+                        try decoder.decompress(input, into: out)
+                    } else {
+                        if scratch == nil { scratch = ScratchPool.shared.take(Int(e.rawLength)) }
+                        let s = UnsafeMutableRawBufferPointer(rebasing: scratch![0..<Int(e.rawLength)])
+                        try decoder.decompress(input, into: s)
+                        PixelFilter.invert(table.filter, UnsafeRawBufferPointer(s), into: out)
+                    }
+                } catch let error as LZ4FrameError {
+                    let stream = table.kind == .annotations ? label : "\(label) frame \(f)"
+                    throw ShardError.corruptStream(place(local, sequence: sequence, stream), reason: error.description)
+                }
+                src += Int(e.length)
+                dst += Int(e.rawLength)
+            }
+            k = g
         }
     }
 
