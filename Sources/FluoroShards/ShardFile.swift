@@ -101,15 +101,16 @@ final class ShardFile: @unchecked Sendable {
     /// compressed bytes are read with `pread` in spans of up to 4 MiB (contiguous frames in one
     /// read) into a pooled buffer, and LZ4 decodes into the caller's buffer (via a one-frame
     /// scratch only when a pixel filter must be undone). `sequence` is the dataset index, for messages.
-    func decode(_ local: Int, sequence: Int, table: StreamTable, range: Range<Int>, into output: UnsafeMutableRawBufferPointer) throws {
+    func decode(_ local: Int, sequence: Int, table: StreamTable, range: Range<Int>, into output: UnsafeMutableRawBufferPointer,
+                span: Int = 4 << 20) throws {
         let entries = table.entries
         let rawTotal = entries[range].reduce(0) { $0 + Int($1.rawLength) }
         guard output.count == rawTotal else { throw ShardError.bufferSize(expected: rawTotal, got: output.count) }
         // Entries were bounds-checked against the stream region when the index was parsed.
         let label = table.kind == .pixels ? "pixels" : table.kind.description
-        let span = 4 << 20
         let biggest = entries[range].reduce(0) { max($0, Int($1.length)) }
         let source = ScratchPool.shared.take(max(span, biggest))
+        let limit = max(span, biggest)
         defer { ScratchPool.shared.give(source) }
         var scratch: UnsafeMutableRawBufferPointer?
         defer { if let scratch { ScratchPool.shared.give(scratch) } }
@@ -119,7 +120,7 @@ final class ShardFile: @unchecked Sendable {
             // Frames k..<g: contiguous in the file and together within the span (at least one).
             var g = k + 1, total = Int(entries[k].length)
             while g < range.upperBound, entries[g].offset == entries[g - 1].offset + UInt64(entries[g - 1].length),
-                  total + Int(entries[g].length) <= source.count {
+                  total + Int(entries[g].length) <= limit {
                 total += Int(entries[g].length)
                 g += 1
             }

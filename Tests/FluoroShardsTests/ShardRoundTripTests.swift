@@ -60,6 +60,21 @@ import Testing
         #expect(results.allSatisfy { $0 })
     }
 
+    /// Long ranges are read in several spans; each span holds whole frames.
+    @Test func frameRangesSpanningSeveralReads() throws {
+        let dir = S.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = S.sequence(id: "long", frames: 12, height: 40, width: 40, format: .uint16, seed: 5, layers: [.vesselness])
+        let manifest = try S.write([s], to: dir)
+        let file = try ShardFile(url: dir.appendingPathComponent(manifest.shards[0].file))
+        let table = try #require(file.records[0].stream(.pixels))
+        for span in [1, 3000, 7000, 1 << 20] {
+            var out = [UInt8](repeating: 0, count: 10 * s.info.frameBytes)
+            try out.withUnsafeMutableBytes { try file.decode(0, sequence: 0, table: table, range: 1..<11, into: $0, span: span) }
+            #expect(Data(out) == s.pixels.subdata(in: s.info.frameBytes..<(11 * s.info.frameBytes)), "span \(span)")
+        }
+    }
+
     @Test func outOfRangeRequestsAreClearErrors() throws {
         let dir = S.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
