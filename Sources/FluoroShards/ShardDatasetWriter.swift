@@ -38,7 +38,7 @@ public final class ShardDatasetWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ShardError.io(file: directory.path, operation: "create directory", errno: EACCES)
+            throw ShardError.fileSystem(file: directory.path, reason: "cannot create the dataset directory (\(error.localizedDescription))")
         }
         manifest = try DatasetManifest.load(directory: directory) ?? DatasetManifest()
         // Partial shards of an interrupted writer were never listed: remove them.

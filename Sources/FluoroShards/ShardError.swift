@@ -50,6 +50,8 @@ public enum ShardError: Error, CustomStringConvertible, Equatable {
     case bufferSize(expected: Int, got: Int)
     /// A system call failed.
     case io(file: String, operation: String, errno: Int32)
+    /// A file-system operation failed (Foundation's reason).
+    case fileSystem(file: String, reason: String)
     /// A layer producer returned the wrong number of bytes.
     case layerSize(ShardPlace, expected: Int, got: Int)
 
@@ -80,6 +82,8 @@ public enum ShardError: Error, CustomStringConvertible, Equatable {
             return "output buffer holds \(got) bytes, the frames need \(expected)"
         case let .io(file, operation, code):
             return "\(operation) \(file) failed: \(String(cString: strerror(code))) (errno \(code))"
+        case let .fileSystem(file, reason):
+            return "\(file): \(reason)"
         case let .layerSize(place, expected, got):
             return "\(place): the layer producer returned \(got) bytes, expected \(expected) ([frames, height, width] UInt8)"
         }

@@ -60,7 +60,7 @@ enum ShardScanner {
             } else if bytes(at, 4) == SequenceHeader.magic {
                 guard let length = u32(at + 8), let json = bytes(at + 12, Int(length)), bytes(at + 12 + Int(length), 8) != nil,
                       let content = try? JSONDecoder().decode(SequenceHeader.Content.self, from: Data(json)) else {
-                    return Cut(indexInShard: sequence.map { $0 + 1 }, stream: "sequence header")
+                    return Cut(indexInShard: (sequence ?? -1) + 1, stream: "sequence header")
                 }
                 sequence = u32(at + 4).map(Int.init)
                 id = content.info.id

@@ -54,12 +54,23 @@ public struct ShardVerifier {
             report.problems.append(Problem(shard: DatasetManifest.fileName, stream: "manifest", message: "\(error)"))
             return report
         }
-        var first = 0
-        for entry in manifest.shards {
-            report.shards += 1
-            check(url: url.appendingPathComponent(entry.file), entry: entry, first: first, into: &report)
-            first += entry.sequenceCount
+        // Shards are independent: check them in parallel, then merge the reports in order.
+        let firsts = manifest.shards.reduce(into: [0]) { $0.append($0.last! + $1.sequenceCount) }
+        var parts = [Report](repeating: Report(path: url.path), count: manifest.shards.count)
+        parts.withUnsafeMutableBufferPointer { slots in
+            DispatchQueue.concurrentPerform(iterations: manifest.shards.count) { s in
+                check(url: url.appendingPathComponent(manifest.shards[s].file), entry: manifest.shards[s], first: firsts[s], into: &slots[s])
+            }
         }
+        for part in parts {
+            report.shards += 1
+            report.sequences += part.sequences
+            report.frames += part.frames
+            report.streamsChecked += part.streamsChecked
+            report.problems += part.problems
+            report.notes += part.notes
+        }
+        let first = firsts.last ?? 0
         if manifest.sequenceCount != first || manifest.frameCount != manifest.shards.reduce(0, { $0 + $1.frameCount }) {
             report.problems.append(Problem(shard: DatasetManifest.fileName, stream: "manifest", message: "totals disagree with the shard entries"))
         }
