@@ -133,6 +133,17 @@ public final class ShardDataset: ClipSource, @unchecked Sendable {
         return data
     }
 
+    /// Decodes a layer's frames `range` straight into `output` ([range.count, H, W] UInt8); returns
+    /// false (leaving `output` untouched) when the sequence lacks the layer.
+    @discardableResult
+    public func layer(_ kind: LayerKind, sequence index: Int, range: Range<Int>, into output: UnsafeMutableRawBufferPointer) throws -> Bool {
+        let (file, local) = try record(index)
+        try check(range, index, file, local)
+        guard let table = file.records[local].stream(.layer(kind)) else { return false }
+        try file.decode(local, sequence: index, table: table, range: range, into: output)
+        return true
+    }
+
     /// Per-frame landmarks of a sequence ([] when it has none).
     public func annotations(sequence index: Int) throws -> [FrameAnnotation] {
         let (file, local) = try record(index)

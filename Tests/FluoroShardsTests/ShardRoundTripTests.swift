@@ -49,6 +49,10 @@ import Testing
         #expect(Data(buffer) == expected)
         let layer = try #require(try dataset.layer(.vesselness, sequence: 32, range: 1..<4))
         #expect(layer == input[32].layers[.vesselness]!.subdata(in: (1 * 140)..<(4 * 140)))
+        var layerBuffer = [UInt8](repeating: 0, count: 3 * 140)
+        #expect(try layerBuffer.withUnsafeMutableBytes { try dataset.layer(.vesselness, sequence: 32, range: 1..<4, into: $0) })
+        #expect(Data(layerBuffer) == layer)
+        #expect(try !layerBuffer.withUnsafeMutableBytes { try dataset.layer(.vesselness, sequence: 33, range: 1..<4, into: $0) })
         #expect(dataset.info(sequence: 33) == s.info)
         #expect(dataset.location(of: 33).indexInShard == 33)
         // Concurrent readers of different sequences get their own bytes.
