@@ -41,9 +41,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let fresh = try S.write(S.sampleSequences(), to: dir)
         let stored = try #require(try DatasetManifest.load(directory: sample))
-        #expect(fresh == stored)
+        let hint = "the writer's output changed: regenerate with FLUORO_REGENERATE_SAMPLE=1 and update FORMAT.md"
+        #expect(fresh == stored, "\(hint)")
         for shard in stored.shards {
-            #expect(try Data(contentsOf: dir.appendingPathComponent(shard.file)) == Data(contentsOf: sample.appendingPathComponent(shard.file)))
+            #expect(try Data(contentsOf: dir.appendingPathComponent(shard.file)) == Data(contentsOf: sample.appendingPathComponent(shard.file)), "\(hint)")
         }
         let size = try stored.shards.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: sample.appendingPathComponent($1.file).path)[.size] as? Int ?? 0) }
         #expect(size < 16 << 10)
