@@ -61,7 +61,7 @@ enum ShardIndex {
     /// Parses and validates an index whose streams must lie in `streamRegion`; throws `LayoutProblem`
     /// naming the sequence. Never traps on malformed bytes.
     static func decode(_ bytes: [UInt8], streamRegion: Range<UInt64>) throws -> [SequenceRecord] {
-        var r = ByteReader(bytes)
+        var r = IndexReader(bytes)
         guard Array(try r.data(4)) == ShardLayout.indexMagic else { throw LayoutProblem("index has a bad magic") }
         let count = Int(try r.u32())
         // Each sequence needs at least 8 bytes: a bound that stops absurd counts before allocating.
@@ -85,7 +85,7 @@ enum ShardIndex {
         return records
     }
 
-    private static func decodeStreams(_ r: inout ByteReader, sequence s: Int, region: Range<UInt64>) throws -> [StreamTable] {
+    private static func decodeStreams(_ r: inout IndexReader, sequence s: Int, region: Range<UInt64>) throws -> [StreamTable] {
         let streamCount = Int(try r.u32())
         guard streamCount <= 16 else { throw LayoutProblem("sequence \(s): \(streamCount) streams") }
         var tables: [StreamTable] = []

@@ -26,7 +26,7 @@ enum ShardLayout {
     static func headerProblem(_ bytes: [UInt8]) -> String? {
         guard bytes.count == headerSize else { return "header is \(bytes.count) bytes, expected \(headerSize)" }
         guard Array(bytes[0..<8]) == headerMagic else { return "not a Fluoro shard (bad magic)" }
-        var r = ByteReader(bytes)
+        var r = IndexReader(bytes)
         r.offset = 24
         let stored = (try? r.u64()) ?? 0
         if stored != XXHash64.hash(Data(bytes[0..<24])) { return "header checksum mismatch" }
@@ -62,7 +62,7 @@ enum ShardLayout {
             guard Array(bytes[32..<40]) == footerMagic else {
                 throw LayoutProblem("no footer at the end (the shard is truncated, or has an uncommitted tail)")
             }
-            var r = ByteReader(bytes)
+            var r = IndexReader(bytes)
             r.offset = 40
             if try r.u64() != XXHash64.hash(Data(bytes[0..<40])) { throw LayoutProblem("footer checksum mismatch") }
             r.offset = 0
@@ -128,7 +128,7 @@ struct ByteWriter {
 }
 
 /// Reads little-endian integers from a byte array, bounds-checked: never traps on short input.
-struct ByteReader {
+struct IndexReader {
     let bytes: [UInt8]
     var offset = 0
     init(_ bytes: [UInt8]) { self.bytes = bytes }
