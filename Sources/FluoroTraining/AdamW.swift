@@ -1,3 +1,6 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 import Foundation
 
 /// Errors restoring optimiser state, saying what did not match.
@@ -147,40 +150,47 @@ public final class AdamW {
         return out
     }
 
-    /// The element-wise update on `range`, 16 lanes at a time, in torch's operation order:
+    /// The element-wise update on `range`, in torch's operation order (so lanes round alike):
     /// p *= decay; m = m + (1-β1)(g-m); v = β2 v + (1-β2) g g; p += -stepSize * m / (sqrt(v)/bias2Sqrt + eps).
+    /// Four lanes at a time with a packed square root: Swift lowers `squareRoot()` on scalars and
+    /// SIMD vectors lane by lane through `sqrtf`, which made this loop 4-5x slower.
     @inline(__always)
     static func update(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                        v: UnsafeMutablePointer<Float>, range: Range<Int>, decay: Float, gradientScale: Float,
                        beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, bias2Sqrt: Float) {
-        typealias V = SIMD16<Float>
+        typealias V = SIMD4<Float>
         let w1 = 1 - beta1, w2 = 1 - beta2, negStep = -stepSize
         var i = range.lowerBound
-        let end = range.upperBound
-        let raw = { (ptr: UnsafePointer<Float>, at: Int) -> V in
-            UnsafeRawPointer(ptr + at).loadUnaligned(as: V.self)
-        }
-        while i + 16 <= end {
-            let gi = raw(g, i) * gradientScale
-            var pi = raw(p, i) * decay
-            var mi = raw(m, i)
+        while i + 4 <= range.upperBound {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) * gradientScale
+            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
             mi = mi + w1 * (gi - mi)
-            var vi = raw(v, i) * beta2
-            vi = vi + w2 * gi * gi
-            let denom = vi.squareRoot() / bias2Sqrt + epsilon
-            pi = pi + negStep * mi / denom
+            let vi = UnsafeRawPointer(v + i).loadUnaligned(as: V.self) * beta2 + w2 * gi * gi
+            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) * decay
+                + negStep * mi / (packedSquareRoot(vi) / bias2Sqrt + epsilon)
             UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: V.self)
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
-            i += 16
+            i += 4
         }
-        while i < end {
+        while i < range.upperBound {
             let gi = g[i] * gradientScale
             let mi = m[i] + w1 * (gi - m[i])
             let vi = v[i] * beta2 + w2 * gi * gi
-            m[i] = mi; v[i] = vi
+            m[i] = mi
+            v[i] = vi
             p[i] = p[i] * decay + negStep * mi / (vi.squareRoot() / bias2Sqrt + epsilon)
             i += 1
         }
     }
+}
+
+/// Square roots of four floats in one instruction where the CPU has one (SSE on x86-64).
+@inline(__always)
+func packedSquareRoot(_ x: SIMD4<Float>) -> SIMD4<Float> {
+    #if arch(x86_64)
+    return _mm_sqrt_ps(x)
+    #else
+    return x.squareRoot()
+    #endif
 }
