@@ -17,10 +17,10 @@ struct BenchAllreduceCommand: ParsableCommand {
     @Option(help: "Timed repetitions per size (after 2 warm-ups); the median is reported.")
     var repeats = 20
 
-    @Option(help: "How to reduce: 'blocking' (one MPI_Allreduce) or 'reducer' (GradientReducer: buckets marked ready in reverse, non-blocking, then averaged).")
+    @Option(help: "How to reduce: 'blocking' (one MPI_Allreduce of the whole buffer, a sum), 'buckets' (GradientReducer.averageAll: one blocking all-reduce per bucket, then the mean) or 'overlapped' (GradientReducer: buckets marked ready in reverse as backward would, non-blocking MPI_Iallreduce, then finish() and the mean).")
     var path: Path = .blocking
 
-    @Option(help: "Bucket size for --path reducer (bytes, K/M/G suffixes).")
+    @Option(help: "Bucket size for --path buckets and overlapped (bytes, K/M/G suffixes).")
     var bucket = ByteSize(bytes: GradientReducer.defaultBucketBytes)
 
     @Flag(help: "Fill each rank's buffer with known values and verify the reduced result on every rank.")
@@ -29,7 +29,7 @@ struct BenchAllreduceCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    enum Path: String, ExpressibleByArgument, CaseIterable { case blocking, reducer }
+    enum Path: String, ExpressibleByArgument, CaseIterable { case blocking, buckets, overlapped }
 
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -57,7 +57,7 @@ struct BenchAllreduceCommand: ParsableCommand {
                     try reduce(g, reducer: reducer, communicator: world)
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                     if iteration >= 2 { times.append(seconds) }
-                    if check, let problem = Self.verify(g, ranks: n, averaged: path == .reducer) {
+                    if check, let problem = Self.verify(g, ranks: n, averaged: path != .blocking) {
                         failures.append("rank \(world.rank), size \(size), repeat \(iteration): \(problem)")
                     }
                 }
@@ -81,7 +81,9 @@ struct BenchAllreduceCommand: ParsableCommand {
         switch path {
         case .blocking:
             try communicator.allReduceSum(g)
-        case .reducer:
+        case .buckets:
+            try reducer.averageAll()
+        case .overlapped:
             // As backward would: 1 MiB "layers" from the end of the buffer to the start.
             let layer = 1 << 18
             var upper = g.count

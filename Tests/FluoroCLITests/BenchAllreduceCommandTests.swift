@@ -7,9 +7,9 @@ import Testing
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
 
-    /// Two ranks under mpirun, both paths: every rank verifies the reduced values (--check), and
+    /// Two ranks under mpirun, every path: every rank verifies the reduced values (--check), and
     /// rank 0 alone prints one row per size with busbw = algbw * 2(n-1)/n = algbw for n = 2.
-    @Test(arguments: ["blocking", "reducer"])
+    @Test(arguments: ["blocking", "buckets", "overlapped"])
     func twoRanksReduceCorrectly(path: String) throws {
         let result = try FluoroBinary.run(
             ["--allow-run-as-root", "--oversubscribe", "-np", "2", FluoroBinary.url.path,
