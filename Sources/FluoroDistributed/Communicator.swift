@@ -10,6 +10,10 @@ public protocol Communicator: AnyObject {
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
     /// Replaces `buffer` on every rank with the element-wise sum over ranks (doubles, for metrics).
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws
+    /// Starts replacing `buffer` with the element-wise sum over ranks and returns at once; the
+    /// buffer must stay alive and untouched until the returned reduction's `wait()` returns.
+    /// (Default: a blocking `allReduceSum`, already complete.)
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction
     /// Copies rank `root`'s bytes into every rank's `buffer`.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
     /// Waits until every rank reaches this point.
@@ -19,6 +23,11 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction {
+        try allReduceSum(buffer)
+        return CompletedReduction()
+    }
+
     /// True on rank 0, which alone prints, logs and checkpoints.
     public var isCoordinator: Bool { rank == 0 }
 

@@ -21,7 +21,7 @@ public final class MPICommunicator: Communicator {
 
     public let rank: Int
     public let size: Int
-    private let comm: MPI_Comm
+    let comm: MPI_Comm
 
     private init() {
         var initialized: Int32 = 0
@@ -60,7 +60,7 @@ public final class MPICommunicator: Communicator {
         return text.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? text
     }
 
-    private func check(_ code: Int32, _ operation: String) throws {
+    func check(_ code: Int32, _ operation: String) throws {
         guard code != MPI_SUCCESS else { return }
         var buffer = [CChar](repeating: 0, count: 512)
         var length: Int32 = 0
@@ -69,7 +69,7 @@ public final class MPICommunicator: Communicator {
     }
 
     /// MPI counts are Int32: larger buffers go in chunks.
-    private static let maxChunk = Int(Int32.max / 2)
+    static let maxChunk = Int(Int32.max / 2)
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard let base = buffer.baseAddress else { return }

@@ -1,0 +1,178 @@
+/// 2-D convolution over NCHW tensors, as im2col + one sgemm per image (llm.c style: plain
+/// forward/backward functions; backward adds into gradients). Matches `torch.nn.Conv2d`
+/// (cross-correlation, zero padding, weight [Cout, Cin, k, k]).
+public enum Conv2D {
+    /// The sizes of one convolution.
+    public struct Shape: Equatable, Sendable {
+        public var batch: Int
+        public var inChannels: Int
+        public var outChannels: Int
+        public var height: Int
+        public var width: Int
+        public var kernel: Int
+        public var stride: Int
+        public var padding: Int
+
+        public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                    kernel: Int, stride: Int = 1, padding: Int = 0) {
+            precondition(kernel >= 1 && stride >= 1 && padding >= 0, "Conv2D: kernel \(kernel), stride \(stride), padding \(padding)")
+            self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
+            self.height = height; self.width = width
+            self.kernel = kernel; self.stride = stride; self.padding = padding
+            precondition(outHeight >= 1 && outWidth >= 1, "Conv2D: kernel \(kernel) does not fit \(height)x\(width) with padding \(padding)")
+        }
+
+        /// Ho = (H + 2 pad - k) / stride + 1
+        public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+        /// Wo = (W + 2 pad - k) / stride + 1
+        public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+        /// Elements of the input: B * Cin * H * W.
+        public var inputCount: Int { batch * inChannels * height * width }
+        /// Elements of the output: B * Cout * Ho * Wo.
+        public var outputCount: Int { batch * outChannels * outHeight * outWidth }
+        /// Elements of the weight: Cout * Cin * k * k.
+        public var weightCount: Int { outChannels * inChannels * kernel * kernel }
+        /// Rows of the column matrix: Cin * k * k.
+        var patch: Int { inChannels * kernel * kernel }
+        /// True when the column matrix is the input itself (1x1, stride 1, no padding).
+        var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+        /// Floats of scratch space forward and backward need: [Cin*k*k, Ho*Wo] (0 for a 1x1 convolution).
+        public var workspaceCount: Int { isPointwise ? 0 : patch * outHeight * outWidth }
+    }
+
+    /// out = conv(x, weight) + bias
+    /// - Parameters:
+    ///   - output: out: [B, Cout, Ho, Wo]
+    ///   - input: x: [B, Cin, H, W]
+    ///   - weight: w: [Cout, Cin, k, k]
+    ///   - bias: b: [Cout], or nil
+    ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?) {
+        let hw = s.outHeight * s.outWidth
+        for b in 0..<s.batch {
+            let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
+            let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
+            let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]
+            if s.isPointwise { columns = x } else {
+                guard let workspace else { preconditionFailure("Conv2D.forward needs a workspace of \(s.workspaceCount) floats") }
+                im2col(columns: workspace, image: x, shape: s)
+                columns = UnsafePointer(workspace)
+            }
+            if let bias {
+                for o in 0..<s.outChannels { (out + o * hw).update(repeating: bias[o], count: hw) }
+            }
+            // out[Cout, HoWo] (+)= w[Cout, CKK] * columns[CKK, HoWo]
+            BLAS.sgemm(m: s.outChannels, n: hw, k: s.patch, a: weight, b: columns, beta: bias == nil ? 0 : 1, c: out)
+        }
+    }
+
+    /// Adds the gradients of `forward` into dx, dw and db (each optional).
+    /// - Parameters:
+    ///   - inputGradient: dx: [B, Cin, H, W], or nil
+    ///   - weightGradient: dw: [Cout, Cin, k, k], or nil
+    ///   - biasGradient: db: [Cout], or nil
+    ///   - outputGradient: dout: [B, Cout, Ho, Wo]
+    ///   - input: x: [B, Cin, H, W]
+    ///   - weight: w: [Cout, Cin, k, k]
+    ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    public static func backward(inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
+                                biasGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+                                input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?) {
+        let hw = s.outHeight * s.outWidth
+        let imageCount = s.inChannels * s.height * s.width
+        for b in 0..<s.batch {
+            let x = input + b * imageCount                      // [Cin, H, W]
+            let dout = outputGradient + b * s.outChannels * hw   // [Cout, Ho*Wo]
+            if let db = biasGradient {
+                for o in 0..<s.outChannels {
+                    var sum: Float = 0
+                    let row = dout + o * hw
+                    for i in 0..<hw { sum += row[i] }
+                    db[o] += sum
+                }
+            }
+            if let dw = weightGradient {
+                let columns: UnsafePointer<Float>
+                if s.isPointwise { columns = x } else {
+                    guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
+                    im2col(columns: workspace, image: x, shape: s)
+                    columns = UnsafePointer(workspace)
+                }
+                // dw[Cout, CKK] += dout[Cout, HoWo] * columns^T[HoWo, CKK]
+                BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: hw, a: dout, b: columns, beta: 1, c: dw)
+            }
+            if let dx = inputGradient {
+                let dxImage = dx + b * imageCount
+                if s.isPointwise {
+                    // dx[Cin, HW] += w^T[Cin, Cout] * dout[Cout, HW]
+                    BLAS.sgemm(transA: true, m: s.inChannels, n: hw, k: s.outChannels, a: weight, b: dout, beta: 1, c: dxImage)
+                } else {
+                    guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
+                    // dcolumns[CKK, HoWo] = w^T[CKK, Cout] * dout[Cout, HoWo], then scattered back.
+                    BLAS.sgemm(transA: true, m: s.patch, n: hw, k: s.outChannels, a: weight, b: dout, beta: 0, c: workspace)
+                    col2imAdd(image: dxImage, columns: workspace, shape: s)
+                }
+            }
+        }
+    }
+
+    /// columns[(c*k + ky)*k + kx, oy*Wo + ox] = x[c, oy*stride - pad + ky, ox*stride - pad + kx] (0 outside).
+    /// - Parameters: columns: [Cin*k*k, Ho*Wo]; image: x: [Cin, H, W]
+    static func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, shape s: Shape) {
+        let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
+        var row = columns
+        for c in 0..<s.inChannels {
+            let plane = image + c * H * W
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    for oy in 0..<Ho {
+                        let y = oy * s.stride - s.padding + ky
+                        let dst = row + oy * Wo
+                        guard y >= 0 && y < H else { dst.update(repeating: 0, count: Wo); continue }
+                        let src = plane + y * W
+                        if s.stride == 1 {
+                            for ox in 0..<Wo {
+                                let xx = ox - s.padding + kx
+                                dst[ox] = xx >= 0 && xx < W ? src[xx] : 0
+                            }
+                        } else {
+                            for ox in 0..<Wo {
+                                let xx = ox * s.stride - s.padding + kx
+                                dst[ox] = xx >= 0 && xx < W ? src[xx] : 0
+                            }
+                        }
+                    }
+                    row += Ho * Wo
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: x[c, y, x] += columns[...] for every patch position that read it.
+    /// - Parameters: image: dx: [Cin, H, W]; columns: [Cin*k*k, Ho*Wo]
+    static func col2imAdd(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, shape s: Shape) {
+        let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
+        var row = columns
+        for c in 0..<s.inChannels {
+            let plane = image + c * H * W
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    for oy in 0..<Ho {
+                        let y = oy * s.stride - s.padding + ky
+                        guard y >= 0 && y < H else { continue }
+                        let src = row + oy * Wo
+                        let dst = plane + y * W
+                        for ox in 0..<Wo {
+                            let xx = ox * s.stride - s.padding + kx
+                            if xx >= 0 && xx < W { dst[xx] += src[ox] }
+                        }
+                    }
+                    row += Ho * Wo
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import FluoroSupport
+import Testing
+@testable import FluoroTensor
+
+@Suite struct Conv2DTests {
+    /// A direct 7-loop convolution (torch.nn.Conv2d semantics) to check forward against.
+    static func naive(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape) -> [Float] {
+        let (Ho, Wo, k) = (s.outHeight, s.outWidth, s.kernel)
+        var out = [Float](repeating: 0, count: s.outputCount)
+        for n in 0..<s.batch { for o in 0..<s.outChannels { for oy in 0..<Ho { for ox in 0..<Wo {
+            var sum = Double(b?[o] ?? 0)
+            for c in 0..<s.inChannels { for ky in 0..<k { for kx in 0..<k {
+                let y = oy * s.stride - s.padding + ky, xx = ox * s.stride - s.padding + kx
+                guard y >= 0, y < s.height, xx >= 0, xx < s.width else { continue }
+                sum += Double(x[((n * s.inChannels + c) * s.height + y) * s.width + xx])
+                     * Double(w[((o * s.inChannels + c) * k + ky) * k + kx])
+            } } }
+            out[((n * s.outChannels + o) * Ho + oy) * Wo + ox] = Float(sum)
+        } } } }
+        return out
+    }
+
+    static func forward(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape) -> [Float] {
+        var out = [Float](repeating: .nan, count: s.outputCount)
+        var work = [Float](repeating: 0, count: s.workspaceCount)
+        out.withUnsafeMutableBufferPointer { o in work.withUnsafeMutableBufferPointer { ws in
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+                if let b {
+                    b.withUnsafeBufferPointer { bp in
+                        Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
+                                       bias: bp.baseAddress!, shape: s, workspace: ws.baseAddress)
+                    }
+                } else {
+                    Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
+                                   bias: nil, shape: s, workspace: ws.baseAddress)
+                }
+            } }
+        } }
+        return out
+    }
+
+    static let shapes: [Conv2D.Shape] = [
+        .init(batch: 2, inChannels: 3, outChannels: 4, height: 7, width: 6, kernel: 3, stride: 1, padding: 1),
+        .init(batch: 1, inChannels: 2, outChannels: 3, height: 8, width: 7, kernel: 3, stride: 2, padding: 1),
+        .init(batch: 2, inChannels: 2, outChannels: 2, height: 5, width: 5, kernel: 2, stride: 2, padding: 0),
+        .init(batch: 2, inChannels: 3, outChannels: 2, height: 4, width: 5, kernel: 1),  // pointwise path
+        .init(batch: 1, inChannels: 1, outChannels: 2, height: 6, width: 6, kernel: 5, stride: 1, padding: 2),
+    ]
+
+    @Test(arguments: shapes)
+    func forwardMatchesDirectConvolution(shape s: Conv2D.Shape) {
+        var rng = SplitMix64(seed: 11)
+        let x = SpatialGradientCheck.random(s.inputCount, &rng)
+        let w = SpatialGradientCheck.random(s.weightCount, &rng)
+        let b = SpatialGradientCheck.random(s.outChannels, &rng)
+        for bias in [b, nil] {
+            let got = Self.forward(x, w, bias, s), want = Self.naive(x, w, bias, s)
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .nan
+            #expect(worst <= 1e-5, "\(s) bias \(bias != nil): \(worst)")
+        }
+    }
+
+    @Test(arguments: shapes)
+    func gradientsMatchFiniteDifferences(shape s: Conv2D.Shape) {
+        var rng = SplitMix64(seed: 5)
+        let x = SpatialGradientCheck.random(s.inputCount, &rng)
+        let w = SpatialGradientCheck.random(s.weightCount, &rng)
+        let b = SpatialGradientCheck.random(s.outChannels, &rng)
+        let r = SpatialGradientCheck.random(s.outputCount, &rng)
+        // Gradients start non-zero: backward must add, not overwrite.
+        let start: Float = 0.5
+        var dx = [Float](repeating: start, count: s.inputCount)
+        var dw = [Float](repeating: start, count: s.weightCount)
+        var db = [Float](repeating: start, count: s.outChannels)
+        var work = [Float](repeating: 0, count: s.workspaceCount)
+        dx.withUnsafeMutableBufferPointer { dxp in dw.withUnsafeMutableBufferPointer { dwp in
+            db.withUnsafeMutableBufferPointer { dbp in work.withUnsafeMutableBufferPointer { ws in
+                Conv2D.backward(inputGradient: dxp.baseAddress, weightGradient: dwp.baseAddress, biasGradient: dbp.baseAddress,
+                                outputGradient: r, input: x, weight: w, shape: s, workspace: ws.baseAddress)
+            } }
+        } }
+        let dot = SpatialGradientCheck.dot
+        let ex = SpatialGradientCheck.worstError(values: x, analytic: dx.map { $0 - start }) { dot(Self.forward($0, w, b, s), r) }
+        let ew = SpatialGradientCheck.worstError(values: w, analytic: dw.map { $0 - start }) { dot(Self.forward(x, $0, b, s), r) }
+        let eb = SpatialGradientCheck.worstError(values: b, analytic: db.map { $0 - start }) { dot(Self.forward(x, w, $0, s), r) }
+        #expect(ex.error < 2e-3, "dx[\(ex.index)] off by \(ex.error) for \(s)")
+        #expect(ew.error < 2e-3, "dw[\(ew.index)] off by \(ew.error) for \(s)")
+        #expect(eb.error < 2e-3, "db[\(eb.index)] off by \(eb.error) for \(s)")
+    }
+
+    @Test func outputSizes() {
+        let s = Conv2D.Shape(batch: 1, inChannels: 1, outChannels: 1, height: 9, width: 8, kernel: 3, stride: 2, padding: 1)
+        #expect(s.outHeight == 5 && s.outWidth == 4)
+        #expect(Conv2D.Shape(batch: 1, inChannels: 4, outChannels: 2, height: 3, width: 3, kernel: 1).workspaceCount == 0)
+    }
+}
