@@ -8,7 +8,7 @@ import Foundation
 /// `nextSample + r*b ..< nextSample + (r+1)*b` of each step, and every rank advances the cursor by
 /// the global batch N*b. Resuming with a different N (same N*b) neither repeats nor skips a
 /// sample; with a different N*b the stream simply continues from `nextSample`.
-public struct LoaderCursor: Codable, Sendable, Equatable {
+public struct LoaderCursor: Codable, Sendable, Hashable {
     /// Seed of the sample stream (data order, crops and masks).
     public var seed: UInt64
     /// Global index of the first sample of the next step.
