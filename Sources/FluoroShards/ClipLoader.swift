@@ -37,6 +37,8 @@ public final class ClipLoader {
     public let ranks: Int
     public let batchPerRank: Int
     public let options: LoaderOptions
+    /// The clip shape and masks.
+    public var spec: ClipSpec { sampler.spec }
     /// Samples per step over all ranks, N*b.
     public var globalBatch: Int { ranks * batchPerRank }
     /// Where the next batch `next()` returns starts: store this in a checkpoint.

@@ -118,6 +118,35 @@ import Testing
         #expect(zip(pixels, rawStandardised).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    /// 12-bit little-endian UInt16 runs give the same clips as the same picture stored in 8 bits
+    /// (standardisation removes the scale), and a bit depth that cannot fit is refused.
+    @Test func sixteenBitPixelsAreReadLittleEndian() throws {
+        let narrow = (0..<3).map { LoaderFixtures.sequence($0, frames: 6) }
+        let wide = narrow.map { sequence -> FrameSequence in
+            var bytes = [UInt8]()
+            for value in sequence.pixels {
+                let v = UInt16(value) * 16 + 5  // 12-bit values, the high byte is used
+                bytes += [UInt8(v & 0xFF), UInt8(v >> 8)]
+            }
+            var info = sequence.info
+            info.pixelFormat = .uint16
+            info.bitsStored = 12
+            return FrameSequence(info: info, pixels: Data(bytes), layers: sequence.layers)
+        }
+        let a = try ClipLoader(source: InMemoryClipSource(narrow), spec: spec, seed: 8, batchPerRank: 4).next()
+        let b = try ClipLoader(source: InMemoryClipSource(wide), spec: spec, seed: 8, batchPerRank: 4).next()
+        #expect(a.plans == b.plans)
+        #expect(a.vesselness == b.vesselness)
+        #expect(zip(a.clips, b.clips).allSatisfy { abs($0 - $1) < 1e-4 })
+
+        var bad = narrow[0]
+        bad.info.bitsStored = 9
+        let error = #expect(throws: ClipLoaderError.self) {
+            try ClipLoader(source: InMemoryClipSource([bad]), spec: spec, seed: 8, batchPerRank: 1).next()
+        }
+        #expect(error.map { "\($0)".contains("seq-0") && "\($0)".contains("bitsStored 9") } == true)
+    }
+
     /// Every clip has mean ≈ 0 and std ≈ 1.
     @Test func clipsAreStandardised() throws {
         let loader = try ClipLoader(source: LoaderFixtures.source(), spec: spec, seed: 9, batchPerRank: 8)
