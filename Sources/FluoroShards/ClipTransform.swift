@@ -109,13 +109,20 @@ public enum ClipTransform {
         @inline(__always) func value(_ index: Int) -> Float {
             Float(P(littleEndian: raw.loadUnaligned(fromByteOffset: (frameOffset + index) * stride, as: P.self)))
         }
-        for oy in 0..<s {
-            let row0 = ys.lo[oy] * width, row1 = ys.hi[oy] * width, wy = ys.weight[oy]
-            for ox in 0..<s {
-                let x0 = xs.lo[ox], x1 = xs.hi[ox], wx = xs.weight[ox]
-                let top = value(row0 + x0) * (1 - wx) + value(row0 + x1) * wx
-                let bottom = value(row1 + x0) * (1 - wx) + value(row1 + x1) * wx
-                out[oy * s + ox] = (top * (1 - wy) + bottom * wy) * scale
+        xs.lo.withUnsafeBufferPointer { xLo in
+            xs.hi.withUnsafeBufferPointer { xHi in
+                xs.weight.withUnsafeBufferPointer { xWeight in
+                    for oy in 0..<s {
+                        let row0 = ys.lo[oy] * width, row1 = ys.hi[oy] * width, wy = ys.weight[oy]
+                        let line = out + oy * s
+                        for ox in 0..<s {
+                            let x0 = xLo[ox], x1 = xHi[ox], wx = xWeight[ox]
+                            let top = value(row0 + x0) * (1 - wx) + value(row0 + x1) * wx
+                            let bottom = value(row1 + x0) * (1 - wx) + value(row1 + x1) * wx
+                            line[ox] = (top * (1 - wy) + bottom * wy) * scale
+                        }
+                    }
+                }
             }
         }
     }
