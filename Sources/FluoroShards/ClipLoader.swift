@@ -30,6 +30,7 @@ public struct LoaderOptions: Sendable, Equatable {
 /// would have returned that batch; the loader then stays failed (every later `next()` throws the
 /// same error) and its `cursor` still points at the failed step. `close()` (or releasing the
 /// loader) stops and joins the workers; a worker finishes the batch it is building first.
+/// Call `next()` from one thread at a time (the training loop).
 public final class ClipLoader {
     /// The sample stream: eligible and skipped sequences, epochs and plans.
     public let sampler: ClipSampler
