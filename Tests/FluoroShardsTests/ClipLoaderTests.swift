@@ -99,6 +99,11 @@ import Testing
         try loader(source, batch: 2, workers: 2, depth: 1).close()
     }
 
+    /// The allocator settings apply here (glibc): `mallopt` is found and accepts them.
+    @Test func allocatorTuningApplies() {
+        #expect(AllocatorTuning.keepLargeBuffersInHeap())
+    }
+
     /// Bad configurations are refused with a message.
     @Test func invalidConfigurationsAreRefused() throws {
         let source = LoaderFixtures.source()
