@@ -8,8 +8,6 @@ public enum ClipLoaderError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     /// No sequence has at least T frames.
     case noEligibleSequences(frames: Int, sequences: Int, skipped: Int)
-    /// The cursor was written for another seed than the one asked for.
-    case seedMismatch(cursor: UInt64, requested: UInt64)
     /// A sequence lacks the vesselness layer and the loader requires it.
     case missingVesselness(sequenceID: String, sample: Int)
     /// The source returned a buffer of the wrong size.
@@ -29,8 +27,6 @@ public enum ClipLoaderError: Error, CustomStringConvertible, Equatable {
             return "clip loader: \(problem)"
         case let .noEligibleSequences(frames, sequences, skipped):
             return "clip loader: none of \(sequences) sequences has at least T=\(frames) frames (\(skipped) skipped); add longer runs or lower the clip frames"
-        case let .seedMismatch(cursor, requested):
-            return "clip loader: the cursor belongs to seed \(cursor) but seed \(requested) was asked for; resume with the checkpoint's seed"
         case let .missingVesselness(id, sample):
             return "sequence \(id) (global sample \(sample)) has no vesselness layer: add weak labels with the vesselness step before pretraining, or configure the loader with requireVesselness: false to train on zero maps"
         case let .badFrameData(id, sample, what, expected, actual):
