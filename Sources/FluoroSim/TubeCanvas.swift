@@ -64,7 +64,8 @@ final class TubeCanvas {
     struct Labels {
         /// Binary mask (set to 255 where d ≤ max(r, ½)), [H, W].
         var mask: UnsafeMutablePointer<UInt8>?
-        /// Soft tube profile √(1 − d²/r²) times `softWeight`, combined by maximum, [H, W].
+        /// Soft tube profile √(1 − d²/r²) times `softWeight`, combined by maximum, [H, W]; it is
+        /// nonzero only where the mask is set (both use r = max(radius, ½)).
         var soft: UnsafeMutablePointer<Float>?
         var softWeight: Float = 1
     }
@@ -98,13 +99,10 @@ final class TubeCanvas {
                     for x in x0 ... x1 {
                         let pr = TubeCanvas.profile(V2(Float(x) + 0.5, py), a, b, ra, rb)
                         if accumulate && pr.length > s[row + x] { s[row + x] = pr.length }
-                        if let m = labels.mask {
-                            let rm = max(pr.r, 0.5)
-                            if pr.d2 <= rm * rm { m[row + x] = 255 }
-                        }
+                        let rm = max(pr.r, 0.5)
+                        if let m = labels.mask, pr.d2 <= rm * rm { m[row + x] = 255 }
                         if let soft = labels.soft {
-                            let rv = max(pr.r, 0.75)
-                            let u = 1 - pr.d2 / (rv * rv)
+                            let u = 1 - pr.d2 / (rm * rm)
                             if u > 0 {
                                 let v = u.squareRoot() * labels.softWeight
                                 if v > soft[row + x] { soft[row + x] = v }
