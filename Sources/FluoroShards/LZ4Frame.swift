@@ -73,32 +73,7 @@ public enum LZ4Frame {
     /// Decompresses one whole LZ4 frame into `output`, which must hold exactly the content size.
     /// Verifies the content checksum; throws on corruption or truncation, never crashes.
     public static func decompress(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
-        var ctx: OpaquePointer?
-        let created = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
-        if LZ4F_isError(created) != 0 { throw LZ4FrameError.decompressionFailed("cannot create a context") }
-        defer { LZ4F_freeDecompressionContext(ctx) }
-        var srcOffset = 0
-        var dstOffset = 0
-        var hint = 1
-        while hint != 0 {
-            var srcSize = frame.count - srcOffset
-            var dstSize = output.count - dstOffset
-            if srcSize == 0 { throw LZ4FrameError.truncated(expected: output.count, got: dstOffset) }
-            var opts = LZ4F_decompressOptions_t()
-            opts.stableDst = 1
-            hint = LZ4F_decompress(ctx, output.baseAddress.map { $0 + dstOffset }, &dstSize,
-                                   frame.baseAddress! + srcOffset, &srcSize, &opts)
-            if LZ4F_isError(hint) != 0 {
-                throw LZ4FrameError.decompressionFailed(String(cString: LZ4F_getErrorName(hint)))
-            }
-            srcOffset += srcSize
-            dstOffset += dstSize
-            if srcSize == 0 && dstSize == 0 && hint != 0 {
-                // No progress: output is full but the frame wants more room.
-                throw LZ4FrameError.decompressionFailed("content is larger than the \(output.count) bytes expected")
-            }
-        }
-        if dstOffset != output.count { throw LZ4FrameError.truncated(expected: output.count, got: dstOffset) }
+        try LZ4FrameDecoder().decompress(frame, into: output)
     }
 
     /// Decompresses one whole LZ4 frame whose header records its content size.
@@ -111,5 +86,56 @@ public enum LZ4Frame {
             try out.withUnsafeMutableBytes { try decompress(src, into: $0) }
             return out
         }
+    }
+}
+
+/// A reusable LZ4 frame decompression context: decode many frames without re-creating it.
+/// Not thread-safe: use one per thread (or per call).
+public final class LZ4FrameDecoder {
+    private var ctx: OpaquePointer?
+
+    public init() throws {
+        let created = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
+        if LZ4F_isError(created) != 0 || ctx == nil { throw LZ4FrameError.decompressionFailed("cannot create a context") }
+    }
+
+    deinit { LZ4F_freeDecompressionContext(ctx) }
+
+    /// Decompresses one whole LZ4 frame straight into `output`, which must hold exactly the content
+    /// size. Verifies the content checksum; throws on corruption or truncation, never crashes.
+    public func decompress(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        do {
+            try run(frame, into: output)
+        } catch {
+            LZ4F_resetDecompressionContext(ctx)
+            throw error
+        }
+    }
+
+    private func run(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        guard let src = frame.baseAddress, frame.count > 0 else { throw LZ4FrameError.truncated(expected: output.count, got: 0) }
+        var srcOffset = 0
+        var dstOffset = 0
+        var hint = 1
+        var opts = LZ4F_decompressOptions_t()
+        opts.stableDst = 1
+        while hint != 0 {
+            var srcSize = frame.count - srcOffset
+            var dstSize = output.count - dstOffset
+            if srcSize == 0 { throw LZ4FrameError.truncated(expected: output.count, got: dstOffset) }
+            hint = LZ4F_decompress(ctx, output.baseAddress.map { $0 + dstOffset }, &dstSize,
+                                   src + srcOffset, &srcSize, &opts)
+            if LZ4F_isError(hint) != 0 {
+                throw LZ4FrameError.decompressionFailed(String(cString: LZ4F_getErrorName(hint)))
+            }
+            srcOffset += srcSize
+            dstOffset += dstSize
+            if srcSize == 0 && dstSize == 0 && hint != 0 {
+                // No progress: output is full but the frame wants more room.
+                throw LZ4FrameError.decompressionFailed("content is larger than the \(output.count) bytes expected")
+            }
+        }
+        if dstOffset != output.count { throw LZ4FrameError.truncated(expected: output.count, got: dstOffset) }
+        if srcOffset != frame.count { throw LZ4FrameError.decompressionFailed("\(frame.count - srcOffset) bytes after the frame's end") }
     }
 }
