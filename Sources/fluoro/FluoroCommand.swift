@@ -7,6 +7,6 @@ struct FluoroCommand: ParsableCommand {
         commandName: "fluoro",
         abstract: "Self-supervised pretraining (FIMAE-SC) on interventional X-ray video.",
         version: FluoroVersion.fluoro,
-        subcommands: [EnvCommand.self, InspectCommand.self, VerifyCommand.self]
+        subcommands: [EnvCommand.self, InspectCommand.self, VerifyCommand.self, SynthCommand.self]
     )
 }
