@@ -10,6 +10,8 @@ import FluoroSupport
 struct AnatomyParameters {
     var body: Float
     var heartCentre: V2, heartAxes: V2, heartMu: Float
+    /// Departures of the heart's outline from an ellipse: cos 2θ and sin 2θ terms, and a cos 3θ lobe.
+    var heartShape: V2, heartLobe: Float
     var diaphragmTop: Float, diaphragmCurve: Float, diaphragmX: Float, diaphragmMu: Float
     var spineX: Float, spineHalfWidth: Float, spineMu: Float, vertebraPeriod: Float, vertebraPhase: Float
     var ribs: [Polyline]
@@ -21,8 +23,10 @@ struct AnatomyParameters {
 
     init(heart: V2, rng: inout SplitMix64) {
         body = rng.uniform(0.3, 0.9)
-        heartCentre = heart + V2(rng.uniform(-0.05, 0.05), rng.uniform(0.0, 0.08))
-        heartAxes = V2(rng.uniform(0.34, 0.46), rng.uniform(0.28, 0.38))
+        heartCentre = heart + V2(rng.uniform(-0.12, 0.12), rng.uniform(0.0, 0.1))
+        heartAxes = V2(rng.uniform(0.38, 0.55), rng.uniform(0.3, 0.42))
+        heartShape = V2(rng.uniform(-0.15, 0.15), rng.uniform(-0.15, 0.15))
+        heartLobe = rng.uniform(-0.1, 0.1)
         heartMu = rng.uniform(0.7, 1.3)
         diaphragmTop = rng.uniform(0.62, 1.1)
         diaphragmCurve = rng.uniform(0.4, 1.2)
@@ -53,6 +57,20 @@ struct AnatomyParameters {
         fine = (0 ..< (AnatomyParameters.fineGrid + 1) * (AnatomyParameters.fineGrid + 1)).map { _ in rng.uniform(-1, 1) }
         coarseAmplitude = rng.uniform(0.08, 0.16)
         fineAmplitude = rng.uniform(0.03, 0.06)
+    }
+
+    /// Thickness of the heart shadow (0...1) at offset (dx, dy) from its centre, given the inverse
+    /// squared semi-axes: an ellipsoid's √(1 − e) with a wavy outline and a faint soft rim.
+    @inline(__always) func heartThickness(_ dx: Float, _ dy: Float, _ inverseAxes: V2) -> Float {
+        let x2 = dx * dx * inverseAxes.x, y2 = dy * dy * inverseAxes.y
+        let e0 = x2 + y2
+        guard e0 < 2.5 else { return 0 }
+        let xn = dx * inverseAxes.x.squareRoot(), yn = dy * inverseAxes.y.squareRoot()
+        let r = max(e0.squareRoot(), 1e-6)
+        let cos2 = (x2 - y2) / max(e0, 1e-12), sin2 = 2 * xn * yn / max(e0, 1e-12)
+        let cos3 = (xn * xn * xn - 3 * xn * yn * yn) / (r * r * r)
+        let e = e0 * (1 + heartShape.x * cos2 + heartShape.y * sin2 + heartLobe * cos3)
+        return 0.85 * max(1 - e, 0).squareRoot() + 0.15 * smooth((1.5 - e) * 2)
     }
 
     /// Smooth value noise on a (g+1)² grid at scene point (u, v) in [0, 1]².

@@ -19,7 +19,7 @@ struct DetectorParameters {
     init(rng: inout SplitMix64) {
         centre = V2(0.5 + rng.uniform(-0.02, 0.02), 0.5 + rng.uniform(-0.02, 0.02))
         radius = rng.uniform(0.42, 0.49)
-        exponent = rng.chance(0.65) ? 2 : rng.uniform(3, 6)
+        exponent = rng.chance(0.65) ? 2 : rng.uniform(2.8, 4.5)
         if rng.chance(0.3) {
             let a = Float(rng.integer(0, 4)) * .pi / 2 + rng.uniform(-0.1, 0.1)
             shutterNormal = V2(cosf(a), sinf(a))
@@ -28,7 +28,7 @@ struct DetectorParameters {
         }
         shutterDistance = rng.uniform(0.36, 0.44)
         vignetting = rng.uniform(0.15, 0.35)
-        exposure = rng.uniform(0.8, 1.4)
+        exposure = rng.uniform(0.65, 1.35)
         gamma = rng.uniform(0.8, 1.2)
     }
 

@@ -74,6 +74,18 @@ struct Polyline {
         return Polyline(points: pts, radii: rs)
     }
 
+    /// The curve after `passes` rounds of [1, 2, 1]/4 smoothing of its interior points (ends fixed).
+    func smoothed(passes: Int) -> Polyline {
+        guard points.count > 2 else { return self }
+        var p = points
+        for _ in 0 ..< passes {
+            var q = p
+            for i in 1 ..< p.count - 1 { q[i] = (p[i - 1] + 2 * p[i] + p[i + 1]) * 0.25 }
+            p = q
+        }
+        return Polyline(points: p, radii: radii)
+    }
+
     /// A smooth random walk: start point, heading (radians), step, count; the heading turns by a
     /// curvature that itself wanders; `steer` pulls the heading toward `target` when given.
     static func randomWalk(from start: V2, heading: Float, step: Float, count: Int, curvature: Float,

@@ -75,7 +75,7 @@ struct Scene {
             mainPoints.append(heart + radial * (groove * (1 + 0.15 * sinf(3 * f)) + wobble))
             mainRadii.append(r0 * (1 - 0.6 * f))
         }
-        let main = Polyline(points: mainPoints, radii: mainRadii)
+        let main = Polyline(points: mainPoints, radii: mainRadii).smoothed(passes: 12)
         let ostium = mainPoints[0]
         let startDirection = mainPoints[1] - mainPoints[0]
         let mainHeading = atan2f(startDirection.y, startDirection.x)

@@ -36,9 +36,9 @@ enum Material {
     static let catheter: Float = 0.42
     static let catheterRadiusMm: Float = 1.0
     /// Guidewire core and its radiopaque distal coil.
-    static let wire: Float = 1.8
+    static let wire: Float = 1.3
     static let wireRadiusMm: Float = 0.18
-    static let wireTip: Float = 2.6
+    static let wireTip: Float = 2.0
     /// Balloon catheter shaft and folded balloon.
     static let shaft: Float = 0.45
     static let shaftRadiusMm: Float = 0.4

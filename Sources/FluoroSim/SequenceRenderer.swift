@@ -100,7 +100,7 @@ struct SequenceRenderer {
         let gain = scene.detector.gainMap(size: n)
         let lutSize = 4096, lutTop: Float = 1.25
         let table = scene.detector.displayTable(lutSize: lutSize, lutTop: lutTop)
-        let kernel = gaussianKernel(sigma: max(0.35, 0.8 * Float(n) / 512))
+        let kernel = gaussianKernel(sigma: max(0.35, 1.0 * Float(n) / 512))
         let photons = Float(config.photonsPerPixel) * (512 / Float(n)) * (512 / Float(n))
         let canvas = TubeCanvas(width: n, height: n)
         var pixels = [UInt8](repeating: 0, count: frames * area)
@@ -129,14 +129,12 @@ struct SequenceRenderer {
                     for y in 0 ..< n {
                         let r0 = (min(max(y + iy, 0), side - 2)) * side
                         let dy = Float(y) + 0.5 - hc.y
-                        let ey = dy * dy * inverseAxes.y
                         for x in 0 ..< n {
                             let c = min(max(x + ix, 0), side - 2)
                             let a = bg[r0 + c] + (bg[r0 + c + 1] - bg[r0 + c]) * fx
                             let b = bg[r0 + side + c] + (bg[r0 + side + c + 1] - bg[r0 + side + c]) * fx
                             let dx = Float(x) + 0.5 - hc.x
-                            let e = dx * dx * inverseAxes.x + ey
-                            mu[y * n + x] = a + (b - a) * fy + anatomy.heartMu * max(1 - e, 0).squareRoot()   // an ellipsoid's thickness
+                            mu[y * n + x] = a + (b - a) * fy + anatomy.heartMu * anatomy.heartThickness(dx, dy, inverseAxes)
                         }
                     }
                 }

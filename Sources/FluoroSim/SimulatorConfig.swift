@@ -29,7 +29,7 @@ public struct SimulatorConfig: Codable, Equatable, Sendable {
     public var distractors: Bool = true
     /// Detected X-ray quanta per pixel at full intensity, quoted for a 512 px frame (scaled by
     /// pixel area at other sizes). Lower means noisier (low dose).
-    public var photonsPerPixel: Double = 450
+    public var photonsPerPixel: Double = 1200
     /// A landmark is occluded when the attenuation at its position from contrast and from devices
     /// outside its own device chain is at least this fraction of the landmark's own attenuation.
     public var occlusionFraction: Double = 0.5
@@ -38,7 +38,7 @@ public struct SimulatorConfig: Codable, Equatable, Sendable {
     public static let fieldOfViewMm: Double = 150
 
     public init(frames: Int = 32, size: Int = 256, frameTimeMs: Double = 66.7, kind: RunKind = .mixed, seed: UInt64 = 0,
-                balloonProbability: Double = 0.75, distractors: Bool = true, photonsPerPixel: Double = 450,
+                balloonProbability: Double = 0.75, distractors: Bool = true, photonsPerPixel: Double = 1200,
                 occlusionFraction: Double = 0.5) {
         self.frames = frames
         self.size = size

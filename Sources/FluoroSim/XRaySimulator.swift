@@ -55,7 +55,7 @@ public struct XRaySimulator: Sendable {
         c.size = min(max(c.size, 16), 8192)
         if !(c.frameTimeMs > 0) { c.frameTimeMs = 66.7 }
         c.balloonProbability = min(max(c.balloonProbability, 0), 1)
-        if !(c.photonsPerPixel > 0) { c.photonsPerPixel = 450 }
+        if !(c.photonsPerPixel > 0) { c.photonsPerPixel = SimulatorConfig().photonsPerPixel }
         if !(c.occlusionFraction > 0) { c.occlusionFraction = 0.5 }
         return c
     }
