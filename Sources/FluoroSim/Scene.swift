@@ -164,9 +164,9 @@ struct Scene {
             let d = next - parent.points[at.index]
             let heading = atan2f(d.y, d.x) + (rng.chance(0.5) ? 1 : -1) * rng.uniform(0.4, 1.1)
             let rStart = max(0.4, at.radius * rng.uniform(0.5, 0.75))
-            let len = (generation == 1 ? rng.uniform(0.12, 0.35) : rng.uniform(0.06, 0.16))
+            let len = (generation == 1 ? rng.uniform(0.1, 0.3) : rng.uniform(0.05, 0.14))
             let branch = Polyline.randomWalk(from: at.point, heading: heading, step: 0.008, count: max(2, Int(len / 0.008)),
-                                             curvature: 0.07, radius: { max(0.35, rStart * (1 - 0.5 * $0)) }, rng: &rng)
+                                             curvature: 0.12, radius: { max(0.35, rStart * (1 - 0.5 * $0)) }, rng: &rng).smoothed(passes: 3)
             tubes.append(SceneTube(line: branch, role: .vessel, mu: Material.contrast, contrastDelay: (depth + s) * delayPerUnit))
             if generation < 2 {
                 addBranches(to: branch, depth: depth + s, delayPerUnit: delayPerUnit, generation: generation + 1, into: &tubes, rng: &rng)
