@@ -243,14 +243,17 @@ func blur(_ image: inout [Float], kernel: [Float], size n: Int) {
             }
         }
     }
+    // Vertical pass row by row (contiguous, vectorisable): out row y = Σ_j k[j] · temp row clamp(y + j).
     image.withUnsafeMutableBufferPointer { dst in
         temp.withUnsafeBufferPointer { src in
             kernel.withUnsafeBufferPointer { k in
                 for y in 0 ..< n {
-                    for x in 0 ..< n {
-                        var acc: Float = 0
-                        for j in -r ... r { acc += k[j + r] * src[min(max(y + j, 0), n - 1) * n + x] }
-                        dst[y * n + x] = acc
+                    let out = dst.baseAddress! + y * n
+                    for x in 0 ..< n { out[x] = 0 }
+                    for j in -r ... r {
+                        let w = k[j + r]
+                        let row = src.baseAddress! + min(max(y + j, 0), n - 1) * n
+                        for x in 0 ..< n { out[x] += w * row[x] }
                     }
                 }
             }
