@@ -66,10 +66,9 @@ struct AnatomyParameters {
         let e0 = x2 + y2
         guard e0 < 2.5 else { return 0 }
         let xn = dx * inverseAxes.x.squareRoot(), yn = dy * inverseAxes.y.squareRoot()
+        // e0·cos 2θ = x² − y², e0·sin 2θ = 2xy, e0·cos 3θ = x(x² − 3y²)/r with r = √e0.
         let r = max(e0.squareRoot(), 1e-6)
-        let cos2 = (x2 - y2) / max(e0, 1e-12), sin2 = 2 * xn * yn / max(e0, 1e-12)
-        let cos3 = (xn * xn * xn - 3 * xn * yn * yn) / (r * r * r)
-        let e = e0 * (1 + heartShape.x * cos2 + heartShape.y * sin2 + heartLobe * cos3)
+        let e = e0 + heartShape.x * (x2 - y2) + heartShape.y * 2 * xn * yn + heartLobe * xn * (x2 - 3 * y2) / r
         return 0.85 * max(1 - e, 0).squareRoot() + 0.15 * smooth((1.5 - e) * 2)
     }
 
