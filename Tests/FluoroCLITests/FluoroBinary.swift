@@ -24,7 +24,12 @@ enum FluoroBinary {
     struct Output { var status: Int32; var stdout: String; var stderr: String }
 
     /// Runs `executable` (default: fluoro) with `arguments`; returns exit status and both streams.
-    static func run(_ arguments: [String], executable: String? = nil, environment: [String: String]? = nil) throws -> Output {
+    /// The streams go to temporary files, not pipes: a process that inherits a pipe's write end
+    /// (Open MPI's singleton daemon, started by an in-process MPI test) would keep it open and a
+    /// pipe read would never see EOF. A child still running after `timeout` seconds is killed
+    /// and reported as status -9, so a hang fails the test instead of stalling the suite.
+    static func run(_ arguments: [String], executable: String? = nil, environment: [String: String]? = nil,
+                    timeout: Double = 300) throws -> Output {
         let process = Process()
         if let executable {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -34,20 +39,29 @@ enum FluoroBinary {
             process.arguments = arguments
         }
         process.environment = environment ?? cleanEnvironment
-        let out = Pipe(), err = Pipe()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
-        var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        var timedOut = false
+        if process.isRunning {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try? out.close()
+        try? err.close()
+        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+        return Output(status: timedOut ? -9 : process.terminationStatus,
+                      stdout: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
+                      stderr: timedOut ? "timed out after \(Int(timeout)) s\n" + stderr : stderr)
     }
 }
