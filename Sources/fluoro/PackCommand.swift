@@ -1,0 +1,105 @@
+import ArgumentParser
+import FluoroShards
+import FluoroSupport
+import Foundation
+
+/// `fluoro pack`: clinical runs (DICOM XA/RF, NumPy) into a shard dataset.
+struct PackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack",
+        abstract: "Pack DICOM XA/RF files and NumPy [T,H,W] arrays into an LZ4 shard dataset.",
+        discussion: """
+            Inputs are files or directories (searched recursively; files are recognised by content, so \
+            READMEs and licences are ignored). A file that cannot be read is reported and skipped, and the \
+            rest are packed; the exit status is then 3 so scripts notice. Runs already in the dataset (same \
+            de-identified id) are skipped, so an interrupted pack can simply be run again.
+            Supported: Explicit/Implicit VR Little Endian with native pixels, JPEG Baseline (8-bit). Convert \
+            other transfer syntaxes first, e.g. `dcmdjpeg in.dcm out.dcm` (DCMTK) or `gdcmconv --raw`.
+            """)
+
+    @Option(help: "Dataset directory to create or append to.")
+    var out: String
+
+    @Argument(help: "DICOM or .npy files, or directories of them.")
+    var inputs: [String]
+
+    @Option(help: "Target shard size in MiB.")
+    var shardMb = 256
+
+    @Flag(help: "Accept DICOM modalities other than XA and RF.")
+    var allowAnyModality = false
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input file or directory") }
+        if shardMb < 1 { throw ValidationError("--shard-mb must be at least 1, got \(shardMb)") }
+    }
+
+    /// Expands directories into their candidate files; missing paths are reported as failures.
+    func expandInputs() -> (files: [URL], failures: [String]) {
+        var files: [URL] = []
+        var failures: [String] = []
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                failures.append("\(input): no such file or directory")
+                continue
+            }
+            let url = URL(fileURLWithPath: input)
+            if isDirectory.boolValue {
+                do { files += try ClinicalIngest.candidates(in: url) } catch { failures.append("\(input): \(error)") }
+            } else {
+                files.append(url)
+            }
+        }
+        return (files, failures)
+    }
+
+    func run() throws {
+        let outURL = URL(fileURLWithPath: out)
+        var known = Set<String>()
+        if FileManager.default.fileExists(atPath: outURL.appendingPathComponent("manifest.json").path) {
+            let existing = try ShardDataset(directory: outURL)
+            for i in 0..<existing.sequenceCount { known.insert(existing.info(sequence: i).id) }
+        }
+        var (files, failures) = expandInputs()
+        if files.isEmpty {
+            for failure in failures { print("  " + failure) }
+            throw ValidationError("no DICOM or NumPy files found in \(inputs.joined(separator: ", ")); nothing packed")
+        }
+        let writer = try ShardDatasetWriter(directory: outURL, targetShardBytes: shardMb << 20)
+        let progress = ProgressLine("pack", total: files.count, unit: "files")
+        var options = IngestOptions()
+        options.allowAnyModality = allowAnyModality
+        var packed = 0, duplicates = 0, frames = 0, rawBytes = 0
+        for (i, file) in files.enumerated() {
+            do {
+                let sequence = try ClinicalIngest.read(file, options: options)
+                if known.contains(sequence.info.id) {
+                    duplicates += 1
+                } else {
+                    try writer.append(sequence)
+                    known.insert(sequence.info.id)
+                    packed += 1
+                    frames += sequence.info.frameCount
+                    rawBytes += sequence.pixels.count
+                }
+            } catch let error as IngestError {
+                failures.append("\(error)")  // names the file
+                Log.error("skipped: \(error)")
+            }
+            progress.update(i + 1, note: "\(frames) frames")
+        }
+        let manifest = try writer.finish()
+        progress.finish()
+        let storedBytes = manifest.shards.reduce(0) { $0 + Int($1.byteSize) }
+        print("pack: \(packed) sequence(s), \(frames) frames (\(String(format: "%.1f", Double(rawBytes) / 1e6)) MB of pixels) into \(out); "
+              + "the dataset now holds \(manifest.sequenceCount) sequences in \(manifest.shards.count) shard(s), "
+              + "\(String(format: "%.1f", Double(storedBytes) / 1e6)) MB on disk")
+        if duplicates > 0 { print("pack: \(duplicates) file(s) already in the dataset (same de-identified id), skipped") }
+        if !failures.isEmpty {
+            print("pack: \(failures.count) input(s) could not be read and were skipped:")
+            for failure in failures { print("  " + failure) }
+            throw ExitCode(3)
+        }
+    }
+}

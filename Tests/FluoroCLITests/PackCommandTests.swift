@@ -1,0 +1,64 @@
+import FluoroShards
+import Foundation
+import Testing
+
+@Suite struct PackCommandTests {
+    static let dicomDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("FluoroShardsTests/Fixtures/dicom")
+
+    private func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-pack-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Mean pixel value of a whole 8-bit sequence in a dataset.
+    private func mean(_ dataset: ShardDataset, _ index: Int) throws -> Double {
+        let info = dataset.info(sequence: index)
+        let pixels = try dataset.frames(sequence: index, range: 0..<info.frameCount)
+        return Double(pixels.reduce(0) { $0 + Int($1) }) / Double(pixels.count)
+    }
+
+    @Test func packsTheRealRunsAndSkipsABadFile() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        for name in ["xa_balloon_17f.dcm", "xa_rca_96f.dcm", "README.md"] {
+            try FileManager.default.copyItem(at: Self.dicomDirectory.appendingPathComponent(name), to: inputs.appendingPathComponent(name))
+        }
+        // A truncated copy: recognised as DICOM, fails to parse, must be reported and skipped.
+        let whole = try Data(contentsOf: Self.dicomDirectory.appendingPathComponent("xa_balloon_17f.dcm"))
+        try whole.prefix(3000).write(to: inputs.appendingPathComponent("broken.dcm"))
+        let out = dir.appendingPathComponent("ds")
+
+        let result = try FluoroBinary.run(["pack", "--out", out.path, inputs.path])
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("2 sequence(s), 113 frames"))
+        #expect(result.stdout.contains("1 input(s) could not be read"))
+        #expect(result.stdout.contains("broken.dcm"))
+
+        let dataset = try ShardDataset(directory: out)
+        #expect(dataset.sequenceCount == 2)
+        let byFrames = Dictionary(uniqueKeysWithValues: (0..<2).map { (dataset.info(sequence: $0).frameCount, $0) })
+        let balloon = try #require(byFrames[17]), rca = try #require(byFrames[96])
+        #expect(dataset.info(sequence: balloon).width == 512 && dataset.info(sequence: balloon).height == 512)
+        #expect(abs(try mean(dataset, balloon) - 34.851) < 1.0)
+        #expect(abs(try mean(dataset, rca) - 67.660) < 1.0)
+
+        // Packing again adds nothing: the runs are recognised by their de-identified ids.
+        let again = try FluoroBinary.run(["pack", "--out", out.path, inputs.appendingPathComponent("xa_rca_96f.dcm").path])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("1 file(s) already in the dataset"))
+        #expect(try ShardDataset(directory: out).sequenceCount == 2)
+        #expect(try FluoroBinary.run(["verify", out.path]).status == 0)
+    }
+
+    @Test func missingInputIsAClearError() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try FluoroBinary.run(["pack", "--out", dir.appendingPathComponent("ds").path, "/nonexistent/run.dcm"])
+        #expect(result.status != 0)
+        #expect(result.stdout.contains("/nonexistent/run.dcm: no such file or directory"))
+    }
+}
