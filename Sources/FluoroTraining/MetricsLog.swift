@@ -11,7 +11,7 @@ public final class MetricsLog {
     public init(runDirectory: URL, fileName: String = "metrics.jsonl") throws {
         url = runDirectory.appendingPathComponent(fileName)
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()

@@ -78,42 +78,10 @@ struct ShardBenchmark {
         for s in sequences { try writer.append(s) }
         let manifest = try writer.finish()
         let dataset = try ShardDataset(directory: dir)
-        let raw = manifest.shards.reduce(0) { $0 + $1.pixelBytes }
-        let stored = manifest.shards.reduce(0) { $0 + $1.storedPixelBytes }
-        var buffers = sequences.map { [UInt8](repeating: 0, count: $0.pixels.count) }
-        var ours: [Double] = []
-        for _ in 0..<7 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for i in 0..<sequences.count {
-                try buffers[i].withUnsafeMutableBytes { try dataset.frames(sequence: i, range: 0..<sequences[i].info.frameCount, into: $0) }
-            }
-            ours.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        for i in 0..<sequences.count { #expect(Data(buffers[i]) == sequences[i].pixels) }
-        // The same LZ4 frames, concatenated (a valid multi-frame .lz4 file), for the lz4 CLI.
-        let cut = dir.appendingPathComponent("pixels.lz4")
-        var streams = Data()
-        for shard in manifest.shards {
-            let url = dir.appendingPathComponent(shard.file)
-            let bytes = try Data(contentsOf: url)
-            for record in try ShardFile(url: url).records {
-                for e in record.stream(.pixels)!.entries { streams += bytes[Int(e.offset)..<Int(e.offset + UInt64(e.length))] }
-            }
-        }
-        try streams.write(to: cut)
-        var theirs: [Double] = []
-        for _ in 0..<7 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["lz4", "-d", "-c", "-q", cut.path]
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            let start = DispatchTime.now().uptimeNanoseconds
-            try process.run()
-            process.waitUntilExit()
-            theirs.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            #expect(process.terminationStatus == 0)
-        }
-        let oursGBs = Double(raw) / Self.median(ours) / 1e9, theirsGBs = Double(raw) / Self.median(theirs) / 1e9
+        let r = try DecodeBenchmark.measure(dataset, scratch: dir.appendingPathComponent("bench"))
+        for i in 0..<sequences.count { #expect(try dataset.frames(sequence: i, range: 0..<sequences[i].info.frameCount) == sequences[i].pixels) }
+        let (raw, oursGBs, theirsGBs) = (r.rawBytes, r.readerGBps, r.lz4GBps)
+        let stored = r.storedBytes
         print(String(format: "BENCH %@: %d frames, %.1f MB raw, ratio %.3f, reader %.2f GB/s, lz4 -d %.2f GB/s (reader/lz4 = %.2f)",
                      label, manifest.frameCount, Double(raw) / 1e6, Double(raw) / Double(stored), oursGBs, theirsGBs, oursGBs / theirsGBs))
     }
