@@ -20,6 +20,9 @@ struct BenchLoaderCommand: ParsableCommand {
     @Option(help: "A shard dataset to read (default: a temporary synthetic one).")
     var shards: String?
 
+    @Option(help: "Sequences in the temporary synthetic dataset (without --shards).")
+    var syntheticSequences = 16
+
     @Option(help: "Model preset whose clip shape is loaded (tiny, bench, small, base).")
     var preset = "bench"
 
@@ -54,7 +57,7 @@ struct BenchLoaderCommand: ParsableCommand {
             directory = scratch.appendingPathComponent("dataset")
             let simulator = XRaySimulator(config: SimulatorConfig(frames: max(32, spec.frames * 2), size: 256, kind: .mixed, seed: 1))
             let writer = try ShardDatasetWriter(directory: directory)
-            try simulator.sequences(0..<16, threads: 2) { try writer.append($0) }
+            try simulator.sequences(0..<max(1, syntheticSequences), threads: 2) { try writer.append($0) }
             try writer.finish()
         }
         let dataset = try ShardDataset(directory: directory)

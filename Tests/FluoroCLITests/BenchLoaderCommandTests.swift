@@ -5,7 +5,7 @@ import Testing
     /// The benchmark runs end to end on its temporary synthetic dataset and reports sane numbers.
     @Test func reportsDecodeAndLoaderSpeed() throws {
         let result = try FluoroBinary.run(["bench", "loader", "--preset", "tiny", "--batches", "2", "--repeats", "1",
-                                           "--workers", "0,2", "--json"])
+                                           "--workers", "0,2", "--synthetic-sequences", "2", "--json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((object["reader_gbps"] as? Double ?? 0) > 0)
