@@ -160,3 +160,41 @@ import Testing
         GradientCheck.expectGradients("residual", inputs: [("a", a), ("b", b)], analytic: ["a": da, "b": db], loss: loss)
     }
 }
+
+/// The whole pre-norm block, every weight.
+@Suite struct TransformerBlockGradientTests {
+    @Test func everyGradient() {
+        let s = TransformerBlock.Shape(batch: 2, tokens: 3, width: 4, heads: 2, mlpRatio: 2)
+        let (M, D, Hd) = (6, 4, 8)
+        var rng = SplitMix64(seed: 21)
+        let names = ["norm1.weight": D, "norm1.bias": D, "qkv": 3 * D * D, "q_bias": D, "v_bias": D, "proj.weight": D * D,
+                     "proj.bias": D, "norm2.weight": D, "norm2.bias": D, "fc1.weight": Hd * D, "fc1.bias": Hd,
+                     "fc2.weight": D * Hd, "fc2.bias": D]
+        var values: [String: FloatBuffer] = [:], grads: [String: FloatBuffer] = [:]
+        for (name, n) in names.sorted(by: { $0.key < $1.key }) {
+            values[name] = GradientCheck.random(n, &rng, scale: 0.8)
+            grads[name] = FloatBuffer(count: n)
+        }
+        func weights(_ t: [String: FloatBuffer]) -> TransformerBlock.Weights {
+            .init(norm1Weight: t["norm1.weight"]!.pointer, norm1Bias: t["norm1.bias"]!.pointer,
+                  attention: .init(qkv: t["qkv"]!.pointer, qBias: t["q_bias"]!.pointer, vBias: t["v_bias"]!.pointer,
+                                   projWeight: t["proj.weight"]!.pointer, projBias: t["proj.bias"]!.pointer),
+                  norm2Weight: t["norm2.weight"]!.pointer, norm2Bias: t["norm2.bias"]!.pointer,
+                  fc1Weight: t["fc1.weight"]!.pointer, fc1Bias: t["fc1.bias"]!.pointer,
+                  fc2Weight: t["fc2.weight"]!.pointer, fc2Bias: t["fc2.bias"]!.pointer)
+        }
+        let x = GradientCheck.random(M * D, &rng), r = GradientCheck.random(M * D, &rng), out = FloatBuffer(count: M * D)
+        let acts = TransformerBlock.Activations(s), scratch = TransformerBlock.Scratch(s)
+        func loss() -> Double {
+            TransformerBlock.forward(out: out.pointer, acts: acts, input: x.pointer, weights: weights(values), shape: s)
+            return GradientCheck.weightedSum(out, r)
+        }
+        _ = loss()
+        let dStream = FloatBuffer(r.array)
+        TransformerBlock.backward(dStream: dStream.pointer, grads: weights(grads), input: x.pointer, weights: weights(values),
+                                  acts: acts, scratch: scratch, shape: s)
+        grads["input"] = dStream
+        let inputs = [("input", x)] + values.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) }
+        GradientCheck.expectGradients("transformerBlock", inputs: inputs, analytic: grads, loss: loss)
+    }
+}
