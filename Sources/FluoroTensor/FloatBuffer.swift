@@ -55,6 +55,12 @@ public enum Parallel {
     /// Threads for elementwise, normalisation and attention loops (1 = run inline).
     nonisolated(unsafe) public static var threads: Int = 1
 
+    /// Sets the threads for BLAS and for these loops.
+    public static func configure(threads n: Int) {
+        threads = max(1, n)
+        BLASRuntime.setThreads(threads)
+    }
+
     /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one.
     @inlinable
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {

@@ -160,7 +160,7 @@ public final class ParameterArena: @unchecked Sendable {
     }
 
     /// A standard normal draw (Box–Muller).
-    static func standardNormal(_ rng: inout SplitMix64) -> Double {
+    public static func standardNormal(_ rng: inout SplitMix64) -> Double {
         let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }

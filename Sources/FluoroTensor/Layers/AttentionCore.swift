@@ -43,15 +43,17 @@ public enum AttentionCore {
         }
     }
 
-    /// Adds the gradients into dq, dk, dv (same layouts and strides as q, k, v).
+    /// Adds the gradients into dq, dk, dv (same layouts and strides as q, k, v); with `overwrite`
+    /// they are written instead (each (batch, head) block is written exactly once).
     /// - dOut: [B, Nq, outStride]; probs: from forward; scratch: [B, H, Nq, Nk].
     public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 probs: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                                shape s: Shape) {
+                                shape s: Shape, overwrite: Bool = false) {
         let scale = 1 / Float(s.headWidth).squareRoot()
         let (Nq, Nk, dh) = (s.queries, s.keys, s.headWidth)
+        let beta: Float = overwrite ? 0 : 1
         Parallel.forEach(s.batch * s.heads) { bh in
             let b = bh / s.heads, h = bh % s.heads
             let qOff = b * Nq * s.qStride + h * dh
@@ -62,34 +64,53 @@ public enum AttentionCore {
             let dp = scratch + bh * Nq * Nk
             // dv[Nk, dh] += pᵀ dOut
             BLAS.sgemm(transA: true, m: Nk, n: dh, k: Nq, a: p, lda: Nk, b: g, ldb: s.outStride,
-                       beta: 1, c: dv + vOff, ldc: s.vStride)
+                       beta: beta, c: dv + vOff, ldc: s.vStride)
             // dp[Nq, Nk] = dOut vᵀ
             BLAS.sgemm(transB: true, m: Nq, n: Nk, k: dh, a: g, lda: s.outStride, b: v + vOff, ldb: s.vStride, c: dp)
             // ds = p ⊙ (dp - Σ_j dp p), in place in dp
             for r in 0..<Nq {
                 let pr = p + r * Nk, dr = dp + r * Nk
-                var dot: Float = 0
-                for j in 0..<Nk { dot += pr[j] * dr[j] }
-                for j in 0..<Nk { dr[j] = pr[j] * (dr[j] - dot) }
+                let dot = VectorMath.F8(repeating: VectorMath.dot(pr, dr, Nk))
+                var j = 0
+                while j + 8 <= Nk {
+                    VectorMath.store(VectorMath.load(pr + j) * (VectorMath.load(dr + j) - dot), dr + j); j += 8
+                }
+                while j < Nk { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
             }
             // dq[Nq, dh] += scale · ds k;  dk[Nk, dh] += scale · dsᵀ q
             BLAS.sgemm(m: Nq, n: dh, k: Nk, alpha: scale, a: dp, b: k + kOff, ldb: s.kStride,
-                       beta: 1, c: dq + qOff, ldc: s.qStride)
+                       beta: beta, c: dq + qOff, ldc: s.qStride)
             BLAS.sgemm(transA: true, m: Nk, n: dh, k: Nq, alpha: scale, a: dp, lda: Nk, b: q + qOff, ldb: s.qStride,
-                       beta: 1, c: dk + kOff, ldc: s.kStride)
+                       beta: beta, c: dk + kOff, ldc: s.kStride)
         }
     }
 
     /// Numerically stable softmax of each row of x: [rows, columns], in place.
     public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        typealias F8 = VectorMath.F8
+        let n = columns, full = n & ~7, tail = n - full
         for r in 0..<rows {
-            let row = x + r * columns
-            var m = -Float.infinity
-            for j in 0..<columns { m = max(m, row[j]) }
-            var s: Float = 0
-            for j in 0..<columns { let e = expf(row[j] - m); row[j] = e; s += e }
-            let inv = 1 / s
-            for j in 0..<columns { row[j] *= inv }
+            let row = x + r * n
+            var mv = F8(repeating: -.infinity)
+            var j = 0
+            while j < full { mv = VectorMath.max(mv, VectorMath.load(row + j)); j += 8 }
+            if tail > 0 { mv = VectorMath.max(mv, VectorMath.loadPartial(row + full, tail, fill: -.infinity)) }
+            let m = F8(repeating: mv.max())
+            var sv = F8()
+            j = 0
+            while j < full {
+                let e = VectorMath.exp(VectorMath.load(row + j) - m)
+                VectorMath.store(e, row + j); sv += e; j += 8
+            }
+            if tail > 0 {
+                var e = VectorMath.exp(VectorMath.loadPartial(row + full, tail) - m)
+                for i in tail..<8 { e[i] = 0 }
+                VectorMath.storePartial(e, row + full, tail); sv += e
+            }
+            let inv = F8(repeating: 1 / sv.sum())
+            j = 0
+            while j < full { VectorMath.store(VectorMath.load(row + j) * inv, row + j); j += 8 }
+            for i in full..<n { row[i] *= inv[0] }
         }
     }
 }

@@ -12,15 +12,16 @@ public enum Linear {
         BLAS.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
     }
 
-    /// Adds the gradients of `forward` into `dInput`, `dWeight` and `dBias` (each optional).
+    /// Adds the gradients of `forward` into `dInput`, `dWeight` and `dBias` (each optional);
+    /// with `overwriteInput`, dInput is written instead of added to (saves zeroing a scratch buffer).
     /// - dInput, input: [M, K]; dWeight, weight: [N, K]; dBias: [N]; dOut: [M, N].
     public static func backward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
                                 dBias: UnsafeMutablePointer<Float>?, dOut: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                rows M: Int, inFeatures K: Int, outFeatures N: Int) {
+                                rows M: Int, inFeatures K: Int, outFeatures N: Int, overwriteInput: Bool = false) {
         if let dInput {
             // dInput[M,K] += dOut[M,N] · weight[N,K]
-            BLAS.sgemm(m: M, n: K, k: N, a: dOut, b: weight, beta: 1, c: dInput)
+            BLAS.sgemm(m: M, n: K, k: N, a: dOut, b: weight, beta: overwriteInput ? 0 : 1, c: dInput)
         }
         if let dWeight {
             // dWeight[N,K] += dOutᵀ[N,M] · input[M,K]
@@ -32,10 +33,7 @@ public enum Linear {
     /// sums[N] += Σ_r x[r, :] for x: [M, N].
     public static func addColumnSums(into sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                      rows M: Int, columns N: Int) {
-        for r in 0..<M {
-            let row = x + r * N
-            for j in 0..<N { sums[j] += row[j] }
-        }
+        for r in 0..<M { VectorMath.axpy(1, x + r * N, sums, N) }
     }
 }
 
@@ -44,7 +42,7 @@ public enum Elementwise {
     /// y[i] += x[i] for i in 0..<n (a residual connection's forward and backward).
     public static func add(into y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
         Parallel.chunks(n, minimumChunk: 1 << 15) { range in
-            for i in range { y[i] += x[i] }
+            VectorMath.axpy(1, x + range.lowerBound, y + range.lowerBound, range.count)
         }
     }
 

@@ -28,8 +28,10 @@ public enum Losses {
         for i in 0..<R {
             let r = Int(rows[i])
             let p = pred + r * V, t = target + r * V
-            var s: Float = 0
-            for j in 0..<V { let d = p[j] - t[j]; s += d * d }
+            var acc = VectorMath.F8(), j = 0
+            while j + 8 <= V { let d = VectorMath.load(p + j) - VectorMath.load(t + j); acc += d * d; j += 8 }
+            var s = acc.sum()
+            while j < V { let d = p[j] - t[j]; s += d * d; j += 1 }
             total += Double(s)
         }
         return Float(total / Double(R * V))
@@ -43,23 +45,34 @@ public enum Losses {
         for i in 0..<R {
             let r = Int(rows[i])
             let p = pred + r * V, t = target + r * V, d = dPred + r * V
-            for j in 0..<V { d[j] += c * (p[j] - t[j]) }
+            var j = 0
+            while j + 8 <= V {
+                VectorMath.store(VectorMath.load(d + j) + c * (VectorMath.load(p + j) - VectorMath.load(t + j)), d + j); j += 8
+            }
+            while j < V { d[j] += c * (p[j] - t[j]); j += 1 }
         }
     }
 
     /// Mean binary cross-entropy with logits: mean(max(x,0) - x y + log(1 + e^{-|x|})).
     /// - logits, labels: [n].
     public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias F8 = VectorMath.F8
+        @inline(__always) func term(_ x: F8, _ y: F8) -> F8 {
+            let negAbs = x.replacing(with: -x, where: x .> 0)
+            return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(VectorMath.exp(negAbs))
+        }
         var total: Double = 0
         var i = 0
         while i < n {
             let end = min(n, i + 4096)
-            var s: Float = 0
-            for j in i..<end {
-                let x = logits[j]
-                s += max(x, 0) - x * labels[j] + log1pf(expf(-abs(x)))
+            var acc = F8()
+            var j = i
+            while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
+            if j < end {
+                let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
+                for k in 0..<(end - j) { acc[k] += t[k] }
             }
-            total += Double(s)
+            total += Double(acc.sum())
             i = end
         }
         return Float(total / Double(n))
@@ -69,10 +82,17 @@ public enum Losses {
     public static func bceWithLogitsBackward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                              labels: UnsafePointer<Float>, count n: Int, scale: Float) {
         let c = scale / Float(n)
+        typealias F8 = VectorMath.F8
         Parallel.chunks(n, minimumChunk: 1 << 14) { range in
-            for j in range {
-                dLogits[j] += c * (sigmoid(logits[j]) - labels[j])
+            var j = range.lowerBound
+            while j + 8 <= range.upperBound {
+                let x = VectorMath.load(logits + j)
+                let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))  // e^{-|x|}
+                let s = (F8(repeating: 1).replacing(with: e, where: x .< 0)) / (1 + e)
+                VectorMath.store(VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
+                j += 8
             }
+            while j < range.upperBound { dLogits[j] += c * (sigmoid(logits[j]) - labels[j]); j += 1 }
         }
     }
 

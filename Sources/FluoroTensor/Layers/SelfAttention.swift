@@ -50,18 +50,18 @@ public enum SelfAttention {
                        rows: M, inFeatures: D, outFeatures: D)
     }
 
-    /// Adds gradients into dInput [B, N, D] and `grads`; dOut: [B, N, D].
-    public static func backward(dInput: UnsafeMutablePointer<Float>, grads: Weights, dOut: UnsafePointer<Float>,
+    /// Adds gradients into dInput [B, N, D] (writes it with `overwriteInput`) and `grads`; dOut: [B, N, D].
+    public static func backward(overwriteInput: Bool = false, dInput: UnsafeMutablePointer<Float>, grads: Weights, dOut: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weights w: Weights, cache: Cache, scratch: Scratch,
                                 batch B: Int, tokens N: Int, width D: Int, heads H: Int) {
         let M = B * N
-        scratch.dAttended.update(repeating: 0, count: M * D)
-        scratch.dQkv.update(repeating: 0, count: M * 3 * D)
         Linear.backward(dInput: scratch.dAttended, dWeight: grads.projWeight, dBias: grads.projBias, dOut: dOut,
-                        input: cache.attended, weight: w.projWeight, rows: M, inFeatures: D, outFeatures: D)
+                        input: cache.attended, weight: w.projWeight, rows: M, inFeatures: D, outFeatures: D,
+                        overwriteInput: true)
         AttentionCore.backward(dq: scratch.dQkv, dk: scratch.dQkv + D, dv: scratch.dQkv + 2 * D,
                                dOut: scratch.dAttended, q: cache.qkv, k: cache.qkv + D, v: cache.qkv + 2 * D,
-                               probs: cache.probs, scratch: scratch.dScores, shape: coreShape(B: B, N: N, D: D, H: H))
+                               probs: cache.probs, scratch: scratch.dScores, shape: coreShape(B: B, N: N, D: D, H: H),
+                               overwrite: true)
         for r in 0..<M {
             let row = scratch.dQkv + r * 3 * D
             for j in 0..<D {
@@ -70,6 +70,6 @@ public enum SelfAttention {
             }
         }
         Linear.backward(dInput: dInput, dWeight: grads.qkv, dBias: nil, dOut: scratch.dQkv, input: input,
-                        weight: w.qkv, rows: M, inFeatures: D, outFeatures: 3 * D)
+                        weight: w.qkv, rows: M, inFeatures: D, outFeatures: 3 * D, overwriteInput: overwriteInput)
     }
 }

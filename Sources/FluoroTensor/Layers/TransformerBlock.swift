@@ -82,20 +82,19 @@ public enum TransformerBlock {
                                 weights w: Weights, acts: Activations, scratch: Scratch, shape s: Shape) {
         let M = s.rows, D = s.width, Hd = s.hidden
         // MLP branch: reads dOut before the stream is changed.
-        scratch.dHidden.zero()
         Linear.backward(dInput: scratch.dHidden.pointer, dWeight: grads.fc2Weight, dBias: grads.fc2Bias, dOut: dStream,
-                        input: acts.gelu.pointer, weight: w.fc2Weight, rows: M, inFeatures: Hd, outFeatures: D)
-        scratch.dFc1.zero()
-        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, input: acts.fc1.pointer, count: M * Hd)
-        scratch.dNorm.zero()
+                        input: acts.gelu.pointer, weight: w.fc2Weight, rows: M, inFeatures: Hd, outFeatures: D,
+                        overwriteInput: true)
+        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, input: acts.fc1.pointer, count: M * Hd,
+                      overwrite: true)
         Linear.backward(dInput: scratch.dNorm.pointer, dWeight: grads.fc1Weight, dBias: grads.fc1Bias, dOut: scratch.dFc1.pointer,
-                        input: acts.norm2.pointer, weight: w.fc1Weight, rows: M, inFeatures: D, outFeatures: Hd)
+                        input: acts.norm2.pointer, weight: w.fc1Weight, rows: M, inFeatures: D, outFeatures: Hd,
+                        overwriteInput: true)
         LayerNorm.backward(dInput: dStream, dWeight: grads.norm2Weight, dBias: grads.norm2Bias, dOut: scratch.dNorm.pointer,
                            input: acts.x2.pointer, weight: w.norm2Weight, mean: acts.mean2.pointer, rstd: acts.rstd2.pointer,
                            rows: M, channels: D)
         // dStream now holds dx2. Attention branch.
-        scratch.dNorm.zero()
-        SelfAttention.backward(dInput: scratch.dNorm.pointer, grads: grads.attention, dOut: dStream, input: acts.norm1.pointer,
+        SelfAttention.backward(overwriteInput: true, dInput: scratch.dNorm.pointer, grads: grads.attention, dOut: dStream, input: acts.norm1.pointer,
                                weights: w.attention, cache: acts.attentionCache,
                                scratch: .init(dQkv: scratch.dQkv.pointer, dAttended: scratch.dAttended.pointer,
                                               dScores: scratch.dScores.pointer),
