@@ -55,10 +55,11 @@ public enum Parallel {
     /// Threads for elementwise, normalisation and attention loops (1 = run inline).
     nonisolated(unsafe) public static var threads: Int = 1
 
-    /// Sets the threads for BLAS and for these loops.
+    /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
+    /// to one thread so the two never compete for the cores.
     public static func configure(threads n: Int) {
         threads = max(1, n)
-        BLASRuntime.setThreads(threads)
+        BLASRuntime.setThreads(1)
     }
 
     /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one.

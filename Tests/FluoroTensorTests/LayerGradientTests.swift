@@ -60,6 +60,12 @@ import Testing
         let dx = FloatBuffer(count: n)
         GELU.backward(dInput: dx.pointer, dOut: r.pointer, input: x.pointer, count: n)
         GradientCheck.expectGradients("gelu", inputs: [("input", x)], analytic: ["input": dx], loss: loss)
+        // The fused training form keeps GELU'(x) (in place of x) and gives the same values and gradients.
+        let fusedOut = FloatBuffer(count: n), slope = FloatBuffer(x.array), dFused = FloatBuffer(count: n)
+        GELU.forward(out: fusedOut.pointer, derivative: slope.pointer, input: slope.pointer, count: n)
+        GELU.backward(dInput: dFused.pointer, dOut: r.pointer, derivative: slope.pointer, count: n)
+        #expect(fusedOut.array == out.array)
+        #expect(zip(dFused.array, dx.array).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
     }
 
     @Test func selfAttention() {

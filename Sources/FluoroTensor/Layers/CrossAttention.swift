@@ -44,7 +44,7 @@ public enum CrossAttention {
             row.update(repeating: 0, count: D)
             (row + D).update(from: w.vBias, count: D)
         }
-        BLAS.sgemm(transB: true, m: B * Nk, n: 2 * D, k: D, a: y, b: w.kv, beta: 1, c: cache.kv)
+        ParallelGEMM.sgemm(transB: true, m: B * Nk, n: 2 * D, k: D, a: y, b: w.kv, beta: 1, c: cache.kv)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.q, k: cache.kv, v: cache.kv + D,
                               shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H))
         Linear.forward(out: out, input: cache.attended, weight: w.projWeight, bias: w.projBias,

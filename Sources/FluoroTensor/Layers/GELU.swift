@@ -38,8 +38,47 @@ public enum GELU {
         }
     }
 
-    /// GELU'(x) = Φ(x) + x φ(x); erf's e^{-a²} (a = x/√2) is also φ's e^{-x²/2}, so one exp serves both.
-    @inline(__always) static func derivative(_ x: VectorMath.F8) -> VectorMath.F8 {
+    /// The fused training form: out = GELU(x) and derivative = GELU'(x) from one exp and one erf.
+    /// `derivative` may alias `input` (the pre-activation is not needed once its derivative is kept).
+    /// - out, derivative, input: [n].
+    public static func forward(out: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>,
+                               input: UnsafePointer<Float>, count n: Int) {
+        Parallel.chunks(n, minimumChunk: 1 << 14) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let x = VectorMath.load(input + i)
+                let (value, slope) = valueAndDerivative(x)
+                VectorMath.store(value, out + i)
+                VectorMath.store(slope, derivative + i)
+                i += 8
+            }
+            let tail = range.upperBound - i
+            if tail > 0 {
+                let (value, slope) = valueAndDerivative(VectorMath.loadPartial(input + i, tail))
+                VectorMath.storePartial(value, out + i, tail)
+                VectorMath.storePartial(slope, derivative + i, tail)
+            }
+        }
+    }
+
+    /// dInput[i] = dOut[i] · derivative[i] (the backward of the fused forward); all [n].
+    public static func backward(dInput: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                                derivative: UnsafePointer<Float>, count n: Int) {
+        Parallel.chunks(n, minimumChunk: 1 << 14) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store(VectorMath.load(dOut + i) * VectorMath.load(derivative + i), dInput + i)
+                i += 8
+            }
+            while i < range.upperBound { dInput[i] = dOut[i] * derivative[i]; i += 1 }
+        }
+    }
+
+    /// GELU'(x) = Φ(x) + x φ(x).
+    @inline(__always) static func derivative(_ x: VectorMath.F8) -> VectorMath.F8 { valueAndDerivative(x).1 }
+
+    /// (x Φ(x), Φ(x) + x φ(x)); erf's e^{-a²} (a = x/√2) is also φ's e^{-x²/2}, so one exp serves both.
+    @inline(__always) static func valueAndDerivative(_ x: VectorMath.F8) -> (VectorMath.F8, VectorMath.F8) {
         typealias F8 = VectorMath.F8
         let ax = x.replacing(with: -x, where: x .< 0)
         let a = ax * 0.70710678118654752
@@ -52,6 +91,7 @@ public enum GELU {
         p = p * t + 0.254829592
         let erfAbs = 1 - p * t * e
         let erf = erfAbs.replacing(with: -erfAbs, where: x .< 0)
-        return 0.5 * (1 + erf) + x * (e * 0.39894228040143268)
+        let cdf = 0.5 * (1 + erf)
+        return (x * cdf, cdf + x * (e * 0.39894228040143268))
     }
 }

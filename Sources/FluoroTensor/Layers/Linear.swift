@@ -9,7 +9,7 @@ public enum Linear {
         if let bias {
             for r in 0..<M { (out + r * N).update(from: bias, count: N) }
         }
-        BLAS.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
+        ParallelGEMM.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
     }
 
     /// Adds the gradients of `forward` into `dInput`, `dWeight` and `dBias` (each optional);
@@ -21,11 +21,11 @@ public enum Linear {
                                 rows M: Int, inFeatures K: Int, outFeatures N: Int, overwriteInput: Bool = false) {
         if let dInput {
             // dInput[M,K] += dOut[M,N] · weight[N,K]
-            BLAS.sgemm(m: M, n: K, k: N, a: dOut, b: weight, beta: overwriteInput ? 0 : 1, c: dInput)
+            ParallelGEMM.sgemm(m: M, n: K, k: N, a: dOut, b: weight, beta: overwriteInput ? 0 : 1, c: dInput)
         }
         if let dWeight {
             // dWeight[N,K] += dOutᵀ[N,M] · input[M,K]
-            BLAS.sgemm(transA: true, m: N, n: K, k: M, a: dOut, b: input, beta: 1, c: dWeight)
+            ParallelGEMM.sgemm(transA: true, m: N, n: K, k: M, a: dOut, b: input, beta: 1, c: dWeight)
         }
         if let dBias { addColumnSums(into: dBias, dOut, rows: M, columns: N) }
     }

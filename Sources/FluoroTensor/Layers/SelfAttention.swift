@@ -43,7 +43,7 @@ public enum SelfAttention {
             (row + D).update(repeating: 0, count: D)
             (row + 2 * D).update(from: w.vBias, count: D)
         }
-        BLAS.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, beta: 1, c: cache.qkv)
+        ParallelGEMM.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, beta: 1, c: cache.qkv)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.qkv, k: cache.qkv + D,
                               v: cache.qkv + 2 * D, shape: coreShape(B: B, N: N, D: D, H: H))
         Linear.forward(out: out, input: cache.attended, weight: w.projWeight, bias: w.projBias,

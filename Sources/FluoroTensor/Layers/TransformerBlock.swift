@@ -31,7 +31,7 @@ public enum TransformerBlock {
     /// What one block keeps from forward for backward (allocated once).
     public final class Activations {
         /// norm1, x2, norm2: [M, D]; mean/rstd: [M]; qkv: [M, 3D]; probs: [B, H, N, N];
-        /// attended: [M, D]; fc1 (pre-GELU), gelu: [M, 4D].
+        /// attended: [M, D]; fc1 (GELU' of the fc1 output, after forward), gelu: [M, 4D].
         public let norm1, mean1, rstd1, qkv, probs, attended, x2, norm2, mean2, rstd2, fc1, gelu: FloatBuffer
         public init(_ s: Shape) {
             let M = s.rows, D = s.width
@@ -69,7 +69,8 @@ public enum TransformerBlock {
                           weight: w.norm2Weight, bias: w.norm2Bias, rows: M, channels: D, eps: eps)
         Linear.forward(out: acts.fc1.pointer, input: acts.norm2.pointer, weight: w.fc1Weight, bias: w.fc1Bias,
                        rows: M, inFeatures: D, outFeatures: s.hidden)
-        GELU.forward(out: acts.gelu.pointer, input: acts.fc1.pointer, count: M * s.hidden)
+        // fc1 is overwritten by GELU'(fc1): backward needs only the derivative.
+        GELU.forward(out: acts.gelu.pointer, derivative: acts.fc1.pointer, input: acts.fc1.pointer, count: M * s.hidden)
         Linear.forward(out: out, input: acts.gelu.pointer, weight: w.fc2Weight, bias: w.fc2Bias,
                        rows: M, inFeatures: s.hidden, outFeatures: D)
         Elementwise.add(into: out, acts.x2.pointer, count: M * D)
@@ -85,8 +86,7 @@ public enum TransformerBlock {
         Linear.backward(dInput: scratch.dHidden.pointer, dWeight: grads.fc2Weight, dBias: grads.fc2Bias, dOut: dStream,
                         input: acts.gelu.pointer, weight: w.fc2Weight, rows: M, inFeatures: Hd, outFeatures: D,
                         overwriteInput: true)
-        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, input: acts.fc1.pointer, count: M * Hd,
-                      overwrite: true)
+        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, derivative: acts.fc1.pointer, count: M * Hd)
         Linear.backward(dInput: scratch.dNorm.pointer, dWeight: grads.fc1Weight, dBias: grads.fc1Bias, dOut: scratch.dFc1.pointer,
                         input: acts.norm2.pointer, weight: w.fc1Weight, rows: M, inFeatures: D, outFeatures: Hd,
                         overwriteInput: true)
