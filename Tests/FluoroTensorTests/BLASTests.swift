@@ -79,3 +79,29 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
         #expect(CoreBudget.countCPUs(list: "bad") == nil)
     }
 }
+
+/// The row/column split of `ParallelGEMM` gives the same product as one sgemm.
+@Suite struct ParallelGEMMTests {
+    @Test(arguments: [(false, false, 3), (false, true, 2), (true, false, 2), (true, true, 3)])
+    func splitMatchesSingleCall(transA: Bool, transB: Bool, parts: Int) {
+        var rng = SplitMix64(seed: 9)
+        for (m, n, k) in [(97, 41, 64), (23, 130, 50)] {  // tall (row split) and wide (column split)
+            let a = (0..<(m * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+            let b = (0..<(k * n)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+            let c0 = (0..<(m * n)).map { _ in Float(rng.nextUnit()) }
+            var want = c0, got = c0
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+                want.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!,
+                               b: pb.baseAddress!, beta: 1, c: pc.baseAddress!)
+                }
+                got.withUnsafeMutableBufferPointer { pc in
+                    ParallelGEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!,
+                                       b: pb.baseAddress!, beta: 1, c: pc.baseAddress!, threads: parts)
+                }
+            } }
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 1
+            #expect(worst < 1e-5, "m=\(m) n=\(n) k=\(k) transA=\(transA) transB=\(transB): \(worst)")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import FluoroTensor
+
+/// The encoder half of FIMAE-SC: patch embedding + positions for the visible tokens, the
+/// encoder blocks, the final LayerNorm and the shared encoder→decoder map. Owns its activations.
+final class EncoderPass {
+    let B: Int, N: Int, Nv: Int, D: Int, Dd: Int, V: Int, depth: Int
+    let shape: TransformerBlock.Shape
+    let eps: Float
+    // Weights and gradients (pointers into the arena).
+    let patchWeight, patchBias, normWeight, normBias, toDecoder: UnsafeMutablePointer<Float>
+    let dPatchWeight, dPatchBias, dNormWeight, dNormBias, dToDecoder: UnsafeMutablePointer<Float>
+    let blocks: [TransformerBlock.Weights], dBlocks: [TransformerBlock.Weights]
+    // Activations.
+    let positions: FloatBuffer        // [N, D]
+    let visiblePatches: FloatBuffer   // [B*Nv, V]
+    let streams: [FloatBuffer]        // depth+1 × [B*Nv, D]: the input of each block, then the output
+    let acts: [TransformerBlock.Activations]
+    let scratch: TransformerBlock.Scratch
+    let normOut, mean, rstd: FloatBuffer  // [B*Nv, D], [B*Nv], [B*Nv]
+    let z: FloatBuffer                // [B*Nv, Dd]
+    let dNorm, dStream: FloatBuffer   // [B*Nv, D]
+
+    init(config c: ModelConfig, batch: Int, arena: ParameterArena) {
+        B = batch; N = c.tokens; Nv = c.visibleTokens; D = c.width; Dd = c.decoderWidth; V = c.tokenValues
+        depth = c.depth; eps = c.layerNormEps
+        shape = TransformerBlock.Shape(batch: B, tokens: Nv, width: D, heads: c.heads, mlpRatio: c.mlpRatio)
+        patchWeight = arena.value("encoder.patch_embed.proj.weight"); dPatchWeight = arena.gradient("encoder.patch_embed.proj.weight")
+        patchBias = arena.value("encoder.patch_embed.proj.bias"); dPatchBias = arena.gradient("encoder.patch_embed.proj.bias")
+        normWeight = arena.value("encoder.norm.weight"); dNormWeight = arena.gradient("encoder.norm.weight")
+        normBias = arena.value("encoder.norm.bias"); dNormBias = arena.gradient("encoder.norm.bias")
+        toDecoder = arena.value("encoder_to_decoder.weight"); dToDecoder = arena.gradient("encoder_to_decoder.weight")
+        blocks = (0..<depth).map { FIMAESCParameters.block("encoder.blocks.\($0)", in: arena) }
+        dBlocks = (0..<depth).map { FIMAESCParameters.block("encoder.blocks.\($0)", in: arena, gradients: true) }
+        let M = B * Nv
+        positions = FloatBuffer(PositionTable.sinCos(positions: N, width: D))
+        visiblePatches = FloatBuffer(count: M * V)
+        let rowWidth = c.width
+        streams = (0...c.depth).map { _ in FloatBuffer(count: M * rowWidth) }
+        var blockActs: [TransformerBlock.Activations] = []
+        for _ in 0..<depth { blockActs.append(TransformerBlock.Activations(shape)) }
+        acts = blockActs
+        scratch = TransformerBlock.Scratch(shape)
+        normOut = FloatBuffer(count: M * D); mean = FloatBuffer(count: M); rstd = FloatBuffer(count: M)
+        z = FloatBuffer(count: M * Dd)
+        dNorm = FloatBuffer(count: M * D); dStream = FloatBuffer(count: M * D)
+    }
+
+    /// z: [B*Nv, Dd] from patches: [B*N, V] and the visible indices [B, Nv].
+    func forward(patches: UnsafePointer<Float>, visible: UnsafePointer<Int32>) -> UnsafePointer<Float> {
+        let M = B * Nv
+        Tokens.gather(out: visiblePatches.pointer, patches, index: visible, batch: B, tokens: N, selected: Nv, channels: V)
+        let x0 = streams[0].pointer
+        Linear.forward(out: x0, input: visiblePatches.pointer, weight: patchWeight, bias: patchBias,
+                       rows: M, inFeatures: V, outFeatures: D)
+        for r in 0..<M {
+            let row = x0 + r * D, pos = positions.pointer + Int(visible[r]) * D
+            for j in 0..<D { row[j] += pos[j] }
+        }
+        for l in 0..<depth {
+            TransformerBlock.forward(out: streams[l + 1].pointer, acts: acts[l], input: streams[l].pointer,
+                                     weights: blocks[l], shape: shape, eps: eps)
+        }
+        LayerNorm.forward(out: normOut.pointer, mean: mean.pointer, rstd: rstd.pointer, input: streams[depth].pointer,
+                          weight: normWeight, bias: normBias, rows: M, channels: D, eps: eps)
+        Linear.forward(out: z.pointer, input: normOut.pointer, weight: toDecoder, bias: nil, rows: M, inFeatures: D, outFeatures: Dd)
+        return UnsafePointer(z.pointer)
+    }
+
+    /// Adds every encoder gradient, given dz: [B*Nv, Dd].
+    func backward(dz: UnsafePointer<Float>) {
+        let M = B * Nv
+        dNorm.zero()
+        Linear.backward(dInput: dNorm.pointer, dWeight: dToDecoder, dBias: nil, dOut: dz, input: normOut.pointer,
+                        weight: toDecoder, rows: M, inFeatures: D, outFeatures: Dd)
+        dStream.zero()
+        LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNorm.pointer,
+                           input: streams[depth].pointer, weight: normWeight, mean: mean.pointer, rstd: rstd.pointer,
+                           rows: M, channels: D)
+        for l in stride(from: depth - 1, through: 0, by: -1) {
+            TransformerBlock.backward(dStream: dStream.pointer, grads: dBlocks[l], input: streams[l].pointer,
+                                      weights: blocks[l], acts: acts[l], scratch: scratch, shape: shape)
+        }
+        Linear.backward(dInput: nil, dWeight: dPatchWeight, dBias: dPatchBias, dOut: dStream.pointer,
+                        input: visiblePatches.pointer, weight: patchWeight, rows: M, inFeatures: V, outFeatures: D)
+    }
+}

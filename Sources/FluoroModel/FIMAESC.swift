@@ -1,0 +1,157 @@
+import FluoroTensor
+
+/// Errors in a training step's inputs, saying what was expected.
+public enum ModelInputError: Error, CustomStringConvertible, Equatable {
+    case wrongCount(input: String, expected: Int, found: Int)
+    case wrongHiddenCount(row: Int, expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case let .wrongCount(input, expected, found):
+            return "\(input) has \(found) values; this model (batch x config) expects \(expected)"
+        case let .wrongHiddenCount(row, expected, found):
+            return "mask row \(row) hides \(found) tokens; the config's masks hide \(expected) in every clip"
+        }
+    }
+}
+
+/// FIMAE-SC (METHOD §5–§6): a ViT encoder over the visible tokens, a shared encoder→decoder map,
+/// a pixel-reconstruction decoder and a vesselness decoder, and L = wRec·L_rec + wVes·L_ves.
+/// Activations are allocated once for (config, batch); a step allocates nothing.
+public final class FIMAESC {
+    /// The model's shape and loss weights.
+    public let config: ModelConfig
+    /// Clips per step.
+    public let batch: Int
+    /// Parameters and their gradients (VideoMAE names).
+    public let parameters: ParameterArena
+    /// The loss terms of one step; a term whose weight is 0 is not computed and reads 0.
+    public typealias LossTerms = (total: Float, rec: Float, ves: Float)
+
+    let encoder: EncoderPass
+    let decoders: [DecoderPass]  // reconstruction, vesselness
+    // Inputs in token form: [B*N, V] each.
+    let patches, target, vesselPatches: FloatBuffer
+    let visible, hidden, hiddenRows: IndexBuffer  // [B, Nv], [B, Nh] (per clip) and [B*Nh] (global rows)
+    let dz: FloatBuffer  // [B*Nv, Dd]
+
+    /// A model for `config` and `batch`, parameters initialised from `seed`.
+    public init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
+        self.config = config
+        self.batch = batch
+        parameters = ParameterArena(specs: FIMAESCParameters.specs(for: config))
+        parameters.initialize(seed: seed)
+        let M = batch * config.tokens, V = config.tokenValues
+        patches = FloatBuffer(count: M * V); target = FloatBuffer(count: M * V); vesselPatches = FloatBuffer(count: M * V)
+        visible = .init(count: batch * config.visibleTokens)
+        hidden = .init(count: batch * config.hiddenTokens)
+        hiddenRows = .init(count: batch * config.hiddenTokens)
+        dz = FloatBuffer(count: batch * config.visibleTokens * config.decoderWidth)
+        encoder = EncoderPass(config: config, batch: batch, arena: parameters)
+        let shared = TransformerBlock.Scratch(DecoderPass.blockShape(config, batch))
+        decoders = [DecoderPass(config: config, batch: batch, arena: parameters, prefix: "decoder", maskToken: "mask_token", scratch: shared),
+                    DecoderPass(config: config, batch: batch, arena: parameters, prefix: "vessel_decoder",
+                                maskToken: "vessel_mask_token", scratch: shared)]
+    }
+
+    /// Loss terms without gradients.
+    /// - clip, vessel: [B, T, S, S]; mask: [B, N], 1 = hidden from the encoder.
+    public func forward(clip: [Float], vessel: [Float], mask: [UInt8]) throws -> LossTerms {
+        try prepare(clip: clip, vessel: vessel, mask: mask)
+        return runForward()
+    }
+
+    /// One training step's forward and backward: returns the loss terms and writes
+    /// ∂L/∂θ into `parameters.gradients` (added to what is there when `accumulate`, else replacing it).
+    public func forwardBackward(clip: [Float], vessel: [Float], mask: [UInt8], accumulate: Bool = false) throws -> LossTerms {
+        try prepare(clip: clip, vessel: vessel, mask: mask)
+        let losses = runForward()
+        if !accumulate { parameters.zeroGradients() }
+        runBackward()
+        return losses
+    }
+
+    /// Checks the inputs, builds the index lists and the token-form clip, target and vesselness.
+    func prepare(clip: [Float], vessel: [Float], mask: [UInt8]) throws {
+        let c = config, B = batch, N = c.tokens
+        let pixels = B * c.frames * c.size * c.size
+        guard clip.count == pixels else { throw ModelInputError.wrongCount(input: "clip", expected: pixels, found: clip.count) }
+        guard vessel.count == pixels else { throw ModelInputError.wrongCount(input: "vessel", expected: pixels, found: vessel.count) }
+        guard mask.count == B * N else { throw ModelInputError.wrongCount(input: "mask", expected: B * N, found: mask.count) }
+        for b in 0..<B {
+            let hiddenCount = mask[(b * N)..<((b + 1) * N)].reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            guard hiddenCount == c.hiddenTokens else {
+                throw ModelInputError.wrongHiddenCount(row: b, expected: c.hiddenTokens, found: hiddenCount)
+            }
+        }
+        var iv = 0, ih = 0
+        for b in 0..<B {
+            for n in 0..<N {
+                if mask[b * N + n] != 0 {
+                    hidden.pointer[ih] = Int32(n); hiddenRows.pointer[ih] = Int32(b * N + n); ih += 1
+                } else {
+                    visible.pointer[iv] = Int32(n); iv += 1
+                }
+            }
+        }
+        let (T, S, tt, p) = (c.frames, c.size, c.tubelet, c.patch)
+        clip.withUnsafeBufferPointer { src in
+            Tokens.patchify(out: patches.pointer, clip: src.baseAddress!, batch: B, frames: T, size: S, tubelet: tt, patch: p)
+        }
+        if c.wVes != 0 {
+            vessel.withUnsafeBufferPointer { src in
+                Tokens.patchify(out: vesselPatches.pointer, clip: src.baseAddress!, batch: B, frames: T, size: S, tubelet: tt, patch: p)
+            }
+        }
+        if c.wRec != 0 {
+            Losses.normalisedTarget(out: target.pointer, patches: patches.pointer, rows: B * N, values: c.tokenValues)
+        }
+    }
+
+    func runForward() -> LossTerms {
+        let c = config, B = batch
+        let z = encoder.forward(patches: patches.pointer, visible: visible.pointer)
+        var rec: Float = 0, ves: Float = 0
+        let V = c.tokenValues
+        if c.wRec != 0 {
+            let pred = decoders[0].forward(z: z, visible: visible.pointer)
+            rec = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                     count: B * c.hiddenTokens, values: V)
+        }
+        if c.wVes != 0 {
+            let pred = decoders[1].forward(z: z, visible: visible.pointer)
+            ves = Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: B * c.tokens * V)
+        }
+        return (c.wRec * rec + c.wVes * ves, rec, ves)
+    }
+
+    func runBackward() {
+        let c = config, B = batch, V = c.tokenValues
+        dz.zero()
+        if c.wRec != 0 {
+            let d = decoders[0]
+            d.dPred.zero()
+            Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
+                                       rows: hiddenRows.pointer, count: B * c.hiddenTokens, values: V, scale: c.wRec)
+            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+        }
+        if c.wVes != 0 {
+            let d = decoders[1]
+            d.dPred.zero()
+            Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
+                                         count: B * c.tokens * V, scale: c.wVes)
+            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+        }
+        encoder.backward(dz: dz.pointer)
+    }
+}
+
+/// A fixed-size owned Int32 buffer (index lists reused every step).
+final class IndexBuffer {
+    let pointer: UnsafeMutablePointer<Int32>
+    init(count: Int) {
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+    deinit { pointer.deallocate() }
+}

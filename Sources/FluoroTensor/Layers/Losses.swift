@@ -1,0 +1,105 @@
+import Foundation
+
+/// The FIMAE-SC loss terms and the reconstruction target.
+public enum Losses {
+    /// Per-token normalised pixels: (x - mean) / sqrt(unbiased var + 1e-6) over each row.
+    /// - out, patches: [M, V].
+    public static func normalisedTarget(out: UnsafeMutablePointer<Float>, patches: UnsafePointer<Float>,
+                                        rows M: Int, values V: Int) {
+        Parallel.chunks(M, minimumChunk: 64) { range in
+            for r in range {
+                let x = patches + r * V, o = out + r * V
+                var s: Float = 0
+                for j in 0..<V { s += x[j] }
+                let m = s / Float(V)
+                var v: Float = 0
+                for j in 0..<V { let d = x[j] - m; v += d * d }
+                let inv = 1 / (v / Float(V - 1) + 1e-6).squareRoot()
+                for j in 0..<V { o[j] = (x[j] - m) * inv }
+            }
+        }
+    }
+
+    /// Mean squared error over the selected rows: Σ_{r∈rows} Σ_j (pred - target)² / (|rows| · V).
+    /// - pred, target: [*, V] (indexed by row); rows: [R] row indices.
+    public static func selectedMSE(pred: UnsafePointer<Float>, target: UnsafePointer<Float>,
+                                   rows: UnsafePointer<Int32>, count R: Int, values V: Int) -> Float {
+        var total: Double = 0
+        for i in 0..<R {
+            let r = Int(rows[i])
+            let p = pred + r * V, t = target + r * V
+            var acc = VectorMath.F8(), j = 0
+            while j + 8 <= V { let d = VectorMath.load(p + j) - VectorMath.load(t + j); acc += d * d; j += 8 }
+            var s = acc.sum()
+            while j < V { let d = p[j] - t[j]; s += d * d; j += 1 }
+            total += Double(s)
+        }
+        return Float(total / Double(R * V))
+    }
+
+    /// dPred[r] += scale · 2 (pred - target) / (R · V) for the selected rows.
+    public static func selectedMSEBackward(dPred: UnsafeMutablePointer<Float>, pred: UnsafePointer<Float>,
+                                           target: UnsafePointer<Float>, rows: UnsafePointer<Int32>,
+                                           count R: Int, values V: Int, scale: Float) {
+        let c = scale * 2 / Float(R * V)
+        for i in 0..<R {
+            let r = Int(rows[i])
+            let p = pred + r * V, t = target + r * V, d = dPred + r * V
+            var j = 0
+            while j + 8 <= V {
+                VectorMath.store(VectorMath.load(d + j) + c * (VectorMath.load(p + j) - VectorMath.load(t + j)), d + j); j += 8
+            }
+            while j < V { d[j] += c * (p[j] - t[j]); j += 1 }
+        }
+    }
+
+    /// Mean binary cross-entropy with logits: mean(max(x,0) - x y + log(1 + e^{-|x|})).
+    /// - logits, labels: [n].
+    public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias F8 = VectorMath.F8
+        @inline(__always) func term(_ x: F8, _ y: F8) -> F8 {
+            let negAbs = x.replacing(with: -x, where: x .> 0)
+            return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(VectorMath.exp(negAbs))
+        }
+        var total: Double = 0
+        var i = 0
+        while i < n {
+            let end = min(n, i + 4096)
+            var acc = F8()
+            var j = i
+            while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
+            if j < end {
+                let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
+                for k in 0..<(end - j) { acc[k] += t[k] }
+            }
+            total += Double(acc.sum())
+            i = end
+        }
+        return Float(total / Double(n))
+    }
+
+    /// dLogits += scale · (σ(x) - y) / n.
+    public static func bceWithLogitsBackward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+                                             labels: UnsafePointer<Float>, count n: Int, scale: Float) {
+        let c = scale / Float(n)
+        typealias F8 = VectorMath.F8
+        Parallel.chunks(n, minimumChunk: 1 << 14) { range in
+            var j = range.lowerBound
+            while j + 8 <= range.upperBound {
+                let x = VectorMath.load(logits + j)
+                let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))  // e^{-|x|}
+                let s = (F8(repeating: 1).replacing(with: e, where: x .< 0)) / (1 + e)
+                VectorMath.store(VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
+                j += 8
+            }
+            while j < range.upperBound { dLogits[j] += c * (sigmoid(logits[j]) - labels[j]); j += 1 }
+        }
+    }
+
+    /// The logistic function 1 / (1 + e^{-x}), stable for large |x|.
+    @inlinable public static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + expf(-x)) }
+        let e = expf(x)
+        return e / (1 + e)
+    }
+}
