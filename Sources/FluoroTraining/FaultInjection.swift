@@ -2,9 +2,10 @@ import Foundation
 
 /// Deliberate failures for testing fault handling, from `FLUORO_FAULT`, e.g.
 /// `FLUORO_FAULT=rank=1,step=5,kind=throw`. Kinds: `throw` (a Swift error), `crash` (SIGKILL
-/// itself, as a dead node would), `hang` (stop responding; the others must not wait forever).
+/// itself, as a dead node would), `hang` (stop responding; the others must not wait forever),
+/// `nan` (this rank's loss becomes NaN, as a diverging run's would).
 public struct FaultInjection: Equatable, Sendable {
-    public enum Kind: String, Sendable { case `throw`, crash, hang }
+    public enum Kind: String, Sendable { case `throw`, crash, hang, nan }
 
     public var rank: Int
     public var step: Int
@@ -33,13 +34,16 @@ public struct FaultInjection: Equatable, Sendable {
     /// The fault configured in this process's environment, if any.
     public static let fromEnvironment = parse(ProcessInfo.processInfo.environment["FLUORO_FAULT"])
 
-    /// Fires the fault if it targets this rank and step.
-    public func fire(rank: Int, step: Int) throws {
-        guard rank == self.rank, step == self.step else { return }
+    /// Fires the fault if it targets this rank and step; returns true when the loss must be poisoned (`nan`).
+    @discardableResult
+    public func fire(rank: Int, step: Int) throws -> Bool {
+        guard rank == self.rank, step == self.step else { return false }
         switch kind {
         case .throw: throw InjectedFault(rank: rank, step: step)
         case .crash: kill(getpid(), SIGKILL)
         case .hang: while true { sleep(60) }
+        case .nan: return true
         }
+        return false
     }
 }

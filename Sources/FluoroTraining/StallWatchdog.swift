@@ -1,0 +1,58 @@
+import FluoroSupport
+import Foundation
+
+/// Ends the process when training stops making progress: a rank that is hung (or waits in a
+/// collective for a rank that died without the launcher noticing) would otherwise wait forever.
+/// The training loop calls `beat(step:)` every step; if no beat arrives for `timeout` seconds the
+/// watchdog logs which rank and step stalled and exits with status 75, which makes `mpirun` end
+/// the whole job.
+public final class StallWatchdog: @unchecked Sendable {
+    private let timeout: Double
+    private let rank: Int
+    private let lock = NSLock()
+    private var lastBeat = Date()
+    private var step = 0
+    private var stopped = false
+    private var thread: Thread?
+
+    /// Starts watching; `timeout` in seconds (nil or <= 0 disables it).
+    public init(timeout: Double?, rank: Int) {
+        self.timeout = timeout ?? 0
+        self.rank = rank
+        guard self.timeout > 0 else { return }
+        let thread = Thread { [weak self] in self?.watch() }
+        thread.name = "fluoro-watchdog"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Records progress.
+    public func beat(step: Int) {
+        lock.lock()
+        lastBeat = Date()
+        self.step = step
+        lock.unlock()
+    }
+
+    /// Stops watching (at the end of training).
+    public func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    private func watch() {
+        while true {
+            Thread.sleep(forTimeInterval: min(1, timeout / 4))
+            lock.lock()
+            let (silent, step, stopped) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped)
+            lock.unlock()
+            if stopped { return }
+            if silent > timeout {
+                Log.error("rank \(rank): no progress for \(Int(silent)) s at step \(step) (--stall-timeout \(Int(timeout))): "
+                          + "a rank is hung, dead or starved of data; ending the job. Resume from the last checkpoint with --resume.")
+                _exit(75)
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Why a pretraining run stopped, with the step, the rank and what to do.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(step: Int, loss: Float, lastCheckpoint: String?)
+    case runDirectoryInUse(run: String, latestStep: Int)
+    case incompatibleResume(run: String, reason: String)
+    case noTrainableData(shards: String, reason: String)
+    case checkpointFailed(step: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(step, loss, last):
+            let resume = last.map { "the last good checkpoint is \($0); resume from it with --resume \($0) (perhaps with a lower learning rate)" }
+                ?? "no checkpoint was written yet; lower the learning rate or check the data"
+            return "the loss became \(loss) at step \(step); stopping. \(resume)"
+        case let .runDirectoryInUse(run, step):
+            return "\(run) already holds checkpoints (latest: step \(step)); pass --resume to continue that run, or choose a new --run directory"
+        case let .incompatibleResume(run, reason):
+            return "cannot resume \(run): \(reason)"
+        case let .noTrainableData(shards, reason):
+            return "no clips can be drawn from \(shards): \(reason)"
+        case let .checkpointFailed(step, reason):
+            return "the final checkpoint at step \(step) could not be written: \(reason); the previous checkpoint is intact"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import FluoroDistributed
+import FluoroModel
+import FluoroSupport
+import FluoroTensor
+import FluoroTraining
+import Foundation
+
+/// `fluoro pretrain`: FIMAE-SC pretraining on shards, one process or many under mpirun.
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain",
+        abstract: "Pretrain FIMAE-SC on a shard dataset (run under mpirun for several ranks).",
+        discussion: """
+            Under mpirun every rank trains on its slice of each global batch (ranks x --batch clips) and \
+            gradients are averaged; rank 0 prints, writes <run>/metrics.jsonl and <run>/config.json, and \
+            checkpoints into <run>/checkpoints. --resume continues the latest complete checkpoint exactly, also \
+            with another rank count that divides the same global batch.
+            """)
+
+    @Option(help: "The shard dataset to train on (fluoro synth / fluoro pack output).")
+    var shards: String
+
+    @Option(name: .customLong("run"), help: "Run directory: config, metrics and checkpoints go here.")
+    var runDirectory: String
+
+    @Option(help: "Model preset: tiny, bench, small or base.")
+    var preset = "tiny"
+
+    @Option(help: "A JSON file overriding any ModelConfig field of the preset, e.g. {\"depth\": 6, \"wVes\": 0}.")
+    var config: String?
+
+    @Option(help: "Optimisation steps in the whole run.")
+    var steps = 200
+
+    @Option(help: "Clips per rank per step (the global batch is ranks x batch).")
+    var batch = 4
+
+    @Option(help: "Seed of initialisation, data order, crops and masks.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Checkpoint every K steps (a checkpoint is always written at the end).")
+    var checkpointEvery: Int?
+
+    @Option(help: "Checkpoint every M minutes.")
+    var checkpointMinutes: Double?
+
+    @Option(help: "Complete checkpoints to keep.")
+    var keep = 3
+
+    @Option(help: "Base learning rate before scaling by global batch / 256.")
+    var lr = 1.5e-4
+
+    @Option(help: "Clip gradients to this global norm (default: off).")
+    var clipGrad: Float?
+
+    @Option(help: "Gradient all-reduce bucket size in MiB.")
+    var bucketMb = 4
+
+    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue a run: 'latest' (the newest complete checkpoint in --run) or a checkpoint directory.", valueName: "latest|PATH"))
+    var resumeFrom: String?
+
+    @Flag(name: .customLong("resume-latest"), help: "Same as --resume latest.")
+    var resumeLatest = false
+
+    @Option(help: "Loader worker threads.")
+    var loaderWorkers = 2
+
+    @Option(help: "Print a progress line every N steps (default: about 50 lines per run).")
+    var logEvery: Int?
+
+    @Option(help: "End the job if a step makes no progress for this many seconds (0 = never).")
+    var stallTimeout: Double = 600
+
+    @Flag(help: "Train sequences without a vesselness layer on zero maps instead of stopping.")
+    var allowMissingVesselness = false
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if bucketMb < 1 { throw ValidationError("--bucket-mb must be at least 1") }
+        if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
+            throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro synth` or `fluoro pack`")
+        }
+    }
+
+    /// The model config: the preset, then the JSON overrides.
+    func modelConfig() throws -> ModelConfig {
+        var model = try ModelConfig.preset(preset)
+        if let config {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
+                throw ConfigError.unreadable(file: config, reason: error.localizedDescription)
+            }
+            model = try model.overriding(withJSON: data, file: config)
+        }
+        return model
+    }
+
+    func run() throws {
+        let communicator: Communicator = MPICommunicator.launchedByMPI ? MPICommunicator.world : LocalCommunicator()
+        if communicator.size > 1 { Log.rank = communicator.rank }
+        do {
+            try train(communicator)
+        } catch {
+            Log.error("rank \(communicator.rank) of \(communicator.size): \(error)")
+            if communicator.size > 1 {
+                Log.error("rank \(communicator.rank) is ending the whole job")
+                communicator.abort(code: 1)
+            }
+            throw ExitCode(1)
+        }
+    }
+
+    func train(_ communicator: Communicator) throws {
+        let threads = runtime.resolvedThreads
+        Parallel.configure(threads: threads)
+        var settings = TrainingSettings(model: try modelConfig(), preset: preset, steps: steps, batchPerRank: batch,
+                                        ranks: communicator.size, seed: seed)
+        settings.baseLearningRate = lr
+        settings.clipGradientNorm = clipGrad
+        settings.checkpointEvery = checkpointEvery
+        settings.checkpointMinutes = checkpointMinutes
+        settings.keepCheckpoints = keep
+        settings.bucketBytes = bucketMb << 20
+        var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
+        if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
+        else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
+        options.threads = threads
+        options.loaderWorkers = loaderWorkers
+        options.logEvery = logEvery
+        options.allowMissingVesselness = allowMissingVesselness
+        options.stallTimeout = stallTimeout > 0 ? stallTimeout : nil
+        if communicator.isCoordinator {
+            print("pretrain: preset \(preset), \(communicator.size) rank(s) x batch \(batch) x \(threads) thread(s), \(steps) steps, run \(runDirectory)")
+        }
+        let summary = try Pretrainer(options: options, communicator: communicator).run()
+        if communicator.isCoordinator {
+            let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"
+            let last = summary.lastLoss.map { String(format: "%.4f", $0) } ?? "-"
+            print("pretrain: steps \(summary.firstStep)->\(summary.lastStep), loss \(first) -> \(last), "
+                  + String(format: "%.1f clips/s, %.0f%% of step time in communication", summary.clipsPerSecond, 100 * summary.communicationShare))
+            if let checkpoint = summary.lastCheckpoint { print("pretrain: checkpoint \(checkpoint.path)") }
+        }
+    }
+}
