@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
-        .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport", "FluoroShards"]),
+        .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport", "FluoroShards", "FluoroTensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,109 @@
+import FluoroTensor
+import Foundation
+import Testing
+
+/// `fluoro pretrain` as users run it: under mpirun, killed, resumed, with faults.
+@Suite(.serialized) struct PretrainCommandTests {
+    /// A scratch directory with a small synthetic dataset in `shards/`.
+    static func workspace() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-pretrain-cli-\(UUID().uuidString)")
+        let synth = try FluoroBinary.run(["synth", "--out", dir.appendingPathComponent("shards").path, "--sequences", "6",
+                                          "--frames", "12", "--size", "64", "--seed", "5"])
+        #expect(synth.status == 0, "synth failed: \(synth.stderr)")
+        return dir
+    }
+
+    static func mpirun(_ ranks: Int, _ arguments: [String], environment: [String: String] = [:]) throws -> FluoroBinary.Output {
+        var env = FluoroBinary.cleanEnvironment
+        env.merge(environment) { $1 }
+        return try FluoroBinary.run(["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", "-x", "FLUORO_FAULT",
+                                     FluoroBinary.url.path] + arguments, executable: "mpirun", environment: env)
+    }
+
+    static func pretrainArguments(_ dir: URL, run: String, steps: Int, batch: Int, extra: [String] = []) -> [String] {
+        ["pretrain", "--shards", dir.appendingPathComponent("shards").path, "--run", dir.appendingPathComponent(run).path,
+         "--preset", "tiny", "--steps", "\(steps)", "--batch", "\(batch)", "--lr", "0.05", "--threads", "1",
+         "--loader-workers", "1", "--seed", "9"] + extra
+    }
+
+    static func parameters(_ dir: URL, run: String) throws -> [String: [Float]] {
+        let store = dir.appendingPathComponent(run).appendingPathComponent("checkpoints")
+        let last = try #require(try FileManager.default.contentsOfDirectory(atPath: store.path).filter { $0.hasPrefix("step-") }.sorted().last)
+        let file = try SafetensorsFile(contentsOf: store.appendingPathComponent(last).appendingPathComponent("tensors.safetensors"))
+        var out: [String: [Float]] = [:]
+        for name in file.entries.keys where name.hasPrefix("param.") { out[name] = try file.floats(name) }
+        return out
+    }
+
+    static func metric(_ dir: URL, run: String, _ key: String) throws -> [Double] {
+        let text = try String(contentsOf: dir.appendingPathComponent(run).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            ((try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any])?[key] as? Double
+        }
+    }
+
+    /// 2 ranks x batch 1 and 1 rank x batch 2 take the same steps (METHOD §6).
+    @Test func twoRanksEqualOneRankWithTheGlobalBatch() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let two = try Self.mpirun(2, Self.pretrainArguments(dir, run: "two", steps: 20, batch: 1))
+        #expect(two.status == 0, "2 ranks: \(two.stderr)")
+        let one = try FluoroBinary.run(Self.pretrainArguments(dir, run: "one", steps: 20, batch: 2))
+        #expect(one.status == 0, "1 rank: \(one.stderr)")
+        let lossesTwo = try Self.metric(dir, run: "two", "loss"), lossesOne = try Self.metric(dir, run: "one", "loss")
+        #expect(lossesTwo.count == 20 && lossesOne.count == 20)
+        for (a, b) in zip(lossesTwo, lossesOne) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "loss \(a) vs \(b)") }
+        let p2 = try Self.parameters(dir, run: "two"), p1 = try Self.parameters(dir, run: "one")
+        #expect(p2.keys.sorted() == p1.keys.sorted())
+        var worst: Float = 0
+        for (name, a) in p2 { for (x, y) in zip(a, p1[name]!) { worst = max(worst, abs(x - y)) } }
+        #expect(worst < 1e-5, "largest parameter difference \(worst)")
+    }
+
+    /// A process killed with SIGKILL mid-run and resumed ends bit-identical to an uninterrupted run.
+    @Test func killedAndResumedRunIsBitIdentical() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let whole = try FluoroBinary.run(Self.pretrainArguments(dir, run: "whole", steps: 14, batch: 2))
+        #expect(whole.status == 0, "\(whole.stderr)")
+        var env = FluoroBinary.cleanEnvironment
+        env["FLUORO_FAULT"] = "rank=0,step=9,kind=crash"
+        let killed = try FluoroBinary.run(Self.pretrainArguments(dir, run: "split", steps: 14, batch: 2, extra: ["--checkpoint-every", "4"]),
+                                          environment: env)
+        #expect(killed.status != 0)
+        let resumed = try FluoroBinary.run(Self.pretrainArguments(dir, run: "split", steps: 14, batch: 2, extra: ["--resume", "latest"]))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming") && resumed.stderr.contains("from step 8"))
+        #expect(try Self.parameters(dir, run: "split") == Self.parameters(dir, run: "whole"))
+    }
+
+    /// A 2-rank run resumed on 1 rank (same global batch) continues the sample stream without gaps.
+    @Test func resumeWithAnotherRankCount() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 6, batch: 1))
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try FluoroBinary.run(Self.pretrainArguments(dir, run: "run", steps: 10, batch: 2, extra: ["--resume", "latest"]))
+        #expect(second.status == 0, "\(second.stderr)")
+        let seen = try Self.metric(dir, run: "run", "samples_seen")
+        #expect(seen == (1...10).map { Double($0 * 2) })
+    }
+
+    @Test(arguments: ["throw", "crash", "hang"])
+    func aFailingRankEndsTheJobNamingIt(kind: String) throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let start = Date()
+        let result = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 50, batch: 1, extra: ["--stall-timeout", "5"]),
+                                     environment: ["FLUORO_FAULT": "rank=1,step=3,kind=\(kind)"])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(result.status != 0)
+        #expect(seconds < 90, "the job took \(seconds) s to end")
+        let output = result.stderr + result.stdout
+        switch kind {
+        case "throw": #expect(output.contains("rank 1") && output.contains("injected fault"), "\(output)")
+        case "crash": #expect(output.contains("rank 1") || output.contains("signal 9"), "\(output)")
+        default: #expect(output.contains("no progress"), "\(output)")
+        }
+    }
+}
