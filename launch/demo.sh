@@ -1,14 +1,52 @@
 #!/usr/bin/env bash
-# The main job, from a fresh machine: install missing packages, build in release mode, and run
-# the pipeline as far as it exists today. Everything it writes goes under ./demo/.
+# The main job, end to end on this machine (a few minutes on 2 cores): install what is missing,
+# build in release mode, then
+#   1. report the machine (fluoro env) and check MPI with two ranks,
+#   2. pack the two real angiography runs (DICOM, JPEG baseline) into shards and verify them,
+#   3. simulate a labelled synthetic dataset (fluoro synth),
+#   4. pretrain FIMAE-SC with mpirun -np 2, stop at a checkpoint half-way, resume it to the end,
+#   5. export the encoder with VideoMAE names and check the export.
+# Everything goes under ./demo/ (removed and remade on each run). DEMO_STEPS sets the run length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash launch/deps.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release --product fluoro
 FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-echo "== fluoro env (one process)"
-"$FLUORO" env
+export FLUORO
+steps="${DEMO_STEPS:-600}"
+half=$(( steps / 2 ))
+out="$PWD/demo"
+rm -rf "$out" && mkdir -p "$out"
+
+echo; echo "== 1. this machine"
+"$FLUORO" env --sgemm-size 256
+mpirun --oversubscribe -np 2 "$FLUORO" env --threads 1 --all-ranks --sgemm-size 128 | grep -E "mpi_rank|mpi_allreduce"
+
+echo; echo "== 2. clinical runs -> shards"
+real="Tests/FluoroShardsTests/Fixtures/dicom"
+[ -d ../shared/data/real ] && real=../shared/data/real
+"$FLUORO" pack --out "$out/clinical" "$real"
+"$FLUORO" verify "$out/clinical"
+
+echo; echo "== 3. synthetic runs with vessel, catheter and landmark labels"
+"$FLUORO" synth --out "$out/synthetic" --sequences 48 --frames 24 --size 128 --seed 1
+"$FLUORO" inspect "$out/synthetic" > "$out/synthetic.txt"; head -4 "$out/synthetic.txt"
+
+echo; echo "== 4. pretraining FIMAE-SC (preset bench) on 2 ranks: steps 0-$half, stop, resume to $steps"
+train=(pretrain --shards "$out/synthetic" --run "$out/run" --preset bench --steps "$steps" --batch 4
+       --lr 0.05 --checkpoint-every 100 --log-every 50)
+bash launch/local.sh 2 "${train[@]}" --stop-at "$half"
+echo "-- resuming from the latest checkpoint"
+bash launch/local.sh 2 "${train[@]}" --resume latest
+
+echo; echo "== 5. export the encoder"
+"$FLUORO" export --run "$out/run" --out "$out/encoder.safetensors"
+"$FLUORO" export --check "$out/encoder.safetensors"
+
 echo
-echo "== fluoro env under mpirun -np 2 (one BLAS thread per rank)"
-mpirun --oversubscribe -np 2 "$FLUORO" env --threads 1 --all-ranks
+echo "Where everything went:"
+echo "  clinical shards   $out/clinical   (fluoro inspect $out/clinical)"
+echo "  synthetic shards  $out/synthetic"
+echo "  run directory     $out/run        (config.json, metrics.jsonl, checkpoints/)"
+echo "  encoder           $out/encoder.safetensors (VideoMAE names; see docs/TRAINING.md to load it in PyTorch)"

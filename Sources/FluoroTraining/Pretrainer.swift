@@ -34,6 +34,10 @@ public final class Pretrainer {
         public var allowMissingVesselness = false
         /// End the job when a step makes no progress for this many seconds (nil: off).
         public var stallTimeout: Double? = 600
+        /// Stop cleanly (with a checkpoint) after this step, before `settings.steps` (nil: run to the end).
+        public var stopAtStep: Int?
+        /// Stop cleanly (with a checkpoint) after this many minutes of training (nil: no limit).
+        public var timeLimitMinutes: Double?
         /// Deliberate failure, for tests (`FLUORO_FAULT`).
         public var fault: FaultInjection? = FaultInjection.fromEnvironment
 
@@ -168,7 +172,9 @@ public final class Pretrainer {
             let local = try model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
             let t2 = Date()
             try reducer.averageAll()
-            var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves)]
+            // The coordinator's stop vote rides along with the losses, so every rank stops at the same step.
+            let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(runStart) >= $0 * 60 } ?? false
+            var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves), timeUp ? 1 : 0]
             try communicator.allReduceSum(&losses)
             let t3 = Date()
             let scale = 1 / Double(communicator.size)
@@ -208,6 +214,10 @@ public final class Pretrainer {
                              step, total, loss, rec, ves, lr, rate, 100 * commShare, ProgressLine.format(seconds: eta)))
                 fflush(stdout)
                 window = (0, 0)
+            }
+            if losses[3] > 0 || step == options.stopAtStep {
+                if isCoordinator { Log.info("stopping at step \(step) of \(total) (\(losses[3] > 0 ? "time limit" : "--stop-at")); resume with --resume latest") }
+                break
             }
             if isCoordinator && step < total {
                 let byStep = settings.checkpointEvery.map { step % $0 == 0 } ?? false

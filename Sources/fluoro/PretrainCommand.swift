@@ -63,6 +63,12 @@ struct PretrainCommand: ParsableCommand {
     @Flag(name: .customLong("resume-latest"), help: "Same as --resume latest.")
     var resumeLatest = false
 
+    @Option(help: "Stop cleanly with a checkpoint after this step (resume later with --resume latest).")
+    var stopAt: Int?
+
+    @Option(help: "Stop cleanly with a checkpoint after this many minutes (for time-limited or preemptible jobs).")
+    var timeLimit: Double?
+
     @Option(help: "Loader worker threads.")
     var loaderWorkers = 2
 
@@ -135,6 +141,8 @@ struct PretrainCommand: ParsableCommand {
         options.logEvery = logEvery
         options.allowMissingVesselness = allowMissingVesselness
         options.stallTimeout = stallTimeout > 0 ? stallTimeout : nil
+        options.stopAtStep = stopAt
+        options.timeLimitMinutes = timeLimit
         if communicator.isCoordinator {
             print("pretrain: preset \(preset), \(communicator.size) rank(s) x batch \(batch) x \(threads) thread(s), \(steps) steps, run \(runDirectory)")
         }

@@ -81,10 +81,12 @@ import Testing
     @Test func resumeWithAnotherRankCount() throws {
         let dir = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let first = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 6, batch: 1))
+        let first = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 10, batch: 1, extra: ["--stop-at", "6"]))
         #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("stopping at step 6 of 10"))
         let second = try FluoroBinary.run(Self.pretrainArguments(dir, run: "run", steps: 10, batch: 2, extra: ["--resume", "latest"]))
         #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("from step 6") && second.stderr.contains("on 1 rank(s), global batch 2"))
         let seen = try Self.metric(dir, run: "run", "samples_seen")
         #expect(seen == (1...10).map { Double($0 * 2) })
     }
