@@ -21,7 +21,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
 }
 
 /// One saved checkpoint on disk: `step-00001234/` holding `tensors.safetensors`, `state.json`
-/// and, written last, `COMPLETE` (the sizes and CRC-32 of both files).
+/// and, written last, `COMPLETE` (the sizes and XXH64 hashes of both files).
 public struct Checkpoint {
     /// The checkpoint directory.
     public var directory: URL
@@ -68,8 +68,8 @@ public struct CheckpointStore {
             try DurableFile.rename(tmp, to: final)
             let marker: [String: Any] = [
                 "step": step,
-                "tensors_bytes": tensorBytes.count, "tensors_crc32": CRC32.checksum(tensorBytes),
-                "state_bytes": state.count, "state_crc32": CRC32.checksum(state),
+                "tensors_bytes": tensorBytes.count, "tensors_xxh64": Self.hex(XXHash64.hash(tensorBytes)),
+                "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
             ]
             let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
             try DurableFile.write(markerData, to: final.appendingPathComponent("COMPLETE"))
@@ -118,25 +118,27 @@ public struct CheckpointStore {
         throw CheckpointError.noneFound(directory: directory.path + (problems.isEmpty ? "" : " (\(problems.count) corrupt)"))
     }
 
+    static func hex(_ value: UInt64) -> String { String(format: "%016llx", value) }
+
     /// Loads and verifies the checkpoint in `path` (a `step-N` directory).
     public static func load(_ path: URL) throws -> Checkpoint {
         let markerURL = path.appendingPathComponent("COMPLETE")
         guard let markerData = try? Data(contentsOf: markerURL) else { throw CheckpointError.incomplete(path: path.path) }
         guard let marker = try? JSONSerialization.jsonObject(with: markerData) as? [String: Any],
               let step = marker["step"] as? Int,
-              let tensorsCRC = (marker["tensors_crc32"] as? NSNumber)?.uint32Value,
-              let stateCRC = (marker["state_crc32"] as? NSNumber)?.uint32Value else {
+              let tensorsHash = marker["tensors_xxh64"] as? String,
+              let stateHash = marker["state_xxh64"] as? String else {
             throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker")
         }
         let tensorURL = path.appendingPathComponent("tensors.safetensors")
         guard let tensorBytes = try? Data(contentsOf: tensorURL), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
             throw CheckpointError.corrupt(path: path.path, reason: "a file is missing")
         }
-        guard CRC32.checksum(tensorBytes) == tensorsCRC else {
-            throw CheckpointError.corrupt(path: path.path, reason: "tensors.safetensors fails its CRC-32")
+        guard hex(XXHash64.hash(tensorBytes)) == tensorsHash else {
+            throw CheckpointError.corrupt(path: path.path, reason: "tensors.safetensors does not match its XXH64 hash")
         }
-        guard CRC32.checksum(state) == stateCRC else {
-            throw CheckpointError.corrupt(path: path.path, reason: "state.json fails its CRC-32")
+        guard hex(XXHash64.hash(state)) == stateHash else {
+            throw CheckpointError.corrupt(path: path.path, reason: "state.json does not match its XXH64 hash")
         }
         return Checkpoint(directory: path, step: step, tensors: try SafetensorsFile(bytes: tensorBytes, path: tensorURL.path), state: state)
     }

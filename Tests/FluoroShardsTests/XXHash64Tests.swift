@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluoroShards
+import FluoroSupport
 
 @Suite struct XXHash64Tests {
     /// Reference values from Python's `xxhash.xxh64(...).intdigest()`.

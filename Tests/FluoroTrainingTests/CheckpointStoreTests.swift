@@ -81,9 +81,4 @@ import Testing
         defer { try? FileManager.default.removeItem(at: run) }
         #expect(throws: CheckpointError.self) { try CheckpointStore(runDirectory: run).latest() }
     }
-
-    @Test func crc32KnownValue() {
-        #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
-        #expect(CRC32.checksum(Data()) == 0)
-    }
 }

@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// The dataset's table of contents, `manifest.json`: the shards (in order) with their sequence

@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// Packs sequences into shards of a dataset directory. Creates the dataset, or opens an existing

@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// One open shard file: its footer and parsed index, read with `pread` (thread-safe, no shared

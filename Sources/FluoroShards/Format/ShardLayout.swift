@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// Fixed parts of a shard file (see shards/FORMAT.md): a 32-byte header, LZ4-frame streams,

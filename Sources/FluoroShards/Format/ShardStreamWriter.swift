@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// Appends streams to a shard file at a position, hashing every byte it writes (XXH64 of the file
