@@ -96,7 +96,7 @@ import Testing
         let dir = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: dir) }
         let start = Date()
-        let result = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 50, batch: 1, extra: ["--stall-timeout", "5"]),
+        let result = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 50, batch: 1, extra: ["--stall-timeout", kind == "hang" ? "5" : "120"]),
                                      environment: ["FLUORO_FAULT": "rank=1,step=3,kind=\(kind)"])
         let seconds = Date().timeIntervalSince(start)
         #expect(result.status != 0)
