@@ -72,23 +72,23 @@ public final class MPICommunicator: Communicator {
     static let maxChunk = Int(Int32.max / 2)
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < buffer.count {
-            let n = min(Self.maxChunk, buffer.count - offset)
-            try check(MPI_Allreduce(fluoro_mpi_in_place(), base + offset, Int32(n), fluoro_mpi_float(),
-                                    fluoro_mpi_sum(), comm), "Allreduce(float x \(n))")
-            offset += n
-        }
+        try allReduceSum(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: fluoro_mpi_float(),
+                         stride: MemoryLayout<Float>.stride, name: "float")
     }
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
-        guard let base = buffer.baseAddress else { return }
+        try allReduceSum(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count, type: fluoro_mpi_double(),
+                         stride: MemoryLayout<Double>.stride, name: "double")
+    }
+
+    /// In-place MPI_SUM over `count` elements of `type`, in chunks that fit MPI's Int32 counts.
+    private func allReduceSum(_ base: UnsafeMutableRawPointer?, count: Int, type: MPI_Datatype, stride: Int, name: String) throws {
+        guard let base else { return }
         var offset = 0
-        while offset < buffer.count {
-            let n = min(Self.maxChunk, buffer.count - offset)
-            try check(MPI_Allreduce(fluoro_mpi_in_place(), base + offset, Int32(n), fluoro_mpi_double(),
-                                    fluoro_mpi_sum(), comm), "Allreduce(double x \(n))")
+        while offset < count {
+            let n = min(Self.maxChunk, count - offset)
+            try check(MPI_Allreduce(fluoro_mpi_in_place(), base + offset * stride, Int32(n), type, fluoro_mpi_sum(), comm),
+                      "Allreduce(\(name) x \(n))")
             offset += n
         }
     }
