@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every benchmark in docs/BENCHMARKS.md, in one run (release build). Needs python3 with torch for
+# the PyTorch comparison (pip install torch safetensors); set REFERENCE to the reference script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash launch/deps.sh
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+swift build -c release --product fluoro >/dev/null
+F="$(swift build -c release --show-bin-path)/fluoro"
+REFERENCE="${REFERENCE:-../shared/reference/fimae_sc_reference.py}"
+ref=(); [ -f "$REFERENCE" ] && python3 -c "import torch" 2>/dev/null && ref=(--reference "$REFERENCE")
+echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) cores, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo; echo "## BLAS kernels"; bash launch/bench-blas.sh
+echo; echo "## simulator (frames/s)"
+for size in 256 512; do for t in 1 2; do
+  n=$(( size == 256 ? 96 : 24 ))
+  "$F" synth --dry-run --sequences "$n" --frames 32 --size "$size" --threads "$t" 2>/dev/null
+done; done
+echo; echo "## loader"; "$F" bench loader --preset bench
+echo; echo "## training step, 1 process"
+for t in 1 2; do "$F" bench step --preset bench --threads "$t" "${ref[@]}"; done
+echo; echo "## training step, 1 process, OPENBLAS_CORETYPE unset (fluoro's own kernel choice)"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$F" bench step --preset bench --threads 1
+echo; echo "## training step, mpirun -np 2, 1 thread per rank"
+mpirun --oversubscribe -np 2 "$F" bench step --preset bench --threads 1
+echo; echo "## all-reduce, mpirun -np 2"
+mpirun --oversubscribe -np 2 "$F" bench allreduce --check
+for path in buckets overlapped; do mpirun --oversubscribe -np 2 "$F" bench allreduce --sizes 1M,8M --path "$path"; done
