@@ -7,7 +7,9 @@ public enum Linear {
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                rows M: Int, inFeatures K: Int, outFeatures N: Int) {
         if let bias {
-            for r in 0..<M { (out + r * N).update(from: bias, count: N) }
+            Parallel.chunks(M, minimumChunk: 256) { rows in
+                for r in rows { (out + r * N).update(from: bias, count: N) }
+            }
         }
         ParallelGEMM.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
     }

@@ -61,19 +61,25 @@ public enum Losses {
             let negAbs = x.replacing(with: -x, where: x .> 0)
             return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(VectorMath.exp(negAbs))
         }
-        var total: Double = 0
-        var i = 0
-        while i < n {
-            let end = min(n, i + 4096)
-            var acc = F8()
-            var j = i
-            while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
-            if j < end {
-                let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
-                for k in 0..<(end - j) { acc[k] += t[k] }
+        // Float sums over blocks of 4096, Double across blocks; blocks run in parallel.
+        let block = 4096, blocks = (n + block - 1) / block
+        let total = withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, blocks)) { partial -> Double in
+            Parallel.chunks(blocks, minimumChunk: 8) { range in
+                for b in range {
+                    let i = b * block, end = min(n, i + block)
+                    var acc = F8()
+                    var j = i
+                    while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
+                    if j < end {
+                        let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
+                        for k in 0..<(end - j) { acc[k] += t[k] }
+                    }
+                    partial[b] = Double(acc.sum())
+                }
             }
-            total += Double(acc.sum())
-            i = end
+            var s: Double = 0
+            for b in 0..<blocks { s += partial[b] }
+            return s
         }
         return Float(total / Double(n))
     }
