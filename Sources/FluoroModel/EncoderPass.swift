@@ -69,13 +69,11 @@ final class EncoderPass {
     /// Adds every encoder gradient, given dz: [B*Nv, Dd].
     func backward(dz: UnsafePointer<Float>) {
         let M = B * Nv
-        dNorm.zero()
         Linear.backward(dInput: dNorm.pointer, dWeight: dToDecoder, dBias: nil, dOut: dz, input: normOut.pointer,
-                        weight: toDecoder, rows: M, inFeatures: D, outFeatures: Dd)
-        dStream.zero()
+                        weight: toDecoder, rows: M, inFeatures: D, outFeatures: Dd, overwriteInput: true)
         LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNorm.pointer,
                            input: streams[depth].pointer, weight: normWeight, mean: mean.pointer, rstd: rstd.pointer,
-                           rows: M, channels: D)
+                           rows: M, channels: D, overwriteInput: true)
         for l in stride(from: depth - 1, through: 0, by: -1) {
             TransformerBlock.backward(dStream: dStream.pointer, grads: dBlocks[l], input: streams[l].pointer,
                                       weights: blocks[l], acts: acts[l], scratch: scratch, shape: shape)

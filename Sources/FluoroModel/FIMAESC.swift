@@ -1,3 +1,4 @@
+import Dispatch
 import FluoroTensor
 
 /// Errors in a training step's inputs, saying what was expected.
@@ -35,6 +36,21 @@ public final class FIMAESC {
     let visible, hidden, hiddenRows: IndexBuffer  // [B, Nv], [B, Nh] (per clip) and [B*Nh] (global rows)
     let dz: FloatBuffer  // [B*Nv, Dd]
 
+    /// When true, each step adds its phases' wall-clock seconds into `sectionSeconds`.
+    public var profiling = false
+    /// Seconds per phase since profiling was turned on ("prepare", "encoder.forward", "decoder.forward",
+    /// "vessel_decoder.forward", "loss", "decoder.backward", "vessel_decoder.backward", "encoder.backward").
+    public var sectionSeconds: [String: Double] = [:]
+    private var mark: UInt64 = 0
+
+    /// Ends the running section (started at the previous call) and books it under `name`.
+    @inline(__always) func section(_ name: String?) {
+        guard profiling else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let name { sectionSeconds[name, default: 0] += Double(now &- mark) / 1e9 }
+        mark = now
+    }
+
     /// A model for `config` and `batch`, parameters initialised from `seed`.
     public init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
         self.config = config
@@ -57,14 +73,18 @@ public final class FIMAESC {
     /// Loss terms without gradients.
     /// - clip, vessel: [B, T, S, S]; mask: [B, N], 1 = hidden from the encoder.
     public func forward(clip: [Float], vessel: [Float], mask: [UInt8]) throws -> LossTerms {
+        section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
+        section("prepare")
         return runForward()
     }
 
     /// One training step's forward and backward: returns the loss terms and writes
     /// ∂L/∂θ into `parameters.gradients` (added to what is there when `accumulate`, else replacing it).
     public func forwardBackward(clip: [Float], vessel: [Float], mask: [UInt8], accumulate: Bool = false) throws -> LossTerms {
+        section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
+        section("prepare")
         let losses = runForward()
         if !accumulate { parameters.zeroGradients() }
         runBackward()
@@ -111,16 +131,21 @@ public final class FIMAESC {
     func runForward() -> LossTerms {
         let c = config, B = batch
         let z = encoder.forward(patches: patches.pointer, visible: visible.pointer)
+        section("encoder.forward")
         var rec: Float = 0, ves: Float = 0
         let V = c.tokenValues
         if c.wRec != 0 {
             let pred = decoders[0].forward(z: z, visible: visible.pointer)
+            section("decoder.forward")
             rec = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
                                      count: B * c.hiddenTokens, values: V)
+            section("loss")
         }
         if c.wVes != 0 {
             let pred = decoders[1].forward(z: z, visible: visible.pointer)
+            section("vessel_decoder.forward")
             ves = Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: B * c.tokens * V)
+            section("loss")
         }
         return (c.wRec * rec + c.wVes * ves, rec, ves)
     }
@@ -134,15 +159,17 @@ public final class FIMAESC {
             Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
                                        rows: hiddenRows.pointer, count: B * c.hiddenTokens, values: V, scale: c.wRec)
             d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+            section("decoder.backward")
         }
         if c.wVes != 0 {
             let d = decoders[1]
-            d.dPred.zero()
             Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
-                                         count: B * c.tokens * V, scale: c.wVes)
+                                         count: B * c.tokens * V, scale: c.wVes, overwrite: true)
             d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+            section("vessel_decoder.backward")
         }
         encoder.backward(dz: dz.pointer)
+        section("encoder.backward")
     }
 }
 

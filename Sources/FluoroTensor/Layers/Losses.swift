@@ -84,21 +84,23 @@ public enum Losses {
         return Float(total / Double(n))
     }
 
-    /// dLogits += scale · (σ(x) - y) / n.
+    /// dLogits += scale · (σ(x) - y) / n (or = with `overwrite`).
     public static func bceWithLogitsBackward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
-                                             labels: UnsafePointer<Float>, count n: Int, scale: Float) {
+                                             labels: UnsafePointer<Float>, count n: Int, scale: Float,
+                                             overwrite: Bool = false) {
         let c = scale / Float(n)
         typealias F8 = VectorMath.F8
+        let keep = F8(repeating: overwrite ? 0 : 1)
         Parallel.chunks(n, minimumChunk: 1 << 14) { range in
             var j = range.lowerBound
             while j + 8 <= range.upperBound {
                 let x = VectorMath.load(logits + j)
                 let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))  // e^{-|x|}
                 let s = (F8(repeating: 1).replacing(with: e, where: x .< 0)) / (1 + e)
-                VectorMath.store(VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
+                VectorMath.store(keep * VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
                 j += 8
             }
-            while j < range.upperBound { dLogits[j] += c * (sigmoid(logits[j]) - labels[j]); j += 1 }
+            while j < range.upperBound { dLogits[j] = keep[0] * dLogits[j] + c * (sigmoid(logits[j]) - labels[j]); j += 1 }
         }
     }
 
