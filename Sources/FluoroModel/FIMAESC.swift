@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import FluoroTensor
 
 /// Errors in a training step's inputs, saying what was expected.
@@ -34,7 +34,7 @@ public final class FIMAESC {
     // Inputs in token form: [B*N, V] each.
     let patches, target, vesselPatches: FloatBuffer
     let visible, hidden, hiddenRows: IndexBuffer  // [B, Nv], [B, Nh] (per clip) and [B*Nh] (global rows)
-    let dz: FloatBuffer  // [B*Nv, Dd]
+    let dz, dzVessel: FloatBuffer  // [B*Nv, Dd] each (the vesselness decoder's own when the decoders run side by side)
 
     /// When true, each step adds its phases' wall-clock seconds into `sectionSeconds`.
     public var profiling = false
@@ -63,11 +63,14 @@ public final class FIMAESC {
         hidden = .init(count: batch * config.hiddenTokens)
         hiddenRows = .init(count: batch * config.hiddenTokens)
         dz = FloatBuffer(count: batch * config.visibleTokens * config.decoderWidth)
+        dzVessel = FloatBuffer(count: dz.count)
         encoder = EncoderPass(config: config, batch: batch, arena: parameters)
-        let shared = TransformerBlock.Scratch(DecoderPass.blockShape(config, batch))
-        decoders = [DecoderPass(config: config, batch: batch, arena: parameters, prefix: "decoder", maskToken: "mask_token", scratch: shared),
+        // Each decoder has its own backward scratch so the two can run side by side.
+        let shape = DecoderPass.blockShape(config, batch)
+        decoders = [DecoderPass(config: config, batch: batch, arena: parameters, prefix: "decoder", maskToken: "mask_token",
+                                scratch: TransformerBlock.Scratch(shape)),
                     DecoderPass(config: config, batch: batch, arena: parameters, prefix: "vessel_decoder",
-                                maskToken: "vessel_mask_token", scratch: shared)]
+                                maskToken: "vessel_mask_token", scratch: TransformerBlock.Scratch(shape))]
     }
 
     /// Loss terms without gradients.
@@ -128,45 +131,73 @@ public final class FIMAESC {
         }
     }
 
+    /// With two or more threads and both decoders active, the decoders run side by side, one
+    /// core each (coarse-grained: no per-op synchronisation); otherwise each op is split across threads.
+    var decodersSideBySide: Bool { config.wRec != 0 && config.wVes != 0 && Parallel.threads >= 2 }
+
     func runForward() -> LossTerms {
-        let c = config, B = batch
+        let c = config
         let z = encoder.forward(patches: patches.pointer, visible: visible.pointer)
         section("encoder.forward")
         var rec: Float = 0, ves: Float = 0
-        let V = c.tokenValues
-        if c.wRec != 0 {
-            let pred = decoders[0].forward(z: z, visible: visible.pointer)
-            section("decoder.forward")
-            rec = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
-                                     count: B * c.hiddenTokens, values: V)
-            section("loss")
-        }
-        if c.wVes != 0 {
-            let pred = decoders[1].forward(z: z, visible: visible.pointer)
-            section("vessel_decoder.forward")
-            ves = Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: B * c.tokens * V)
-            section("loss")
+        if decodersSideBySide {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { terms in
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    Parallel.serially { terms[i] = i == 0 ? reconstructionForward(z) : vesselnessForward(z) }
+                }
+                rec = terms[0]; ves = terms[1]
+            }
+            section("decoders.forward (side by side)")
+        } else {
+            if c.wRec != 0 { rec = reconstructionForward(z); section("decoder.forward") }
+            if c.wVes != 0 { ves = vesselnessForward(z); section("vessel_decoder.forward") }
         }
         return (c.wRec * rec + c.wVes * ves, rec, ves)
     }
 
+    /// The reconstruction decoder and L_rec (MSE on the hidden tokens).
+    func reconstructionForward(_ z: UnsafePointer<Float>) -> Float {
+        let pred = decoders[0].forward(z: z, visible: visible.pointer)
+        return Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                  count: batch * config.hiddenTokens, values: config.tokenValues)
+    }
+
+    /// The vesselness decoder and L_ves (BCE with logits over all tokens).
+    func vesselnessForward(_ z: UnsafePointer<Float>) -> Float {
+        let pred = decoders[1].forward(z: z, visible: visible.pointer)
+        return Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: batch * config.tokens * config.tokenValues)
+    }
+
+    func reconstructionBackward(dz: UnsafeMutablePointer<Float>) {
+        let c = config, d = decoders[0]
+        d.dPred.zero()
+        Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
+                                   rows: hiddenRows.pointer, count: batch * c.hiddenTokens, values: c.tokenValues, scale: c.wRec)
+        d.backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+    }
+
+    func vesselnessBackward(dz: UnsafeMutablePointer<Float>) {
+        let c = config, d = decoders[1]
+        Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
+                                     count: batch * c.tokens * c.tokenValues, scale: c.wVes, overwrite: true)
+        d.backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+    }
+
     func runBackward() {
-        let c = config, B = batch, V = c.tokenValues
+        let c = config
         dz.zero()
-        if c.wRec != 0 {
-            let d = decoders[0]
-            d.dPred.zero()
-            Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
-                                       rows: hiddenRows.pointer, count: B * c.hiddenTokens, values: V, scale: c.wRec)
-            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
-            section("decoder.backward")
-        }
-        if c.wVes != 0 {
-            let d = decoders[1]
-            Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
-                                         count: B * c.tokens * V, scale: c.wVes, overwrite: true)
-            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
-            section("vessel_decoder.backward")
+        if decodersSideBySide {
+            dzVessel.zero()
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                Parallel.serially {
+                    if i == 0 { reconstructionBackward(dz: dz.pointer) } else { vesselnessBackward(dz: dzVessel.pointer) }
+                }
+            }
+            Elementwise.add(into: dz.pointer, dzVessel.pointer, count: dz.count)
+            section("decoders.backward (side by side)")
+        } else {
+            if c.wRec != 0 { reconstructionBackward(dz: dz.pointer); section("decoder.backward") }
+            if c.wVes != 0 { vesselnessBackward(dz: dz.pointer); section("vessel_decoder.backward") }
         }
         encoder.backward(dz: dz.pointer)
         section("encoder.backward")

@@ -52,8 +52,26 @@ public final class FloatBuffer: @unchecked Sendable {
 
 /// How many threads the non-BLAS loops use, and a parallel for-loop over them.
 public enum Parallel {
-    /// Threads for elementwise, normalisation and attention loops (1 = run inline).
-    nonisolated(unsafe) public static var threads: Int = 1
+    /// Threads for Fluoro's loops and matrix products (1 = run inline). Reads 1 inside `serially`.
+    public static var threads: Int {
+        get { pthread_getspecific(serialKey) != nil ? 1 : configuredThreads }
+        set { configuredThreads = max(1, newValue) }
+    }
+    nonisolated(unsafe) static var configuredThreads: Int = 1
+    nonisolated(unsafe) static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` with every Parallel loop on this thread inline: for coarse-grained parallel work
+    /// (e.g. the two decoders side by side), each branch on one core.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, previous) }
+        return try body()
+    }
 
     /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
     /// to one thread so the two never compete for the cores.
