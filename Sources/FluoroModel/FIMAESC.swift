@@ -79,7 +79,7 @@ public final class FIMAESC {
         section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
         section("prepare")
-        return runForward()
+        return runForward(training: false)
     }
 
     /// One training step's forward and backward: returns the loss terms and writes
@@ -88,7 +88,7 @@ public final class FIMAESC {
         section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
         section("prepare")
-        let losses = runForward()
+        let losses = runForward(training: true)
         if !accumulate { parameters.zeroGradients() }
         runBackward()
         return losses
@@ -135,7 +135,9 @@ public final class FIMAESC {
     /// core each (coarse-grained: no per-op synchronisation); otherwise each op is split across threads.
     var decodersSideBySide: Bool { config.wRec != 0 && config.wVes != 0 && Parallel.threads >= 2 }
 
-    func runForward() -> LossTerms {
+    /// The forward pass; `training` also writes each loss's gradient w.r.t. its decoder's output
+    /// (in the same pass over the predictions) for `runBackward`.
+    func runForward(training: Bool) -> LossTerms {
         let c = config
         let z = encoder.forward(patches: patches.pointer, visible: visible.pointer)
         section("encoder.forward")
@@ -143,44 +145,48 @@ public final class FIMAESC {
         if decodersSideBySide {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { terms in
                 DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    Parallel.serially { terms[i] = i == 0 ? reconstructionForward(z) : vesselnessForward(z) }
+                    Parallel.serially { terms[i] = i == 0 ? reconstructionForward(z, training) : vesselnessForward(z, training) }
                 }
                 rec = terms[0]; ves = terms[1]
             }
             section("decoders.forward (side by side)")
         } else {
-            if c.wRec != 0 { rec = reconstructionForward(z); section("decoder.forward") }
-            if c.wVes != 0 { ves = vesselnessForward(z); section("vessel_decoder.forward") }
+            if c.wRec != 0 { rec = reconstructionForward(z, training); section("decoder.forward") }
+            if c.wVes != 0 { ves = vesselnessForward(z, training); section("vessel_decoder.forward") }
         }
         return (c.wRec * rec + c.wVes * ves, rec, ves)
     }
 
     /// The reconstruction decoder and L_rec (MSE on the hidden tokens).
-    func reconstructionForward(_ z: UnsafePointer<Float>) -> Float {
-        let pred = decoders[0].forward(z: z, visible: visible.pointer)
-        return Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
-                                  count: batch * config.hiddenTokens, values: config.tokenValues)
+    func reconstructionForward(_ z: UnsafePointer<Float>, _ training: Bool) -> Float {
+        let c = config, d = decoders[0]
+        let pred = d.forward(z: z, visible: visible.pointer)
+        let loss = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                      count: batch * c.hiddenTokens, values: c.tokenValues)
+        if training {
+            d.dPred.zero()
+            Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                       count: batch * c.hiddenTokens, values: c.tokenValues, scale: c.wRec)
+        }
+        return loss
     }
 
     /// The vesselness decoder and L_ves (BCE with logits over all tokens).
-    func vesselnessForward(_ z: UnsafePointer<Float>) -> Float {
-        let pred = decoders[1].forward(z: z, visible: visible.pointer)
-        return Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: batch * config.tokens * config.tokenValues)
+    func vesselnessForward(_ z: UnsafePointer<Float>, _ training: Bool) -> Float {
+        let d = decoders[1]
+        let pred = d.forward(z: z, visible: visible.pointer)
+        return Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: batch * config.tokens * config.tokenValues,
+                                    gradient: training ? d.dPred.pointer : nil, scale: config.wVes)
     }
 
+    /// Backward through the reconstruction decoder from the dPred written by a training forward.
     func reconstructionBackward(dz: UnsafeMutablePointer<Float>) {
-        let c = config, d = decoders[0]
-        d.dPred.zero()
-        Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
-                                   rows: hiddenRows.pointer, count: batch * c.hiddenTokens, values: c.tokenValues, scale: c.wRec)
-        d.backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+        decoders[0].backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
     }
 
+    /// Backward through the vesselness decoder from the dPred written by a training forward.
     func vesselnessBackward(dz: UnsafeMutablePointer<Float>) {
-        let c = config, d = decoders[1]
-        Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
-                                     count: batch * c.tokens * c.tokenValues, scale: c.wVes, overwrite: true)
-        d.backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+        decoders[1].backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
     }
 
     func runBackward() {

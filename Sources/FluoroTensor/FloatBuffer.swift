@@ -55,7 +55,12 @@ public enum Parallel {
     /// Threads for Fluoro's loops and matrix products (1 = run inline). Reads 1 inside `serially`.
     public static var threads: Int {
         get { pthread_getspecific(serialKey) != nil ? 1 : configuredThreads }
-        set { configuredThreads = max(1, newValue) }
+        set {
+            configuredThreads = max(1, newValue)
+            // Fluoro's threads call sgemm concurrently; OpenBLAS's own threading must then be off
+            // (concurrent multi-threaded OpenBLAS calls can spin forever).
+            if configuredThreads > 1 { BLASRuntime.setThreads(1) }
+        }
     }
     nonisolated(unsafe) static var configuredThreads: Int = 1
     nonisolated(unsafe) static let serialKey: pthread_key_t = {
@@ -76,7 +81,7 @@ public enum Parallel {
     /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
     /// to one thread so the two never compete for the cores.
     public static func configure(threads n: Int) {
-        threads = max(1, n)
+        threads = n
         BLASRuntime.setThreads(1)
     }
 

@@ -54,12 +54,20 @@ public enum Losses {
     }
 
     /// Mean binary cross-entropy with logits: mean(max(x,0) - x y + log(1 + e^{-|x|})).
-    /// - logits, labels: [n].
-    public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int) -> Float {
+    /// With `gradient`, also writes scale · (σ(x) - y) / n there in the same pass (one exp per value).
+    /// - logits, labels, gradient: [n].
+    public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int,
+                                     gradient: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
         typealias F8 = VectorMath.F8
-        @inline(__always) func term(_ x: F8, _ y: F8) -> F8 {
-            let negAbs = x.replacing(with: -x, where: x .> 0)
-            return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(VectorMath.exp(negAbs))
+        let c = F8(repeating: scale / Float(n))
+        @inline(__always) func term(_ x: F8, _ y: F8, _ g: UnsafeMutablePointer<Float>?, _ lanes: Int) -> F8 {
+            let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))  // e^{-|x|}
+            if let g {
+                let s = F8(repeating: 1).replacing(with: e, where: x .< 0) / (1 + e)
+                let d = c * (s - y)
+                if lanes == 8 { VectorMath.store(d, g) } else { VectorMath.storePartial(d, g, lanes) }
+            }
+            return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(e)
         }
         // Float sums over blocks of 4096, Double across blocks; blocks run in parallel.
         let block = 4096, blocks = (n + block - 1) / block
@@ -69,9 +77,13 @@ public enum Losses {
                     let i = b * block, end = min(n, i + block)
                     var acc = F8()
                     var j = i
-                    while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
+                    while j + 8 <= end {
+                        acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j), gradient.map { $0 + j }, 8)
+                        j += 8
+                    }
                     if j < end {
-                        let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
+                        let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j),
+                                     gradient.map { $0 + j }, end - j)
                         for k in 0..<(end - j) { acc[k] += t[k] }
                     }
                     partial[b] = Double(acc.sum())
