@@ -14,7 +14,7 @@ public enum Parallel {
         }
     }
     nonisolated(unsafe) static var configuredThreads: Int = 1
-    nonisolated(unsafe) static let serialKey: pthread_key_t = {
+    static let serialKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
