@@ -69,13 +69,11 @@ final class DecoderPass {
     /// Adds this decoder's gradients (from `dPred`, filled by the loss) and dz: [B*Nv, Dd].
     func backward(dz: UnsafeMutablePointer<Float>, visible: UnsafePointer<Int32>, hidden: UnsafePointer<Int32>) {
         let M = B * N
-        dNorm.zero()
         Linear.backward(dInput: dNorm.pointer, dWeight: dHeadWeight, dBias: dHeadBias, dOut: dPred.pointer,
-                        input: normOut.pointer, weight: headWeight, rows: M, inFeatures: Dd, outFeatures: V)
-        dStream.zero()
+                        input: normOut.pointer, weight: headWeight, rows: M, inFeatures: Dd, outFeatures: V, overwriteInput: true)
         LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNorm.pointer,
                            input: streams[depth].pointer, weight: normWeight, mean: mean.pointer, rstd: rstd.pointer,
-                           rows: M, channels: Dd)
+                           rows: M, channels: Dd, overwriteInput: true)
         for l in stride(from: depth - 1, through: 0, by: -1) {
             TransformerBlock.backward(dStream: dStream.pointer, grads: dBlocks[l], input: streams[l].pointer,
                                       weights: blocks[l], acts: acts[l], scratch: scratch, shape: shape)

@@ -1,14 +1,16 @@
 import FluoroTensor
 
 /// The encoder half of FIMAE-SC: patch embedding + positions for the visible tokens, the
-/// encoder blocks, the final LayerNorm and the shared encoder→decoder map. Owns its activations.
+/// encoder blocks, the final LayerNorm and (for pretraining) the shared encoder→decoder map.
+/// Owns its activations. `ViTEncoder` uses it over all tokens without the map.
 final class EncoderPass {
     let B: Int, N: Int, Nv: Int, D: Int, Dd: Int, V: Int, depth: Int
     let shape: TransformerBlock.Shape
     let eps: Float
     // Weights and gradients (pointers into the arena).
-    let patchWeight, patchBias, normWeight, normBias, toDecoder: UnsafeMutablePointer<Float>
-    let dPatchWeight, dPatchBias, dNormWeight, dNormBias, dToDecoder: UnsafeMutablePointer<Float>
+    let patchWeight, patchBias, normWeight, normBias: UnsafeMutablePointer<Float>
+    let dPatchWeight, dPatchBias, dNormWeight, dNormBias: UnsafeMutablePointer<Float>
+    let toDecoder, dToDecoder: UnsafeMutablePointer<Float>?
     let blocks: [TransformerBlock.Weights], dBlocks: [TransformerBlock.Weights]
     // Activations.
     let positions: FloatBuffer        // [N, D]
@@ -20,15 +22,18 @@ final class EncoderPass {
     let z: FloatBuffer                // [B*Nv, Dd]
     let dNorm, dStream: FloatBuffer   // [B*Nv, D]
 
-    init(config c: ModelConfig, batch: Int, arena: ParameterArena) {
-        B = batch; N = c.tokens; Nv = c.visibleTokens; D = c.width; Dd = c.decoderWidth; V = c.tokenValues
+    /// `tokens`: tokens per clip it encodes (default: the config's visible tokens); `mapsToDecoder`:
+    /// whether forward ends with encoder_to_decoder (pretraining) or at the final LayerNorm.
+    init(config c: ModelConfig, batch: Int, arena: ParameterArena, tokens: Int? = nil, mapsToDecoder: Bool = true) {
+        B = batch; N = c.tokens; Nv = tokens ?? c.visibleTokens; D = c.width; Dd = c.decoderWidth; V = c.tokenValues
         depth = c.depth; eps = c.layerNormEps
         shape = TransformerBlock.Shape(batch: B, tokens: Nv, width: D, heads: c.heads, mlpRatio: c.mlpRatio)
         patchWeight = arena.value("encoder.patch_embed.proj.weight"); dPatchWeight = arena.gradient("encoder.patch_embed.proj.weight")
         patchBias = arena.value("encoder.patch_embed.proj.bias"); dPatchBias = arena.gradient("encoder.patch_embed.proj.bias")
         normWeight = arena.value("encoder.norm.weight"); dNormWeight = arena.gradient("encoder.norm.weight")
         normBias = arena.value("encoder.norm.bias"); dNormBias = arena.gradient("encoder.norm.bias")
-        toDecoder = arena.value("encoder_to_decoder.weight"); dToDecoder = arena.gradient("encoder_to_decoder.weight")
+        toDecoder = mapsToDecoder ? arena.value("encoder_to_decoder.weight") : nil
+        dToDecoder = mapsToDecoder ? arena.gradient("encoder_to_decoder.weight") : nil
         blocks = (0..<depth).map { FIMAESCParameters.block("encoder.blocks.\($0)", in: arena) }
         dBlocks = (0..<depth).map { FIMAESCParameters.block("encoder.blocks.\($0)", in: arena, gradients: true) }
         let M = B * Nv
@@ -41,11 +46,12 @@ final class EncoderPass {
         acts = blockActs
         scratch = TransformerBlock.Scratch(shape)
         normOut = FloatBuffer(count: M * D); mean = FloatBuffer(count: M); rstd = FloatBuffer(count: M)
-        z = FloatBuffer(count: M * Dd)
+        z = FloatBuffer(count: mapsToDecoder ? M * Dd : 0)
         dNorm = FloatBuffer(count: M * D); dStream = FloatBuffer(count: M * D)
     }
 
-    /// z: [B*Nv, Dd] from patches: [B*N, V] and the visible indices [B, Nv].
+    /// z: [B*Nv, Dd] from patches: [B*N, V] and the visible indices [B, Nv]
+    /// (without the encoder→decoder map: the final LayerNorm's output [B*Nv, D]).
     func forward(patches: UnsafePointer<Float>, visible: UnsafePointer<Int32>) -> UnsafePointer<Float> {
         let M = B * Nv
         Tokens.gather(out: visiblePatches.pointer, patches, index: visible, batch: B, tokens: N, selected: Nv, channels: V)
@@ -62,20 +68,25 @@ final class EncoderPass {
         }
         LayerNorm.forward(out: normOut.pointer, mean: mean.pointer, rstd: rstd.pointer, input: streams[depth].pointer,
                           weight: normWeight, bias: normBias, rows: M, channels: D, eps: eps)
+        guard let toDecoder else { return UnsafePointer(normOut.pointer) }
         Linear.forward(out: z.pointer, input: normOut.pointer, weight: toDecoder, bias: nil, rows: M, inFeatures: D, outFeatures: Dd)
         return UnsafePointer(z.pointer)
     }
 
     /// Adds every encoder gradient, given dz: [B*Nv, Dd].
     func backward(dz: UnsafePointer<Float>) {
-        let M = B * Nv
-        dNorm.zero()
+        guard let toDecoder, let dToDecoder else { preconditionFailure("EncoderPass: no encoder_to_decoder map") }
         Linear.backward(dInput: dNorm.pointer, dWeight: dToDecoder, dBias: nil, dOut: dz, input: normOut.pointer,
-                        weight: toDecoder, rows: M, inFeatures: D, outFeatures: Dd)
-        dStream.zero()
-        LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNorm.pointer,
+                        weight: toDecoder, rows: B * Nv, inFeatures: D, outFeatures: Dd, overwriteInput: true)
+        backward(dNormOut: dNorm.pointer)
+    }
+
+    /// Adds every encoder gradient below the final LayerNorm, given its output's gradient [B*Nv, D].
+    func backward(dNormOut: UnsafePointer<Float>) {
+        let M = B * Nv
+        LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNormOut,
                            input: streams[depth].pointer, weight: normWeight, mean: mean.pointer, rstd: rstd.pointer,
-                           rows: M, channels: D)
+                           rows: M, channels: D, overwriteInput: true)
         for l in stride(from: depth - 1, through: 0, by: -1) {
             TransformerBlock.backward(dStream: dStream.pointer, grads: dBlocks[l], input: streams[l].pointer,
                                       weights: blocks[l], acts: acts[l], scratch: scratch, shape: shape)

@@ -1,3 +1,4 @@
+import Foundation
 import FluoroTensor
 
 /// Errors in a training step's inputs, saying what was expected.
@@ -33,7 +34,22 @@ public final class FIMAESC {
     // Inputs in token form: [B*N, V] each.
     let patches, target, vesselPatches: FloatBuffer
     let visible, hidden, hiddenRows: IndexBuffer  // [B, Nv], [B, Nh] (per clip) and [B*Nh] (global rows)
-    let dz: FloatBuffer  // [B*Nv, Dd]
+    let dz, dzVessel: FloatBuffer  // [B*Nv, Dd] each (the vesselness decoder's own when the decoders run side by side)
+
+    /// When true, each step adds its phases' wall-clock seconds into `sectionSeconds`.
+    public var profiling = false
+    /// Seconds per phase since profiling was turned on ("prepare", "encoder.forward", "decoder.forward",
+    /// "vessel_decoder.forward", "loss", "decoder.backward", "vessel_decoder.backward", "encoder.backward").
+    public var sectionSeconds: [String: Double] = [:]
+    private var mark: UInt64 = 0
+
+    /// Ends the running section (started at the previous call) and books it under `name`.
+    @inline(__always) func section(_ name: String?) {
+        guard profiling else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let name { sectionSeconds[name, default: 0] += Double(now &- mark) / 1e9 }
+        mark = now
+    }
 
     /// A model for `config` and `batch`, parameters initialised from `seed`.
     public init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
@@ -47,25 +63,32 @@ public final class FIMAESC {
         hidden = .init(count: batch * config.hiddenTokens)
         hiddenRows = .init(count: batch * config.hiddenTokens)
         dz = FloatBuffer(count: batch * config.visibleTokens * config.decoderWidth)
+        dzVessel = FloatBuffer(count: dz.count)
         encoder = EncoderPass(config: config, batch: batch, arena: parameters)
-        let shared = TransformerBlock.Scratch(DecoderPass.blockShape(config, batch))
-        decoders = [DecoderPass(config: config, batch: batch, arena: parameters, prefix: "decoder", maskToken: "mask_token", scratch: shared),
+        // Each decoder has its own backward scratch so the two can run side by side.
+        let shape = DecoderPass.blockShape(config, batch)
+        decoders = [DecoderPass(config: config, batch: batch, arena: parameters, prefix: "decoder", maskToken: "mask_token",
+                                scratch: TransformerBlock.Scratch(shape)),
                     DecoderPass(config: config, batch: batch, arena: parameters, prefix: "vessel_decoder",
-                                maskToken: "vessel_mask_token", scratch: shared)]
+                                maskToken: "vessel_mask_token", scratch: TransformerBlock.Scratch(shape))]
     }
 
     /// Loss terms without gradients.
     /// - clip, vessel: [B, T, S, S]; mask: [B, N], 1 = hidden from the encoder.
     public func forward(clip: [Float], vessel: [Float], mask: [UInt8]) throws -> LossTerms {
+        section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
-        return runForward()
+        section("prepare")
+        return runForward(training: false)
     }
 
     /// One training step's forward and backward: returns the loss terms and writes
     /// ∂L/∂θ into `parameters.gradients` (added to what is there when `accumulate`, else replacing it).
     public func forwardBackward(clip: [Float], vessel: [Float], mask: [UInt8], accumulate: Bool = false) throws -> LossTerms {
+        section(nil)
         try prepare(clip: clip, vessel: vessel, mask: mask)
-        let losses = runForward()
+        section("prepare")
+        let losses = runForward(training: true)
         if !accumulate { parameters.zeroGradients() }
         runBackward()
         return losses
@@ -108,41 +131,82 @@ public final class FIMAESC {
         }
     }
 
-    func runForward() -> LossTerms {
-        let c = config, B = batch
+    /// With two or more threads and both decoders active, the decoders run side by side, one
+    /// core each (coarse-grained: no per-op synchronisation); otherwise each op is split across threads.
+    var decodersSideBySide: Bool { config.wRec != 0 && config.wVes != 0 && Parallel.threads >= 2 }
+
+    /// The forward pass; `training` also writes each loss's gradient w.r.t. its decoder's output
+    /// (in the same pass over the predictions) for `runBackward`.
+    func runForward(training: Bool) -> LossTerms {
+        let c = config
         let z = encoder.forward(patches: patches.pointer, visible: visible.pointer)
+        section("encoder.forward")
         var rec: Float = 0, ves: Float = 0
-        let V = c.tokenValues
-        if c.wRec != 0 {
-            let pred = decoders[0].forward(z: z, visible: visible.pointer)
-            rec = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
-                                     count: B * c.hiddenTokens, values: V)
-        }
-        if c.wVes != 0 {
-            let pred = decoders[1].forward(z: z, visible: visible.pointer)
-            ves = Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: B * c.tokens * V)
+        if decodersSideBySide {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { terms in
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    Parallel.serially { terms[i] = i == 0 ? reconstructionForward(z, training) : vesselnessForward(z, training) }
+                }
+                rec = terms[0]; ves = terms[1]
+            }
+            section("decoders.forward (side by side)")
+        } else {
+            if c.wRec != 0 { rec = reconstructionForward(z, training); section("decoder.forward") }
+            if c.wVes != 0 { ves = vesselnessForward(z, training); section("vessel_decoder.forward") }
         }
         return (c.wRec * rec + c.wVes * ves, rec, ves)
     }
 
-    func runBackward() {
-        let c = config, B = batch, V = c.tokenValues
-        dz.zero()
-        if c.wRec != 0 {
-            let d = decoders[0]
+    /// The reconstruction decoder and L_rec (MSE on the hidden tokens).
+    func reconstructionForward(_ z: UnsafePointer<Float>, _ training: Bool) -> Float {
+        let c = config, d = decoders[0]
+        let pred = d.forward(z: z, visible: visible.pointer)
+        let loss = Losses.selectedMSE(pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                      count: batch * c.hiddenTokens, values: c.tokenValues)
+        if training {
             d.dPred.zero()
-            Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: d.pred.pointer, target: target.pointer,
-                                       rows: hiddenRows.pointer, count: B * c.hiddenTokens, values: V, scale: c.wRec)
-            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+            Losses.selectedMSEBackward(dPred: d.dPred.pointer, pred: pred, target: target.pointer, rows: hiddenRows.pointer,
+                                       count: batch * c.hiddenTokens, values: c.tokenValues, scale: c.wRec)
         }
-        if c.wVes != 0 {
-            let d = decoders[1]
-            d.dPred.zero()
-            Losses.bceWithLogitsBackward(dLogits: d.dPred.pointer, logits: d.pred.pointer, labels: vesselPatches.pointer,
-                                         count: B * c.tokens * V, scale: c.wVes)
-            d.backward(dz: dz.pointer, visible: visible.pointer, hidden: hidden.pointer)
+        return loss
+    }
+
+    /// The vesselness decoder and L_ves (BCE with logits over all tokens).
+    func vesselnessForward(_ z: UnsafePointer<Float>, _ training: Bool) -> Float {
+        let d = decoders[1]
+        let pred = d.forward(z: z, visible: visible.pointer)
+        return Losses.bceWithLogits(logits: pred, labels: vesselPatches.pointer, count: batch * config.tokens * config.tokenValues,
+                                    gradient: training ? d.dPred.pointer : nil, scale: config.wVes)
+    }
+
+    /// Backward through the reconstruction decoder from the dPred written by a training forward.
+    func reconstructionBackward(dz: UnsafeMutablePointer<Float>) {
+        decoders[0].backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+    }
+
+    /// Backward through the vesselness decoder from the dPred written by a training forward.
+    func vesselnessBackward(dz: UnsafeMutablePointer<Float>) {
+        decoders[1].backward(dz: dz, visible: visible.pointer, hidden: hidden.pointer)
+    }
+
+    func runBackward() {
+        let c = config
+        dz.zero()
+        if decodersSideBySide {
+            dzVessel.zero()
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                Parallel.serially {
+                    if i == 0 { reconstructionBackward(dz: dz.pointer) } else { vesselnessBackward(dz: dzVessel.pointer) }
+                }
+            }
+            Elementwise.add(into: dz.pointer, dzVessel.pointer, count: dz.count)
+            section("decoders.backward (side by side)")
+        } else {
+            if c.wRec != 0 { reconstructionBackward(dz: dz.pointer); section("decoder.backward") }
+            if c.wVes != 0 { vesselnessBackward(dz: dz.pointer); section("vessel_decoder.backward") }
         }
         encoder.backward(dz: dz.pointer)
+        section("encoder.backward")
     }
 }
 

@@ -14,6 +14,8 @@ public enum FIMAESCBenchmark {
         public var clipsPerSecond: Double
         public var parameters: Int
         public var losses: FIMAESC.LossTerms
+        /// Median-step share of each phase: seconds per step averaged over the timed steps.
+        public var sections: [String: Double]
     }
 
     /// Runs `steps` timed steps (after two warm-up steps) with `threads` threads for BLAS and the
@@ -38,6 +40,7 @@ public enum FIMAESCBenchmark {
             let t1 = DispatchTime.now().uptimeNanoseconds
             adamLikePass(model.parameters, moments: moments)
             let t2 = DispatchTime.now().uptimeNanoseconds
+            if step == 1 { model.profiling = true; model.sectionSeconds = [:] }
             if step >= 2 {
                 stepTimes.append(Double(t1 - t0) / 1e9)
                 optimizerTimes.append(Double(t2 - t1) / 1e9)
@@ -45,7 +48,8 @@ public enum FIMAESCBenchmark {
         }
         let step = median(stepTimes), optimizer = median(optimizerTimes)
         return Result(stepSeconds: step, optimizerSeconds: optimizer, clipsPerSecond: Double(batch) / (step + optimizer),
-                      parameters: model.parameters.parameterCount, losses: losses)
+                      parameters: model.parameters.parameterCount, losses: losses,
+                      sections: model.sectionSeconds.mapValues { $0 / Double(max(1, steps)) })
     }
 
     /// A [B, N] tube + frame mask (1 = hidden) per METHOD §4.

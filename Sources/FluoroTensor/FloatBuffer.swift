@@ -49,37 +49,3 @@ public final class FloatBuffer: @unchecked Sendable {
         }
     }
 }
-
-/// How many threads the non-BLAS loops use, and a parallel for-loop over them.
-public enum Parallel {
-    /// Threads for elementwise, normalisation and attention loops (1 = run inline).
-    nonisolated(unsafe) public static var threads: Int = 1
-
-    /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
-    /// to one thread so the two never compete for the cores.
-    public static func configure(threads n: Int) {
-        threads = max(1, n)
-        BLASRuntime.setThreads(1)
-    }
-
-    /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one.
-    @inlinable
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        if threads <= 1 || count <= 1 {
-            for i in 0..<count { body(i) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: count, execute: body)
-        }
-    }
-
-    /// Runs `body(range)` over `count` items split into about `threads` contiguous chunks
-    /// (never chunks smaller than `minimumChunk` items).
-    @inlinable
-    public static func chunks(_ count: Int, minimumChunk: Int = 1024, _ body: (Range<Int>) -> Void) {
-        let parts = min(threads, max(1, count / max(1, minimumChunk)))
-        if parts <= 1 { body(0..<count); return }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            body((count * part / parts)..<(count * (part + 1) / parts))
-        }
-    }
-}

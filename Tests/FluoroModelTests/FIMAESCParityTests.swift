@@ -51,7 +51,9 @@ import FluoroTensor
         #expect(scale > 0 && worst <= 1e-5 * scale, "accumulated twice: off by \(worst / scale) of the largest gradient")
         // Without `accumulate`, the step replaces the gradients.
         _ = try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask)
-        #expect(model.parameters.gradients.array == once)
+        let again = model.parameters.gradients.array
+        let drift = zip(once, again).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(drift <= 1e-6 * scale, "a fresh step differs from the first by \(drift / scale) of the largest gradient")
     }
 
     @Test func plainFIMAESkipsTheVesselDecoder() throws {
@@ -81,5 +83,25 @@ import FluoroTensor
         mask[0] = mask[0] == 0 ? 1 : 0
         #expect(throws: ModelInputError.self) { try model.forward(clip: fixture.clip, vessel: fixture.vessel, mask: mask) }
         #expect(throws: ModelInputError.self) { try model.forward(clip: [1, 2], vessel: fixture.vessel, mask: fixture.mask) }
+    }
+}
+
+/// Threads split the work, never change the result.
+@Suite struct FIMAESCThreadingTests {
+    @Test func twoThreadsMatchOne() throws {
+        let fixture = try ReferenceFixture.load()
+        let model = try fixture.model()
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask)
+        let gradientsOne = model.parameters.gradients.array
+        Parallel.threads = 2
+        let two = try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask)
+        let gradientsTwo = model.parameters.gradients.array
+        #expect(abs(one.total - two.total) <= 1e-6 * abs(one.total))
+        let scale = gradientsOne.map { abs($0) }.max() ?? 0
+        let worst = zip(gradientsOne, gradientsTwo).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(scale > 0 && worst <= 1e-6 * scale, "2 threads differ by \(worst / scale) of the largest gradient")
     }
 }

@@ -130,5 +130,10 @@ import Testing
         let dx = FloatBuffer(count: n)
         Losses.bceWithLogitsBackward(dLogits: dx.pointer, logits: x.pointer, labels: y.pointer, count: n, scale: 1)
         GradientCheck.expectGradients("bce", inputs: [("logits", x)], analytic: ["logits": dx], h: 1e-3, loss: loss)
+        // The fused form writes the same gradient while computing the loss.
+        let fused = FloatBuffer(count: n)
+        let value = Losses.bceWithLogits(logits: x.pointer, labels: y.pointer, count: n, gradient: fused.pointer, scale: 1)
+        #expect(Double(value) == loss())
+        #expect(zip(fused.array, dx.array).allSatisfy { abs($0 - $1) <= 1e-7 })
     }
 }

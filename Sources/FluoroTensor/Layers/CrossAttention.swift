@@ -66,10 +66,7 @@ public enum CrossAttention {
                                shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H))
         Linear.backward(dInput: dQueries, dWeight: grads.q, dBias: grads.qBias, dOut: scratch.dQ, input: x,
                         weight: w.q, rows: B * Nq, inFeatures: D, outFeatures: D)
-        for r in 0..<(B * Nk) {
-            let row = scratch.dKv + r * 2 * D + D
-            for j in 0..<D { grads.vBias[j] += row[j] }
-        }
+        Linear.addColumnSums(into: grads.vBias, scratch.dKv + D, rows: B * Nk, columns: D, stride: 2 * D)
         Linear.backward(dInput: dContext, dWeight: grads.kv, dBias: nil, dOut: scratch.dKv, input: y,
                         weight: w.kv, rows: B * Nk, inFeatures: D, outFeatures: 2 * D)
     }

@@ -30,12 +30,13 @@ public enum LayerNorm {
         }
     }
 
-    /// Adds the gradients into dInput [M, C], dWeight [C] and dBias [C]; dOut: [M, C].
+    /// Adds the gradients into dInput [M, C] (writes it with `overwriteInput`), dWeight [C] and dBias [C]; dOut: [M, C].
     public static func backward(dInput: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
                                 dBias: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-                                rows M: Int, channels C: Int) {
+                                rows M: Int, channels C: Int, overwriteInput: Bool = false) {
+        let keep: Float = overwriteInput ? 0 : 1
         // dInput row by row (parallel); the weight and bias sums are a reduction over rows (serial).
         Parallel.chunks(M, minimumChunk: 64) { range in
             for r in range {
@@ -52,17 +53,17 @@ public enum LayerNorm {
                 var sumG = sg.sum(), sumGX = sgx.sum()
                 while j < C { let gw = g[j] * weight[j]; sumG += gw; sumGX += gw * (x[j] - m) * rs; j += 1 }
                 let meanG = sumG / Float(C), meanGX = sumGX / Float(C)
-                let mg = F8(repeating: meanG), mgx = F8(repeating: meanGX)
+                let mg = F8(repeating: meanG), mgx = F8(repeating: meanGX), kv = F8(repeating: keep)
                 j = 0
                 while j + 8 <= C {
                     let xh = (VectorMath.load(x + j) - mv) * rv
                     let d = (VectorMath.load(g + j) * VectorMath.load(weight + j) - mg - xh * mgx) * rv
-                    VectorMath.store(VectorMath.load(dx + j) + d, dx + j)
+                    VectorMath.store(kv * VectorMath.load(dx + j) + d, dx + j)
                     j += 8
                 }
                 while j < C {
                     let xh = (x[j] - m) * rs
-                    dx[j] += (g[j] * weight[j] - meanG - xh * meanGX) * rs
+                    dx[j] = keep * dx[j] + (g[j] * weight[j] - meanG - xh * meanGX) * rs
                     j += 1
                 }
             }

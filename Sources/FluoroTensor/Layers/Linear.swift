@@ -7,7 +7,9 @@ public enum Linear {
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                rows M: Int, inFeatures K: Int, outFeatures N: Int) {
         if let bias {
-            for r in 0..<M { (out + r * N).update(from: bias, count: N) }
+            Parallel.chunks(M, minimumChunk: 256) { rows in
+                for r in rows { (out + r * N).update(from: bias, count: N) }
+            }
         }
         ParallelGEMM.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
     }
@@ -30,10 +32,16 @@ public enum Linear {
         if let dBias { addColumnSums(into: dBias, dOut, rows: M, columns: N) }
     }
 
-    /// sums[N] += Σ_r x[r, :] for x: [M, N].
+    /// sums[N] += Σ_r x[r, :] for x: [M, N] with rows `stride` floats apart (default N);
+    /// threads take disjoint column ranges.
     public static func addColumnSums(into sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                                     rows M: Int, columns N: Int) {
-        for r in 0..<M { VectorMath.axpy(1, x + r * N, sums, N) }
+                                     rows M: Int, columns N: Int, stride: Int? = nil) {
+        let ld = stride ?? N
+        let parts = Parallel.threads > 1 && M * N >= 1 << 15 ? min(Parallel.threads, max(1, N / 16)) : 1
+        Parallel.forEach(parts) { part in
+            let c0 = N * part / parts, c1 = N * (part + 1) / parts
+            for r in 0..<M { VectorMath.axpy(1, x + r * ld + c0, sums + c0, c1 - c0) }
+        }
     }
 }
 

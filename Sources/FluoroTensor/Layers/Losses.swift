@@ -54,45 +54,67 @@ public enum Losses {
     }
 
     /// Mean binary cross-entropy with logits: mean(max(x,0) - x y + log(1 + e^{-|x|})).
-    /// - logits, labels: [n].
-    public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int) -> Float {
-        typealias F8 = VectorMath.F8
-        @inline(__always) func term(_ x: F8, _ y: F8) -> F8 {
-            let negAbs = x.replacing(with: -x, where: x .> 0)
-            return VectorMath.max(x, F8()) - x * y + VectorMath.log1pUnit(VectorMath.exp(negAbs))
-        }
-        var total: Double = 0
-        var i = 0
-        while i < n {
-            let end = min(n, i + 4096)
-            var acc = F8()
-            var j = i
-            while j + 8 <= end { acc += term(VectorMath.load(logits + j), VectorMath.load(labels + j)); j += 8 }
-            if j < end {
-                let t = term(VectorMath.loadPartial(logits + j, end - j), VectorMath.loadPartial(labels + j, end - j))
-                for k in 0..<(end - j) { acc[k] += t[k] }
+    /// With `gradient`, also writes scale · (σ(x) - y) / n there in the same pass (one exp per value).
+    /// - logits, labels, gradient: [n].
+    public static func bceWithLogits(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count n: Int,
+                                     gradient: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+        // Float sums over blocks of 4096, Double across blocks; blocks run in parallel.
+        let block = 4096, blocks = (n + block - 1) / block
+        let c = scale / Float(n)
+        let total = withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, blocks)) { partial -> Double in
+            Parallel.chunks(blocks, minimumChunk: 8) { range in
+                for b in range {
+                    let i = b * block, count = min(n, i + block) - i
+                    partial[b] = Double(bceBlock(logits + i, labels + i, gradient.map { $0 + i }, count, c))
+                }
             }
-            total += Double(acc.sum())
-            i = end
+            var s: Double = 0
+            for b in 0..<blocks { s += partial[b] }
+            return s
         }
         return Float(total / Double(n))
     }
 
-    /// dLogits += scale · (σ(x) - y) / n.
+    /// Σ BCE terms over one block of `count` values; writes the scaled gradient when `gradient` is given.
+    static func bceBlock(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>?,
+                         _ count: Int, _ scale: Float) -> Float {
+        typealias F8 = VectorMath.F8
+        let c = F8(repeating: scale), one = F8(repeating: 1), zero = F8()
+        var acc = F8(), j = 0
+        while j < count {
+            let lanes = min(8, count - j)
+            let xv = lanes == 8 ? VectorMath.load(x + j) : VectorMath.loadPartial(x + j, lanes)
+            let yv = lanes == 8 ? VectorMath.load(y + j) : VectorMath.loadPartial(y + j, lanes)
+            let e = VectorMath.exp(xv.replacing(with: -xv, where: xv .> 0))  // e^{-|x|}
+            var term = VectorMath.max(xv, zero) - xv * yv + VectorMath.log1pUnit(e)
+            if let gradient {
+                let d = c * (one.replacing(with: e, where: xv .< 0) / (one + e) - yv)
+                if lanes == 8 { VectorMath.store(d, gradient + j) } else { VectorMath.storePartial(d, gradient + j, lanes) }
+            }
+            if lanes < 8 { for k in lanes..<8 { term[k] = 0 } }
+            acc += term
+            j += 8
+        }
+        return acc.sum()
+    }
+
+    /// dLogits += scale · (σ(x) - y) / n (or = with `overwrite`).
     public static func bceWithLogitsBackward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
-                                             labels: UnsafePointer<Float>, count n: Int, scale: Float) {
+                                             labels: UnsafePointer<Float>, count n: Int, scale: Float,
+                                             overwrite: Bool = false) {
         let c = scale / Float(n)
         typealias F8 = VectorMath.F8
+        let keep = F8(repeating: overwrite ? 0 : 1)
         Parallel.chunks(n, minimumChunk: 1 << 14) { range in
             var j = range.lowerBound
             while j + 8 <= range.upperBound {
                 let x = VectorMath.load(logits + j)
                 let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))  // e^{-|x|}
                 let s = (F8(repeating: 1).replacing(with: e, where: x .< 0)) / (1 + e)
-                VectorMath.store(VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
+                VectorMath.store(keep * VectorMath.load(dLogits + j) + c * (s - VectorMath.load(labels + j)), dLogits + j)
                 j += 8
             }
-            while j < range.upperBound { dLogits[j] += c * (sigmoid(logits[j]) - labels[j]); j += 1 }
+            while j < range.upperBound { dLogits[j] = keep[0] * dLogits[j] + c * (sigmoid(logits[j]) - labels[j]); j += 1 }
         }
     }
 

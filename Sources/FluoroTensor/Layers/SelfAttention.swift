@@ -37,11 +37,13 @@ public enum SelfAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, cache: Cache, input: UnsafePointer<Float>,
                                weights w: Weights, batch B: Int, tokens N: Int, width D: Int, heads H: Int) {
         let M = B * N
-        for r in 0..<M {
-            let row = cache.qkv + r * 3 * D
-            row.update(from: w.qBias, count: D)
-            (row + D).update(repeating: 0, count: D)
-            (row + 2 * D).update(from: w.vBias, count: D)
+        Parallel.chunks(M, minimumChunk: 256) { rows in
+            for r in rows {
+                let row = cache.qkv + r * 3 * D
+                row.update(from: w.qBias, count: D)
+                (row + D).update(repeating: 0, count: D)
+                (row + 2 * D).update(from: w.vBias, count: D)
+            }
         }
         ParallelGEMM.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, beta: 1, c: cache.qkv)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.qkv, k: cache.qkv + D,
@@ -62,13 +64,8 @@ public enum SelfAttention {
                                dOut: scratch.dAttended, q: cache.qkv, k: cache.qkv + D, v: cache.qkv + 2 * D,
                                probs: cache.probs, scratch: scratch.dScores, shape: coreShape(B: B, N: N, D: D, H: H),
                                overwrite: true)
-        for r in 0..<M {
-            let row = scratch.dQkv + r * 3 * D
-            for j in 0..<D {
-                grads.qBias[j] += row[j]
-                grads.vBias[j] += row[2 * D + j]
-            }
-        }
+        Linear.addColumnSums(into: grads.qBias, scratch.dQkv, rows: M, columns: D, stride: 3 * D)
+        Linear.addColumnSums(into: grads.vBias, scratch.dQkv + 2 * D, rows: M, columns: D, stride: 3 * D)
         Linear.backward(dInput: dInput, dWeight: grads.qkv, dBias: nil, dOut: scratch.dQkv, input: input,
                         weight: w.qkv, rows: M, inFeatures: D, outFeatures: 3 * D, overwriteInput: overwriteInput)
     }

@@ -1,0 +1,59 @@
+import Foundation
+
+/// How many threads Fluoro's loops and matrix products use, and parallel for-loops over them.
+/// Call `configure(threads:)` once at start-up (e.g. with `CoreBudget.defaultThreads`).
+public enum Parallel {
+    /// Threads for Fluoro's loops and matrix products (1 = run inline). Reads 1 inside `serially`.
+    public static var threads: Int {
+        get { pthread_getspecific(serialKey) != nil ? 1 : configuredThreads }
+        set {
+            configuredThreads = max(1, newValue)
+            // Fluoro's threads call sgemm concurrently; OpenBLAS's own threading must then be off
+            // (concurrent multi-threaded OpenBLAS calls can spin forever).
+            if configuredThreads > 1 { BLASRuntime.setThreads(1) }
+        }
+    }
+    nonisolated(unsafe) static var configuredThreads: Int = 1
+    static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` with every Parallel loop on this thread inline: for coarse-grained parallel work
+    /// (e.g. the two decoders side by side), each branch on one core.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, previous) }
+        return try body()
+    }
+
+    /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
+    /// to one thread so the two never compete for the cores.
+    public static func configure(threads n: Int) {
+        threads = n
+        BLASRuntime.setThreads(1)
+    }
+
+    /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one.
+    @inlinable
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if threads <= 1 || count <= 1 {
+            for i in 0..<count { body(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        }
+    }
+
+    /// Runs `body(range)` over `count` items split into about `threads` contiguous chunks
+    /// (never chunks smaller than `minimumChunk` items).
+    @inlinable
+    public static func chunks(_ count: Int, minimumChunk: Int = 1024, _ body: (Range<Int>) -> Void) {
+        let parts = min(threads, max(1, count / max(1, minimumChunk)))
+        if parts <= 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            body((count * part / parts)..<(count * (part + 1) / parts))
+        }
+    }
+}
