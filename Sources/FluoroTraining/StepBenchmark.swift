@@ -23,6 +23,8 @@ public enum StepBenchmark {
         public var peakResidentBytes: Int
         public var parameters: Int
         public var ranks: Int
+        /// Mean seconds per step of the model's phases (encoder/decoders, forward/backward).
+        public var sections: [String: Double]
     }
 
     /// Runs `steps` timed steps after two warm-up steps.
@@ -44,6 +46,7 @@ public enum StepBenchmark {
                 vessel[i] = Float(rng.nextUnit())
             }
             let mask = FIMAESCBenchmark.randomMask(config: config, batch: batch, rng: &rng)
+            if step == 2 { model.profiling = true; model.sectionSeconds = [:] }
             try communicator.barrier()
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try model.forwardBackward(clip: clip, vessel: vessel, mask: mask)
@@ -65,7 +68,8 @@ public enum StepBenchmark {
                       optimizerSeconds: median(adam),
                       clipsPerSecond: Double(batch * communicator.size) / step,
                       gflops: flopsPerStep(config: config, batch: batch) / step / 1e9,
-                      peakResidentBytes: peakResidentBytes(), parameters: arena.parameterCount, ranks: communicator.size)
+                      peakResidentBytes: peakResidentBytes(), parameters: arena.parameterCount, ranks: communicator.size,
+                      sections: model.sectionSeconds.mapValues { $0 / Double(max(1, steps)) })
     }
 
     /// Model FLOPs of one training step: 3x the forward pass's matrix-product FLOPs (the backward

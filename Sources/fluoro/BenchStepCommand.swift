@@ -53,6 +53,7 @@ struct BenchStepCommand: ParsableCommand {
                 "allreduce_ms": ours.communicationSeconds * 1e3, "adamw_ms": ours.optimizerSeconds * 1e3,
                 "clips_per_s": ours.clipsPerSecond, "gflops": ours.gflops, "peak_rss_mib": mib(ours.peakResidentBytes),
                 "parameters": ours.parameters,
+                "sections_ms": ours.sections.mapValues { $0 * 1e3 },
             ]
             if let theirs {
                 object["pytorch_step_ms"] = theirs.stepSeconds * 1e3
@@ -67,6 +68,9 @@ struct BenchStepCommand: ParsableCommand {
                      preset, ours.ranks, batch, threads, ours.stepSeconds * 1e3, ours.computeSeconds * 1e3,
                      ours.communicationSeconds * 1e3, ours.optimizerSeconds * 1e3, ours.clipsPerSecond, ours.gflops,
                      mib(ours.peakResidentBytes), ours.parameters))
+        let phases = ours.sections.sorted { $0.value > $1.value }
+            .map { String(format: "%@ %.1f ms", $0.key, $0.value * 1e3) }.joined(separator: ", ")
+        print("        where the time goes: " + phases + String(format: ", AdamW %.1f ms", ours.optimizerSeconds * 1e3))
         if ours.ranks > 1 {
             print(String(format: "        communication: %.1f%% of the step", 100 * ours.communicationSeconds / ours.stepSeconds))
         }
