@@ -69,8 +69,15 @@ public struct SafetensorsFile {
                   offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= data.count else {
                 throw SafetensorsError.malformed(file: path, reason: "bad header entry for '\(name)'")
             }
-            let elements = shape.reduce(1, *)
-            guard let size = Self.byteSize(of: dtype), elements * size == offsets[1] - offsets[0] else {
+            var elements = 1, overflow = shape.contains { $0 < 0 }
+            for dimension in shape where !overflow {
+                (elements, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            }
+            let (bytes, bytesOverflow) = elements.multipliedReportingOverflow(by: Self.byteSize(of: dtype) ?? 1)
+            guard !overflow && !bytesOverflow else {
+                throw SafetensorsError.malformed(file: path, reason: "'\(name)' has an impossible shape \(shape)")
+            }
+            guard Self.byteSize(of: dtype) != nil, bytes == offsets[1] - offsets[0] else {
                 if Self.byteSize(of: dtype) == nil { throw SafetensorsError.unsupportedType(file: path, name: name, dtype: dtype) }
                 throw SafetensorsError.malformed(file: path, reason: "'\(name)' has \(offsets[1] - offsets[0]) bytes for shape \(shape)")
             }

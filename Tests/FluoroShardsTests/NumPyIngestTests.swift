@@ -114,3 +114,13 @@ import Testing
         #expect(throws: IngestError.self) { try ClinicalIngest.candidates(in: dir.appendingPathComponent("README.md")) }
     }
 }
+
+@Suite struct NumPyHostileShapeTests {
+    /// A header promising 2^64 pixels must be an error, not an arithmetic trap.
+    @Test func overflowingShapeIsAnError() throws {
+        let data = NumPyIngestTests.npy(descr: "|u1", shape: [1, 1 << 32, 1 << 32], data: [0, 1, 2])
+        #expect(throws: IngestError.self) { try ClinicalIngest.read(data, file: "huge.npy") }
+        let wide = NumPyIngestTests.npy(descr: "<f4", shape: [1 << 40, 1 << 20, 4], data: [0, 1, 2])
+        #expect(throws: IngestError.self) { try ClinicalIngest.read(wide, file: "wide.npy") }
+    }
+}

@@ -33,3 +33,22 @@ import Testing
         #expect(try file.floats("loss.total").count == 1)
     }
 }
+
+@Suite struct SafetensorsHostileHeaderTests {
+    private func file(header: String) -> Data {
+        var json = Data(header.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        var length = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        return out + json + Data(count: 16)
+    }
+
+    /// Shapes whose element count overflows, or is negative, are malformed files, not traps.
+    @Test func impossibleShapesAreErrors() {
+        for shape in ["[4294967296, 4294967296, 16]", "[-1, 4]", "[9223372036854775807, 2]"] {
+            let bytes = file(header: #"{"x": {"dtype": "F32", "shape": \#(shape), "data_offsets": [0, 16]}}"#)
+            #expect(throws: SafetensorsError.self) { try SafetensorsFile(bytes: bytes) }
+        }
+    }
+}

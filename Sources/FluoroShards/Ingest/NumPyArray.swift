@@ -44,7 +44,10 @@ enum NumPyArray {
         default:
             throw IngestError.unsupportedNumPy(file: file, detail: "dtype \(descr) is not uint8, uint16 or float32", hint: saveHint)
         }
-        let (count, overflow) = frames.multipliedReportingOverflow(by: height * width)
+        let (plane, planeOverflow) = height.multipliedReportingOverflow(by: width)
+        let (framesCount, framesOverflow) = frames.multipliedReportingOverflow(by: plane)
+        let (_, bytesOverflow) = framesCount.multipliedReportingOverflow(by: itemSize)
+        let (count, overflow) = (framesCount, planeOverflow || framesOverflow || bytesOverflow)
         guard !overflow, count <= (data.count - header.dataOffset) / itemSize else {
             throw IngestError.truncated(file: file, what: "the array data (\(header.shape) of \(descr) needs "
                                         + "\(overflow ? "too many" : String(count * itemSize)) bytes)", offset: data.count)
