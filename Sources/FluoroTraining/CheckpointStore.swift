@@ -7,6 +7,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
     case noneFound(directory: String)
     case incomplete(path: String)
     case corrupt(path: String, reason: String)
+    case missing(path: String, available: [Int])
 
     public var description: String {
         switch self {
@@ -14,6 +15,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
             return "no complete checkpoint in \(directory); start without --resume, or pass --resume PATH to a checkpoint directory"
         case .incomplete(let path):
             return "\(path) is not a complete checkpoint (no COMPLETE marker: the write was interrupted); resume from an earlier one"
+        case let .missing(path, available):
+            return "there is no checkpoint \(path)" + (available.isEmpty ? "" : "; complete checkpoints there: steps \(available.map(String.init).joined(separator: ", "))")
         case let .corrupt(path, reason):
             return "checkpoint \(path) is corrupt: \(reason); resume from an earlier checkpoint (fluoro keeps the last few)"
         }
@@ -57,6 +60,7 @@ public struct CheckpointStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let final = directory.appendingPathComponent(Self.name(step: step))
         let tmp = directory.appendingPathComponent(".tmp-\(Self.name(step: step))-\(getpid())")
+        let previous = directory.appendingPathComponent(".old-\(Self.name(step: step))-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)
         do {
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
@@ -64,19 +68,26 @@ public struct CheckpointStore {
             try DurableFile.writeSynced(tensorBytes, to: tmp.appendingPathComponent("tensors.safetensors"))
             try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
             try DurableFile.syncDirectory(tmp)
-            if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
+            // A checkpoint already at this step (e.g. a run resumed from it reached it again) stays
+            // complete until the new one is: move it aside and delete it only at the end.
+            if FileManager.default.fileExists(atPath: final.path) {
+                try? FileManager.default.removeItem(at: previous)
+                try DurableFile.rename(final, to: previous)
+            }
             try DurableFile.rename(tmp, to: final)
             let marker: [String: Any] = [
-                "step": step,
+                "format": Self.markerFormat, "step": step,
                 "tensors_bytes": tensorBytes.count, "tensors_xxh64": Self.hex(XXHash64.hash(tensorBytes)),
                 "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
             ]
             let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
             try DurableFile.write(markerData, to: final.appendingPathComponent("COMPLETE"))
+            try? FileManager.default.removeItem(at: previous)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             if !FileManager.default.fileExists(atPath: final.appendingPathComponent("COMPLETE").path) {
                 try? FileManager.default.removeItem(at: final)
+                if FileManager.default.fileExists(atPath: previous.path) { try? DurableFile.rename(previous, to: final) }
             }
             throw error
         }
@@ -101,7 +112,7 @@ public struct CheckpointStore {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(Self.name(step: step)))
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix(".tmp-") {
+        for name in names where name.hasPrefix(".tmp-") || name.hasPrefix(".old-") {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }
@@ -118,17 +129,26 @@ public struct CheckpointStore {
         throw CheckpointError.noneFound(directory: directory.path + (problems.isEmpty ? "" : " (\(problems.count) corrupt)"))
     }
 
+    /// Version of the `COMPLETE` marker's layout.
+    static let markerFormat = 1
+
     static func hex(_ value: UInt64) -> String { String(format: "%016llx", value) }
 
     /// Loads and verifies the checkpoint in `path` (a `step-N` directory).
     public static func load(_ path: URL) throws -> Checkpoint {
         let markerURL = path.appendingPathComponent("COMPLETE")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let store = CheckpointStore(runDirectory: path.deletingLastPathComponent().deletingLastPathComponent())
+            let steps = store.completeSteps()
+            throw CheckpointError.missing(path: path.path, available: steps)
+        }
         guard let markerData = try? Data(contentsOf: markerURL) else { throw CheckpointError.incomplete(path: path.path) }
         guard let marker = try? JSONSerialization.jsonObject(with: markerData) as? [String: Any],
               let step = marker["step"] as? Int,
               let tensorsHash = marker["tensors_xxh64"] as? String,
               let stateHash = marker["state_xxh64"] as? String else {
-            throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker")
+            throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker (format \(markerFormat) expected; was it written by an older Fluoro?)")
         }
         let tensorURL = path.appendingPathComponent("tensors.safetensors")
         guard let tensorBytes = try? Data(contentsOf: tensorURL), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {

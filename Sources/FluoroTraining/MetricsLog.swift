@@ -1,3 +1,4 @@
+import FluoroSupport
 import Foundation
 
 /// Appends one JSON object per line to `<run>/metrics.jsonl`, flushed per line so a crash
@@ -24,6 +25,18 @@ public final class MetricsLog {
         var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         line.append(0x0A)
         try handle.write(contentsOf: line)
+    }
+
+    /// Drops the records after `step` (a resumed run repeats those steps), atomically.
+    public static func truncate(runDirectory: URL, fileName: String = "metrics.jsonl", keepingThrough step: Int) throws {
+        let url = runDirectory.appendingPathComponent(fileName)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let recorded = (record["step"] as? NSNumber)?.intValue else { return true }
+            return recorded <= step
+        }
+        try DurableFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: url)
     }
 
     /// Reads every record of a metrics file (for tests and tools).

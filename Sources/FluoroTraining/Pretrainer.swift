@@ -21,8 +21,12 @@ public final class Pretrainer {
     public struct Options {
         public var shards: URL
         public var run: URL
-        /// The settings asked for; on resume the checkpoint's settings win, except `steps`.
+        /// The settings asked for. On resume the checkpoint's math settings win (model, seed, rates,
+        /// global batch, clipping) and `explicit` says which the user named, to refuse a mismatch;
+        /// `steps` and the bookkeeping (checkpoint cadence, kept checkpoints, bucket size) come from here.
         public var settings: TrainingSettings
+        /// Which math settings the user gave explicitly (checked against the checkpoint on resume).
+        public var explicit: Set<ExplicitSetting> = []
         public var resume: ResumePoint = .none
         /// Threads for the model (`Parallel`) and the optimizer.
         public var threads: Int = 1
@@ -46,6 +50,11 @@ public final class Pretrainer {
             self.run = run
             self.settings = settings
         }
+    }
+
+    /// Settings that change the math of a run; naming one on resume that differs from the checkpoint is an error.
+    public enum ExplicitSetting: String, Sendable {
+        case model = "--preset/--config", seed = "--seed", learningRate = "--lr", batch = "--batch", clipGradient = "--clip-grad"
     }
 
     /// What a finished run reports.
@@ -81,7 +90,17 @@ public final class Pretrainer {
             if let latest = store.completeSteps().last { throw TrainingError.runDirectoryInUse(run: run, latestStep: latest) }
             return (options.settings, nil, nil)
         case .latest: checkpoint = try store.latest()
-        case .path(let url): checkpoint = try CheckpointStore.load(url)
+        case .path(let url):
+            let loaded = try CheckpointStore.load(url)
+            // Rolling back inside the run directory while newer checkpoints exist would interleave
+            // two histories (and `--resume latest` would later pick the abandoned one).
+            if url.standardizedFileURL.deletingLastPathComponent().path == store.directory.standardizedFileURL.path {
+                let newer = store.completeSteps().filter { $0 > loaded.step }
+                if !newer.isEmpty {
+                    throw TrainingError.incompatibleResume(run: run, reason: "checkpoints after step \(loaded.step) exist (\(newer.map(String.init).joined(separator: ", "))); move them out of \(store.directory.path) to roll back, or resume with --resume latest")
+                }
+            }
+            checkpoint = loaded
         }
         guard let checkpoint else { return (options.settings, nil, nil) }
         let state: TrainingState
@@ -89,15 +108,32 @@ public final class Pretrainer {
             throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json does not decode (\(error))")
         }
         var settings = state.settings
+        let asked = options.settings
+        var mismatches: [String] = []
+        func compare<T: Equatable>(_ key: ExplicitSetting, _ mine: T, _ theirs: T) {
+            if options.explicit.contains(key) && mine != theirs { mismatches.append("\(key.rawValue) (\(mine) here, \(theirs) in the checkpoint)") }
+        }
+        compare(.model, asked.model, settings.model)
+        compare(.seed, asked.seed, settings.seed)
+        compare(.learningRate, asked.baseLearningRate, settings.baseLearningRate)
+        compare(.batch, asked.batchPerRank * communicator.size, settings.globalBatch)
+        compare(.clipGradient, asked.clipGradientNorm, settings.clipGradientNorm)
+        if !mismatches.isEmpty {
+            throw TrainingError.incompatibleResume(run: run, reason: "these differ from the run being resumed: \(mismatches.joined(separator: "; ")). Drop them to continue the run as it was (--batch is per rank: the global batch must stay the same), or start a new --run")
+        }
+        settings.checkpointEvery = asked.checkpointEvery
+        settings.checkpointMinutes = asked.checkpointMinutes
+        settings.keepCheckpoints = asked.keepCheckpoints
+        settings.bucketBytes = asked.bucketBytes
         let global = settings.globalBatch
         guard global % communicator.size == 0 else {
             throw TrainingError.incompatibleResume(run: run, reason: "its global batch \(global) does not divide over \(communicator.size) ranks; use a rank count that divides it")
         }
         settings.batchPerRank = global / communicator.size
         settings.ranks = communicator.size
-        if options.settings.steps != settings.steps {
-            if isCoordinator { Log.info("resuming with --steps \(options.settings.steps) instead of \(settings.steps): the learning-rate schedule changes from here on") }
-            settings.steps = options.settings.steps
+        if asked.steps != settings.steps {
+            if isCoordinator { Log.info("resuming with --steps \(asked.steps) instead of \(settings.steps): the learning-rate schedule changes from here on") }
+            settings.steps = asked.steps
         }
         guard state.step <= settings.steps else {
             throw TrainingError.incompatibleResume(run: run, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
@@ -112,6 +148,15 @@ public final class Pretrainer {
         let (settings, state, checkpoint) = try resolveStart()
         try settings.model.validate()
         let source = try ShardDataset(directory: options.shards)
+        let fingerprint = DatasetFingerprint(source.manifest)
+        try fingerprint.checkSame(across: communicator, shards: options.shards.path)
+        if let recorded = state?.dataset, recorded != fingerprint {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "the dataset \(options.shards.path) changed since the checkpoint (\(recorded.sequences) sequences then, \(fingerprint.sequences) now); its sample order would change. Resume on the same dataset, or start a new --run")
+        }
+        if isCoordinator {
+            print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, run \(options.run.path)")
+            fflush(stdout)
+        }
         let model = FIMAESC(config: settings.model, batch: settings.batchPerRank, seed: settings.seed)
         let arena = model.parameters
         let optimizer = AdamW(count: arena.parameterCount,
@@ -139,6 +184,10 @@ public final class Pretrainer {
             throw TrainingError.noTrainableData(shards: options.shards.path, reason: "every sequence is shorter than \(settings.model.frames) frames")
         }
         let reducer = GradientReducer(communicator: communicator, gradients: arena.gradients.buffer, bucketBytes: settings.bucketBytes)
+        if isCoordinator && state != nil {
+            // Steps after the checkpoint were lost with the process; their lines would repeat.
+            try MetricsLog.truncate(runDirectory: options.run, keepingThrough: startStep)
+        }
         let metrics = isCoordinator ? try MetricsLog(runDirectory: options.run) : nil
         let schedule = settings.schedule
         let watchdog = StallWatchdog(timeout: options.stallTimeout, rank: rank)
@@ -154,6 +203,7 @@ public final class Pretrainer {
 
         func saveCheckpoint() throws -> URL {
             let stateNow = TrainingState(step: step, loaderCursor: loader.cursor, optimizerStep: optimizer.step, settings: settings,
+                                         dataset: fingerprint,
                                          ranks: communicator.size, trainingSeconds: previousSeconds + Date().timeIntervalSince(runStart),
                                          fluoroVersion: FluoroVersion.fluoro, writtenAt: ISO8601DateFormatter().string(from: Date()))
             let encoder = JSONEncoder()
@@ -163,7 +213,9 @@ public final class Pretrainer {
             return try store.save(step: step, tensors: tensors, state: encoder.encode(stateNow))
         }
 
-        while step < total {
+        let stopStep = min(total, options.stopAtStep ?? total)
+        if step >= stopStep && isCoordinator { Log.info("already at step \(step); nothing to do before --stop-at \(stopStep)") }
+        while step < stopStep {
             watchdog.beat(step: step)
             let poison = try options.fault?.fire(rank: rank, step: step) ?? false
             let t0 = Date()
@@ -172,10 +224,14 @@ public final class Pretrainer {
             let local = try model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
             let t2 = Date()
             try reducer.averageAll()
-            // The coordinator's stop vote rides along with the losses, so every rank stops at the same step.
+            // The coordinator's votes ride along with the losses, so every rank agrees on them:
+            // stop now (time limit), and checkpoint now (time-based cadence).
             let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(runStart) >= $0 * 60 } ?? false
-            var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves), timeUp ? 1 : 0]
+            let checkpointDue = isCoordinator && settings.checkpointMinutes.map { Date().timeIntervalSince(lastCheckpointTime) >= $0 * 60 } ?? false
+            var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
+                                    timeUp ? 1 : 0, checkpointDue ? 1 : 0]
             try communicator.allReduceSum(&losses)
+            watchdog.resume()  // every rank is past the previous step's checkpoint
             let t3 = Date()
             let scale = 1 / Double(communicator.size)
             let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
@@ -215,14 +271,15 @@ public final class Pretrainer {
                 fflush(stdout)
                 window = (0, 0)
             }
-            if losses[3] > 0 || step == options.stopAtStep {
+            if losses[3] > 0 || step == stopStep && stopStep < total {
                 if isCoordinator { Log.info("stopping at step \(step) of \(total) (\(losses[3] > 0 ? "time limit" : "--stop-at")); resume with --resume latest") }
                 break
             }
-            if isCoordinator && step < total {
-                let byStep = settings.checkpointEvery.map { step % $0 == 0 } ?? false
-                let byTime = settings.checkpointMinutes.map { Date().timeIntervalSince(lastCheckpointTime) >= $0 * 60 } ?? false
-                if byStep || byTime {
+            let byStep = settings.checkpointEvery.map { step % $0 == 0 } ?? false
+            if step < total && (byStep || losses[4] > 0) {
+                // Rank 0 writes; the others wait for it in the next all-reduce: not a stall.
+                watchdog.pause()
+                if isCoordinator {
                     do {
                         lastCheckpoint = try saveCheckpoint()
                         lastCheckpointTime = Date()
@@ -232,13 +289,15 @@ public final class Pretrainer {
                 }
             }
         }
-        watchdog.stop()
+        // The final checkpoint and the barrier: writing may take long on a slow filesystem.
+        watchdog.pause()
         if isCoordinator && (lastCheckpoint?.lastPathComponent != CheckpointStore.name(step: step)) {
             do { lastCheckpoint = try saveCheckpoint() } catch {
                 throw TrainingError.checkpointFailed(step: step, reason: "\(error)")
             }
         }
         try communicator.barrier()
+        watchdog.stop()
         let elapsed = commSeconds + computeSeconds + dataSeconds
         return Summary(firstStep: startStep, lastStep: step, firstLoss: firstLoss, lastLoss: lastLoss,
                        lastCheckpoint: lastCheckpoint,

@@ -13,6 +13,7 @@ public final class StallWatchdog: @unchecked Sendable {
     private var lastBeat = Date()
     private var step = 0
     private var stopped = false
+    private var paused = false
     private var thread: Thread?
 
     /// Starts watching; `timeout` in seconds (nil or <= 0 disables it).
@@ -34,6 +35,21 @@ public final class StallWatchdog: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Stops counting until `resume()`: for waits that are expected to be long (a checkpoint being
+    /// written by the coordinator while the other ranks wait for it).
+    public func pause() {
+        lock.lock()
+        paused = true
+        lock.unlock()
+    }
+
+    /// Counts again from now.
+    public func resume() {
+        lock.lock()
+        if paused { paused = false; lastBeat = Date() }
+        lock.unlock()
+    }
+
     /// Stops watching (at the end of training).
     public func stop() {
         lock.lock()
@@ -45,9 +61,10 @@ public final class StallWatchdog: @unchecked Sendable {
         while true {
             Thread.sleep(forTimeInterval: min(1, timeout / 4))
             lock.lock()
-            let (silent, step, stopped) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped)
+            let (silent, step, stopped, paused) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped, self.paused)
             lock.unlock()
             if stopped { return }
+            if paused { continue }
             if silent > timeout {
                 Log.error("rank \(rank): no progress for \(Int(silent)) s at step \(step) (--stall-timeout \(Int(timeout))): "
                           + "a rank is hung, dead or starved of data; ending the job. Resume from the last checkpoint with --resume.")

@@ -14,6 +14,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var optimizerStep: Int
     /// The run's settings (model, optimisation, batch).
     public var settings: TrainingSettings
+    /// The dataset it was trained on (a resume on another dataset would change the sample order).
+    public var dataset: DatasetFingerprint?
     /// Ranks that wrote it.
     public var ranks: Int
     /// Seconds of training so far, for the progress line.

@@ -25,8 +25,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run directory: config, metrics and checkpoints go here.")
     var runDirectory: String
 
-    @Option(help: "Model preset: tiny, bench, small or base.")
-    var preset = "tiny"
+    @Option(help: "Model preset: tiny, bench, small or base (default: tiny).")
+    var preset: String?
 
     @Option(help: "A JSON file overriding any ModelConfig field of the preset, e.g. {\"depth\": 6, \"wVes\": 0}.")
     var config: String?
@@ -34,11 +34,11 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Optimisation steps in the whole run.")
     var steps = 200
 
-    @Option(help: "Clips per rank per step (the global batch is ranks x batch).")
-    var batch = 4
+    @Option(help: "Clips per rank per step; the global batch is ranks x batch (default: 4).")
+    var batch: Int?
 
-    @Option(help: "Seed of initialisation, data order, crops and masks.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed of initialisation, data order, crops and masks (default: 0).")
+    var seed: UInt64?
 
     @Option(help: "Checkpoint every K steps (a checkpoint is always written at the end).")
     var checkpointEvery: Int?
@@ -49,8 +49,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Complete checkpoints to keep.")
     var keep = 3
 
-    @Option(help: "Base learning rate before scaling by global batch / 256.")
-    var lr = 1.5e-4
+    @Option(help: "Base learning rate before scaling by global batch / 256 (default: 1.5e-4).")
+    var lr: Double?
 
     @Option(help: "Clip gradients to this global norm (default: off).")
     var clipGrad: Float?
@@ -86,7 +86,13 @@ struct PretrainCommand: ParsableCommand {
 
     func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let logEvery, logEvery < 1 { throw ValidationError("--log-every must be at least 1") }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be at least 1") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be a positive number of minutes") }
+        if let checkpointMinutes, !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if resumeFrom != nil && resumeLatest { throw ValidationError("give --resume PATH or --resume-latest, not both") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
         if bucketMb < 1 { throw ValidationError("--bucket-mb must be at least 1") }
@@ -97,7 +103,7 @@ struct PretrainCommand: ParsableCommand {
 
     /// The model config: the preset, then the JSON overrides.
     func modelConfig() throws -> ModelConfig {
-        var model = try ModelConfig.preset(preset)
+        var model = try ModelConfig.preset(preset ?? "tiny")
         if let config {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
@@ -129,9 +135,9 @@ struct PretrainCommand: ParsableCommand {
         // The loader allocates several MB per batch; keep those buffers in the heap for reuse
         // (measured: 2 loader workers ran slower than 1 with glibc's default trimming).
         _ = AllocatorTuning.keepLargeBuffersInHeap()
-        var settings = TrainingSettings(model: try modelConfig(), preset: preset, steps: steps, batchPerRank: batch,
-                                        ranks: communicator.size, seed: seed)
-        settings.baseLearningRate = lr
+        var settings = TrainingSettings(model: try modelConfig(), preset: preset ?? "tiny", steps: steps, batchPerRank: batch ?? 4,
+                                        ranks: communicator.size, seed: seed ?? 0)
+        if let lr { settings.baseLearningRate = lr }
         settings.clipGradientNorm = clipGrad
         settings.checkpointEvery = checkpointEvery
         settings.checkpointMinutes = checkpointMinutes
@@ -147,9 +153,9 @@ struct PretrainCommand: ParsableCommand {
         options.stallTimeout = stallTimeout > 0 ? stallTimeout : nil
         options.stopAtStep = stopAt
         options.timeLimitMinutes = timeLimit
-        if communicator.isCoordinator {
-            print("pretrain: preset \(preset), \(communicator.size) rank(s) x batch \(batch) x \(threads) thread(s), \(steps) steps, run \(runDirectory)")
-        }
+        options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
+                                lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
+                                clipGrad != nil ? .clipGradient : nil].compactMap { $0 })
         let summary = try Pretrainer(options: options, communicator: communicator).run()
         if communicator.isCoordinator {
             let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"

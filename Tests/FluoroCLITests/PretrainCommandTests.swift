@@ -89,6 +89,14 @@ import Testing
         #expect(second.stderr.contains("from step 6") && second.stderr.contains("on 1 rank(s), global batch 2"))
         let seen = try Self.metric(dir, run: "run", "samples_seen")
         #expect(seen == (1...10).map { Double($0 * 2) })
+        // The same steps as one rank with the global batch all along (float tolerance: the
+        // 2-rank steps averaged two half-batch gradients).
+        let whole = try FluoroBinary.run(Self.pretrainArguments(dir, run: "whole", steps: 10, batch: 2))
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let resumed = try Self.parameters(dir, run: "run"), reference = try Self.parameters(dir, run: "whole")
+        var worst: Float = 0
+        for (name, a) in reference { for (x, y) in zip(a, resumed[name] ?? []) { worst = max(worst, abs(x - y)) } }
+        #expect(resumed.count == reference.count && worst < 1e-5, "largest parameter difference \(worst)")
     }
 
     @Test(arguments: ["throw", "crash", "hang"])

@@ -76,6 +76,17 @@ import Testing
         #expect(leftovers == ["step-00000001"])
     }
 
+    /// Writing a step that already has a complete checkpoint replaces it only once the new one is complete.
+    @Test func rewritingAStepReplacesItWhole() throws {
+        let run = try tempRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let store = CheckpointStore(runDirectory: run)
+        try store.save(step: 5, tensors: tensors(1), state: Data("{}".utf8))
+        try store.save(step: 5, tensors: tensors(7), state: Data("{}".utf8))
+        #expect(try store.latest().tensors.floats("w") == [7, 8, 9, 10])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory.path) == ["step-00000005"])
+    }
+
     @Test func emptyRunHasNoCheckpoint() throws {
         let run = try tempRun()
         defer { try? FileManager.default.removeItem(at: run) }

@@ -31,9 +31,12 @@ import Testing
         return options
     }
 
-    static func finalParameters(_ run: URL) throws -> [Float] {
-        try CheckpointStore(runDirectory: run).latest().tensors.floats("param.encoder.blocks.0.attn.qkv.weight")
-            + CheckpointStore(runDirectory: run).latest().tensors.floats("param.decoder.head.weight")
+    /// Every tensor of the latest checkpoint: parameters and AdamW moments.
+    static func finalTensors(_ run: URL) throws -> [String: [Float]] {
+        let file = try CheckpointStore(runDirectory: run).latest().tensors
+        var out: [String: [Float]] = [:]
+        for name in file.entries.keys { out[name] = try file.floats(name) }
+        return out
     }
 
     @Test func lossFallsOnAShortRun() throws {
@@ -68,11 +71,49 @@ import Testing
         resumed.resume = .latest
         let summary = try Pretrainer(options: resumed, communicator: LocalCommunicator()).run()
         #expect(summary.firstStep == 10 && summary.lastStep == 16)
-        #expect(try Self.finalParameters(dir.appendingPathComponent("split")) == Self.finalParameters(dir.appendingPathComponent("whole")))
-        // The metrics of the resumed steps equal the uninterrupted run's.
-        let whole = try MetricsLog.read(dir.appendingPathComponent("whole/metrics.jsonl")).map { $0["loss"] as? NSNumber }
-        let split = try MetricsLog.read(dir.appendingPathComponent("split/metrics.jsonl")).map { $0["loss"] as? NSNumber }
-        #expect(Array(split.suffix(6)) == Array(whole.suffix(6)))
+        let split = try Self.finalTensors(dir.appendingPathComponent("split"))
+        let whole = try Self.finalTensors(dir.appendingPathComponent("whole"))
+        #expect(split.count == whole.count && split.keys.contains("optimizer.m") && split.count > 10)
+        for (name, values) in whole { #expect(split[name] == values, "\(name) differs after resume") }
+        // The metrics hold each step once (the steps lost with the process are dropped) and match.
+        let wholeLog = try MetricsLog.read(dir.appendingPathComponent("whole/metrics.jsonl"))
+        let splitLog = try MetricsLog.read(dir.appendingPathComponent("split/metrics.jsonl"))
+        #expect(splitLog.compactMap { ($0["step"] as? NSNumber)?.intValue } == Array(1...16))
+        #expect(splitLog.map { $0["loss"] as? NSNumber } == wholeLog.map { $0["loss"] as? NSNumber })
+    }
+
+    /// Resume keeps the run's math: a differing explicit setting is refused, naming it; stopping
+    /// at or before the checkpoint trains nothing; rolling back past newer checkpoints is refused.
+    @Test func resumeGuardsTheRun() throws {
+        Parallel.configure(threads: 1)
+        let dir = try Self.makeDataset()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var first = Self.options(dir, run: "run", steps: 8)
+        first.settings.checkpointEvery = 2
+        _ = try Pretrainer(options: first, communicator: LocalCommunicator()).run()
+
+        var changed = Self.options(dir, run: "run", steps: 8, lr: 0.2)
+        changed.resume = .latest
+        changed.explicit = [.learningRate]
+        #expect { try Pretrainer(options: changed, communicator: LocalCommunicator()).run() } throws: { "\($0)".contains("--lr") }
+
+        var stopped = Self.options(dir, run: "run", steps: 8)
+        stopped.resume = .latest
+        stopped.stopAtStep = 3
+        let summary = try Pretrainer(options: stopped, communicator: LocalCommunicator()).run()
+        #expect(summary.firstStep == 8 && summary.lastStep == 8)
+
+        var rollback = Self.options(dir, run: "run", steps: 8)
+        rollback.resume = .path(dir.appendingPathComponent("run/checkpoints/step-00000004"))
+        #expect { try Pretrainer(options: rollback, communicator: LocalCommunicator()).run() } throws: { "\($0)".contains("checkpoints after step 4 exist") }
+
+        // A dataset that grew since the checkpoint would reorder the samples: refused.
+        let writer = try ShardDatasetWriter(directory: dir.appendingPathComponent("shards"))
+        try writer.append(XRaySimulator(config: SimulatorConfig(frames: 12, size: 64, kind: .angio, seed: 4)).sequence(index: 9))
+        try writer.finish()
+        var grown = Self.options(dir, run: "run", steps: 10)
+        grown.resume = .latest
+        #expect { try Pretrainer(options: grown, communicator: LocalCommunicator()).run() } throws: { "\($0)".contains("changed since the checkpoint") }
     }
 
     @Test func nonFiniteLossStopsNamingStepAndCheckpoint() throws {
