@@ -16,6 +16,7 @@ for size in 256 512; do for t in 1 2; do
   n=$(( size == 256 ? 96 : 24 ))
   "$F" synth --dry-run --sequences "$n" --frames 32 --size "$size" --threads "$t" 2>/dev/null
 done; done
+scratch=$(mktemp -d); "$F" synth --out "$scratch/ds" --sequences 96 --frames 32 --size 256 --threads 2 2>/dev/null; rm -rf "$scratch"
 echo; echo "## loader"; "$F" bench loader --preset bench
 echo; echo "## training step, 1 process"
 for t in 1 2; do "$F" bench step --preset bench --threads "$t" "${ref[@]}"; done
@@ -26,3 +27,5 @@ mpirun --oversubscribe -np 2 "$F" bench step --preset bench --threads 1
 echo; echo "## all-reduce, mpirun -np 2"
 mpirun --oversubscribe -np 2 "$F" bench allreduce --check
 for path in buckets overlapped; do mpirun --oversubscribe -np 2 "$F" bench allreduce --sizes 1M,8M --path "$path"; done
+echo; echo "## bucket size for the bench model's 9 MiB of gradients"
+for b in 1M 4M 16M; do echo "bucket $b:"; mpirun --oversubscribe -np 2 "$F" bench allreduce --sizes 9M --path buckets --bucket "$b" | grep " 9M"; done

@@ -33,8 +33,9 @@ public final class GradientReducer {
     private var markedCount: [Int]                             // per bucket: values marked this step
     private var pending: [PendingReduction?]                   // per bucket: started reduction
 
-    /// The default bucket size: 4 MiB (1 Mi floats).
-    public static let defaultBucketBytes = 4 << 20
+    /// The default bucket size: 1 MiB (256 Ki floats), the fastest of 1, 4 and 16 MiB for the
+    /// bench model's 9 MiB of gradients on 2 ranks (docs/BENCHMARKS.md).
+    public static let defaultBucketBytes = 1 << 20
 
     /// A reducer for `gradients`, which must outlive it and stay at the same address.
     public init(communicator: Communicator, gradients: UnsafeMutableBufferPointer<Float>,

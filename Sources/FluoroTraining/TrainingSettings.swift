@@ -1,3 +1,4 @@
+import FluoroDistributed
 import FluoroModel
 import Foundation
 
@@ -32,7 +33,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Complete checkpoints kept.
     public var keepCheckpoints: Int = 3
     /// Gradient all-reduce bucket size in bytes.
-    public var bucketBytes: Int = 4 << 20
+    public var bucketBytes: Int = GradientReducer.defaultBucketBytes
 
     /// Clips per step over all ranks.
     public var globalBatch: Int { ranks * batchPerRank }

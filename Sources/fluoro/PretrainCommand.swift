@@ -56,7 +56,7 @@ struct PretrainCommand: ParsableCommand {
     var clipGrad: Float?
 
     @Option(help: "Gradient all-reduce bucket size in MiB.")
-    var bucketMb = 4
+    var bucketMb = 1
 
     @Option(name: .customLong("resume"), help: ArgumentHelp("Continue a run: 'latest' (the newest complete checkpoint in --run) or a checkpoint directory.", valueName: "latest|PATH"))
     var resumeFrom: String?
