@@ -152,8 +152,10 @@ public final class ParameterArena: @unchecked Sendable {
             case let .truncatedNormal(std):
                 for i in 0..<v.count {
                     var z: Double
-                    repeat { z = Self.standardNormal(&rng) } while abs(z) > 2
-                    p[i] = Float(z) * std
+                    // torch's trunc_normal_(std=s) cuts at ±2 in absolute value (as VideoMAE uses it),
+                    // not at ±2 std: for std 0.02 the cut is 100 std away.
+                    repeat { z = Self.standardNormal(&rng) * Double(std) } while abs(z) > 2
+                    p[i] = Float(z)
                 }
             }
         }

@@ -95,6 +95,7 @@ enum SyntheticDICOM {
                       bitsAllocated: Int = 8, bitsStored: Int? = nil, highBit: Int? = nil, signed: Bool = false,
                       photometric: String = "MONOCHROME2", modality: String = "XA", sopInstanceUID: String = "1.2.3.4.5",
                       patientName: String = "Doe^Jane", frameTime: String? = "40",
+                      magnification: String? = "1.25", distances: (String, String)? = nil,
                       pixels: (inout DICOMTestWriter) -> Void) -> Data {
         var w = DICOMTestWriter(transferSyntax: transferSyntax)
         w.string(0x0008, 0x0016, vr: "UI", "1.2.840.10008.5.1.4.1.1.12.1")
@@ -110,6 +111,11 @@ enum SyntheticDICOM {
         w.string(0x0010, 0x0010, vr: "PN", patientName)
         w.string(0x0010, 0x0020, vr: "LO", "PID-\(patientName)")
         if let frameTime { w.string(0x0018, 0x1063, vr: "DS", frameTime) }
+        if let (sid, sod) = distances {
+            w.string(0x0018, 0x1110, vr: "DS", sid)
+            w.string(0x0018, 0x1111, vr: "DS", sod)
+        }
+        if let magnification { w.string(0x0018, 0x1114, vr: "DS", magnification) }
         w.string(0x0018, 0x1164, vr: "DS", "0.2\\0.25")
         w.us(0x0028, 0x0002, 1)
         w.string(0x0028, 0x0004, vr: "CS", photometric)

@@ -23,9 +23,20 @@ import Testing
         #expect(s.info.pixelFormat == .uint8 && s.info.bitsStored == 8)
         #expect([UInt8](s.pixels) == pixels)
         #expect(s.info.frameTimeMs == 40)
-        #expect(s.info.pixelSpacingMm == [0.2, 0.25])
+        #expect(s.info.pixelSpacingMm == [0.2 / 1.25, 0.25 / 1.25])  // detector spacing / magnification
         #expect(s.info.modality == "XA")
         #expect(s.info.source.contains(syntax))
+    }
+
+    /// ImagerPixelSpacing is at the detector: without a magnification the patient-plane spacing is unknown.
+    @Test(arguments: encodings) func detectorSpacingNeedsAMagnification(_ syntax: String) throws {
+        let pixels = [UInt8](repeating: 9, count: 4)
+        let bare = SyntheticDICOM.image(transferSyntax: syntax, rows: 2, columns: 2, frames: 1, magnification: nil) { $0.nativePixels(pixels, vr: "OB") }
+        #expect(try ClinicalIngest.read(bare, file: "bare.dcm").info.pixelSpacingMm == nil)
+        let geometry = SyntheticDICOM.image(transferSyntax: syntax, rows: 2, columns: 2, frames: 1, magnification: nil,
+                                            distances: ("1000", "800")) { $0.nativePixels(pixels, vr: "OB") }
+        let spacing = try #require(try ClinicalIngest.read(geometry, file: "geometry.dcm").info.pixelSpacingMm)
+        #expect(abs(spacing[0] - 0.16) < 1e-12 && abs(spacing[1] - 0.2) < 1e-12)
     }
 
     @Test(arguments: encodings) func singleFrame16BitMasksToBitsStored(_ syntax: String) throws {
@@ -173,5 +184,16 @@ import Testing
         // 64 and 65 bytes: the block boundary.
         #expect(hex(String(repeating: "a", count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
         #expect(hex(String(repeating: "a", count: 65)) == "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0")
+    }
+}
+
+@Suite struct DICOMFrameCountTests {
+    /// Pixel Data with more whole frames than NumberOfFrames says is refused, not cut short.
+    @Test func extraFramesAreAnError() throws {
+        let pixels = [UInt8](repeating: 7, count: 3 * 2 * 2)
+        let file = SyntheticDICOM.image(rows: 2, columns: 2, frames: nil) { $0.nativePixels(pixels, vr: "OB") }
+        #expect(throws: IngestError.self) { try ClinicalIngest.read(file, file: "three-frames-no-count.dcm") }
+        let fine = SyntheticDICOM.image(rows: 2, columns: 2, frames: 3) { $0.nativePixels(pixels, vr: "OB") }
+        #expect(try ClinicalIngest.read(fine, file: "three.dcm").info.frameCount == 3)
     }
 }

@@ -159,7 +159,13 @@ final class ShardFile: @unchecked Sendable {
     /// The annotations of a sequence ([] when it has none).
     func annotations(_ local: Int, sequence: Int) throws -> [FrameAnnotation] {
         guard let table = records[local].stream(.annotations) else { return [] }
-        var json = Data(count: Int(table.entries[0].rawLength))
+        // A landmark record is well under 1 KiB of JSON; a larger claim is a corrupt index, not a buffer to allocate.
+        let limit = 1024 * max(1, records[local].info.frameCount) + 4096
+        guard let entry = table.entries.first, Int(entry.rawLength) <= limit else {
+            throw ShardError.corruptStream(place(local, sequence: sequence, "annotations"),
+                                           reason: "the index claims \(table.entries.first.map { Int($0.rawLength) } ?? 0) bytes of annotations (at most \(limit) expected)")
+        }
+        var json = Data(count: Int(entry.rawLength))
         try json.withUnsafeMutableBytes { try decode(local, sequence: sequence, table: table, range: 0..<1, into: $0) }
         let list: [FrameAnnotation]
         do { list = try JSONDecoder().decode([FrameAnnotation].self, from: json) } catch {

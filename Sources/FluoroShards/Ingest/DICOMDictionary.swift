@@ -27,6 +27,9 @@ struct DICOMTag: Hashable, CustomStringConvertible {
     static let frameTime = DICOMTag(0x0018, 0x1063)
     static let frameTimeVector = DICOMTag(0x0018, 0x1065)
     static let imagerPixelSpacing = DICOMTag(0x0018, 0x1164)
+    static let distanceSourceToDetector = DICOMTag(0x0018, 0x1110)
+    static let distanceSourceToPatient = DICOMTag(0x0018, 0x1111)
+    static let estimatedMagnification = DICOMTag(0x0018, 0x1114)
     // Image pixel module.
     static let samplesPerPixel = DICOMTag(0x0028, 0x0002)
     static let photometricInterpretation = DICOMTag(0x0028, 0x0004)
@@ -48,6 +51,7 @@ enum DICOMDictionary {
     static let valueRepresentations: [DICOMTag: String] = [
         .sopClassUID: "UI", .sopInstanceUID: "UI", .modality: "CS", .recommendedDisplayFrameRate: "IS",
         .cineRate: "IS", .frameTime: "DS", .frameTimeVector: "DS", .imagerPixelSpacing: "DS",
+        .distanceSourceToDetector: "DS", .distanceSourceToPatient: "DS", .estimatedMagnification: "DS",
         .samplesPerPixel: "US", .photometricInterpretation: "CS", .numberOfFrames: "IS",
         .rows: "US", .columns: "US", .pixelSpacing: "DS", .bitsAllocated: "US", .bitsStored: "US",
         .highBit: "US", .pixelRepresentation: "US", .pixelData: "OW",

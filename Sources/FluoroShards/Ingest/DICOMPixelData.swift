@@ -80,6 +80,16 @@ enum DICOMPixelData {
                 detail: "Pixel Data holds \(range.count) bytes but \(layout.frames) frames of \(layout.rows)x\(layout.columns) "
                     + "at \(layout.bitsAllocated) bits need \(n * bytesPerPixel)")
         }
+        // One pad byte is normal; a whole frame more means NumberOfFrames is missing or wrong,
+        // and packing the first frames alone would silently lose the rest.
+        let frameBytes = layout.framePixels * bytesPerPixel
+        let extra = range.count - n * bytesPerPixel
+        if frameBytes > 0 && extra > 1 && extra >= frameBytes {
+            throw IngestError.malformedDICOM(
+                file: dataset.file,
+                detail: "Pixel Data holds \(range.count / frameBytes) frames of \(layout.rows)x\(layout.columns) but NumberOfFrames "
+                    + "says \(layout.frames) (1 when absent); fix NumberOfFrames (0028,0008), e.g. with dcmodify, and pack again")
+        }
         var out = Data(count: n * bytesPerPixel)
         let shift = UInt32(layout.highBit + 1 - layout.bitsStored)
         let mask = UInt32((1 << layout.bitsStored) - 1)

@@ -94,11 +94,22 @@ enum DICOMReader {
         return nil
     }
 
-    /// Pixel spacing in mm (row, column): PixelSpacing (0028,0030), else ImagerPixelSpacing (0018,1164).
+    /// Pixel spacing in mm (row, column) in the patient plane: PixelSpacing (0028,0030); else
+    /// ImagerPixelSpacing (0018,1164), which is measured at the detector, divided by the
+    /// magnification: EstimatedRadiographicMagnificationFactor (0018,1114), or source-to-detector
+    /// over source-to-patient distance (0018,1110)/(0018,1111). Without a magnification the
+    /// patient-plane spacing is unknown (nil): a detector value would overstate it by 20–50%.
     static func pixelSpacing(_ dataset: DICOMDataset) -> [Double]? {
-        for tag in [DICOMTag.pixelSpacing, .imagerPixelSpacing] {
-            if let values = dataset.decimals(tag), values.count == 2, values.allSatisfy({ $0 > 0 }) { return values }
+        func pair(_ tag: DICOMTag) -> [Double]? {
+            guard let values = dataset.decimals(tag), values.count == 2, values.allSatisfy({ $0 > 0 }) else { return nil }
+            return values
         }
-        return nil
+        if let values = pair(.pixelSpacing) { return values }
+        guard let detector = pair(.imagerPixelSpacing) else { return nil }
+        func positive(_ tag: DICOMTag) -> Double? { dataset.decimals(tag)?.first.flatMap { $0 > 0 ? $0 : nil } }
+        let magnification = positive(.estimatedMagnification)
+            ?? positive(.distanceSourceToDetector).flatMap { sid in positive(.distanceSourceToPatient).map { sid / $0 } }
+        guard let magnification, magnification >= 1 else { return nil }
+        return detector.map { $0 / magnification }
     }
 }
