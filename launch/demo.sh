@@ -14,7 +14,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release --product fluoro
 FLUORO="$(swift build -c release --show-bin-path)/fluoro"
 export FLUORO
-steps="${DEMO_STEPS:-600}"
+steps="${DEMO_STEPS:-1000}"
 half=$(( steps / 2 ))
 out="$PWD/demo"
 rm -rf "$out" && mkdir -p "$out"

@@ -21,6 +21,34 @@ struct EnvCommand: ParsableCommand {
     @Option(help: "Matrix side for the sgemm measurement.")
     var sgemmSize = 512
 
+    /// When the environment forces a kernel, what OpenBLAS would run without it, measured in a
+    /// child process (`FLUORO_ENV_NO_PROBE` stops the recursion); nil when nothing is forced.
+    func kernelWithoutOverride() -> [(String, String)]? {
+        let env = ProcessInfo.processInfo.environment
+        guard let forced = env["OPENBLAS_CORETYPE"], !forced.isEmpty, env[BLASRuntime.replacedKernelVariable] == nil,
+              env["FLUORO_ENV_NO_PROBE"] == nil, !MPICommunicator.launchedByMPI else { return nil }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-env-probe-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        guard FileManager.default.createFile(atPath: output.path, contents: nil),
+              let handle = try? FileHandle(forWritingTo: output) else { return nil }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["env", "--json", "--sgemm-size", "\(sgemmSize)", "--threads", "\(runtime.resolvedThreads)"]
+        var childEnv = env.filter { $0.key != "OPENBLAS_CORETYPE" && $0.key != "OPENBLAS_L2_SIZE" }
+        childEnv["FLUORO_ENV_NO_PROBE"] = "1"
+        child.environment = childEnv
+        child.standardOutput = handle
+        child.standardError = FileHandle.nullDevice
+        guard (try? child.run()) != nil else { return nil }
+        child.waitUntilExit()
+        try? handle.close()
+        guard child.terminationStatus == 0, let data = try? Data(contentsOf: output),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
+              let kernel = object["blas_kernel"], let gflops = object["sgemm_gflops"] else { return nil }
+        return [("blas_kernel_without_override", kernel + " (chosen when OPENBLAS_CORETYPE=\(forced) is unset)"),
+                ("sgemm_gflops_without_override", gflops)]
+    }
+
     func run() throws {
         runtime.apply()
         let cpu = CPUFeatures.current
@@ -58,6 +86,7 @@ struct EnvCommand: ParsableCommand {
             ("sgemm_size", "\(sgemmSize)"),
             ("host", ProcessInfo.processInfo.hostName),
         ]
+        if let alternative = kernelWithoutOverride() { report += alternative }
         guard rank == 0 || allRanks else { return }
         if json {
             let object = Dictionary(uniqueKeysWithValues: report)

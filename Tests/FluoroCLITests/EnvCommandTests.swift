@@ -25,6 +25,19 @@ import Testing
         }
     }
 
+    /// A forced kernel is honoured, and env says what OpenBLAS would pick without it.
+    @Test func forcedKernelIsHonouredAndTheAlternativeShown() throws {
+        var environment = FluoroBinary.cleanEnvironment
+        environment["OPENBLAS_CORETYPE"] = "Prescott"
+        let result = try FluoroBinary.run(["env", "--json", "--sgemm-size", "64", "--threads", "1"], environment: environment)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let report = try parse(Substring(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(report["blas_kernel"] == "Prescott")
+        #expect(report["blas_kernel_origin"]?.contains("OPENBLAS_CORETYPE=Prescott") == true)
+        let alternative = try #require(report["blas_kernel_without_override"])
+        if CPUFeatures.current.hasAVX2 { #expect(!alternative.hasPrefix("Prescott"), "\(alternative)") }
+    }
+
     @Test func threadsOptionReachesBLAS() throws {
         let result = try FluoroBinary.run(["env", "--json", "--threads", "1", "--sgemm-size", "64"])
         #expect(result.status == 0)
