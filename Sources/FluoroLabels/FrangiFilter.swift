@@ -24,10 +24,15 @@ public struct FrangiFilter: Sendable, Equatable {
     /// c = half the largest S of each scale; false takes it from the first scale only and keeps
     /// it for the rest (scikit-image's `frangi`, which also has `scaleNormalised` false).
     public var gammaPerScale: Bool
+    /// Paint over a black collimator shutter (border-connected pixels at the frame minimum, at
+    /// least 5% of the frame) with the nearest field values before filtering, and give it zero
+    /// response; otherwise the field edge reads as a wide dark vessel. See `ShutterFill`.
+    public var suppressShutters: Bool
 
     /// The METHOD §9 filter: sigmas 1...9 step 2 at 512 px, alpha = beta = 0.5, c per scale.
     public init(sigmas: [Double] = [1, 3, 5, 7, 9], referenceSide: Int = 512, alpha: Double = 0.5, beta: Double = 0.5,
-                minimumSigma: Double = 0.5, scaleNormalised: Bool = true, gammaPerScale: Bool = true) {
+                minimumSigma: Double = 0.5, scaleNormalised: Bool = true, gammaPerScale: Bool = true,
+                suppressShutters: Bool = true) {
         self.sigmas = sigmas
         self.referenceSide = referenceSide
         self.alpha = alpha
@@ -35,11 +40,13 @@ public struct FrangiFilter: Sendable, Equatable {
         self.minimumSigma = minimumSigma
         self.scaleNormalised = scaleNormalised
         self.gammaPerScale = gammaPerScale
+        self.suppressShutters = suppressShutters
     }
 
     /// scikit-image's `frangi(img, sigmas=range(1, 10, 2), alpha=0.5, beta=0.5, black_ridges=True)`
-    /// at `referenceSide` (no scale normalisation, c from the first scale); for comparisons.
-    public static let scikitImage = FrangiFilter(scaleNormalised: false, gammaPerScale: false)
+    /// at `referenceSide` (no scale normalisation, c from the first scale, no shutter handling);
+    /// for comparisons.
+    public static let scikitImage = FrangiFilter(scaleNormalised: false, gammaPerScale: false, suppressShutters: false)
 
     /// The sigmas in pixels for a frame of this size.
     public func scaledSigmas(width: Int, height: Int) -> [Double] {
@@ -65,7 +72,9 @@ final class FrangiWorkspace {
     let kernels: [GaussianDerivativeKernels]
     let filter: FrangiFilter
     // y-pass results and Hessian entries: [height, width] each; padded row scratch.
-    private let smoothY, firstY, secondY, hxx, hxy, hyy, padded: UnsafeMutablePointer<Float>
+    private let smoothY, firstY, secondY, hxx, hxy, hyy, padded, filled: UnsafeMutablePointer<Float>
+    private let shutter: UnsafeMutablePointer<UInt8>
+    private let stack: UnsafeMutablePointer<Int32>
 
     init(filter: FrangiFilter, width: Int, height: Int) {
         self.filter = filter
@@ -76,17 +85,29 @@ final class FrangiWorkspace {
         smoothY = .allocate(capacity: n); firstY = .allocate(capacity: n); secondY = .allocate(capacity: n)
         hxx = .allocate(capacity: n); hxy = .allocate(capacity: n); hyy = .allocate(capacity: n)
         padded = .allocate(capacity: width + 2 * (kernels.map(\.radius).max() ?? 0) + 1)
+        filled = .allocate(capacity: n)
+        shutter = .allocate(capacity: n)
+        stack = .allocate(capacity: n)
     }
 
     deinit {
-        for buffer in [smoothY, firstY, secondY, hxx, hxy, hyy, padded] { buffer.deallocate() }
+        for buffer in [smoothY, firstY, secondY, hxx, hxy, hyy, padded, filled] { buffer.deallocate() }
+        shutter.deallocate()
+        stack.deallocate()
     }
 
     /// Filters one frame: input, output [height, width]; output in [0, 1].
-    func apply(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
+    func apply(_ frame: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         let n = width * height
         output.update(repeating: 0, count: n)
         guard n > 0 else { return }
+        var input = frame
+        var shutterPixels = 0
+        if filter.suppressShutters {
+            filled.update(from: frame, count: n)
+            shutterPixels = ShutterFill.apply(filled, width: width, height: height, shutter: shutter, stack: stack)
+            if shutterPixels > 0 { input = UnsafePointer(filled) }
+        }
         let betaTerm = Float(-1 / (2 * filter.beta * filter.beta))
         var gamma: Float? = nil
         for (scale, k) in kernels.enumerated() {
@@ -123,6 +144,9 @@ final class FrangiWorkspace {
                 let v = exp(betaTerm * rb * rb) * (1 - exp(structureTerm * hxy[i]))
                 output[i] = max(output[i], v)
             }
+        }
+        if shutterPixels > 0 {
+            for i in 0 ..< n where shutter[i] != 0 { output[i] = 0 }
         }
         var largest: Float = 0
         for i in 0 ..< n { largest = max(largest, output[i]) }

@@ -70,7 +70,7 @@ import Testing
     @Test func darkLineRespondsOnTheLineAndBrightLineDoesNot() throws {
         let size = 96
         // A dark line 3 px wide (rows 46...48, centre row 47) on a bright background.
-        let filter = FrangiFilter(sigmas: [1, 2, 3], referenceSide: size)
+        let filter = FrangiFilter(sigmas: [1, 2, 3], referenceSide: size, suppressShutters: false)
         let dark = filter.vesselness(Self.lineImage(size: size, rows: 46 ..< 49, value: 0.2), width: size, height: size)
         let peak = try #require(dark.indices.max { dark[$0] < dark[$1] })
         #expect((46 ..< 49).contains(peak / size))
@@ -79,11 +79,31 @@ import Testing
         #expect(column[47] > 0.9)
         #expect(column[20] < 0.01 && column[75] < 0.01)
 
-        let bright = FrangiFilter(sigmas: [1, 2, 3], referenceSide: size)
+        let bright = FrangiFilter(sigmas: [1, 2, 3], referenceSide: size, suppressShutters: false)
             .vesselness(Self.lineImage(size: size, rows: 46 ..< 49, value: 1.0).map { $0 - 0.5 }, width: size, height: size)
         // Only the dark flanks of a bright line are dark ridges; on the line itself the response is ~0.
         #expect(bright[47 * size + size / 2] < 0.01)
         #expect((bright.max() ?? 1) <= 1)
+    }
+
+    @Test func blackShutterIsNotAVessel() throws {
+        // A 96 px frame: a black shutter 12 px wide all round, a dark vertical line in the field.
+        let size = 96, band = 12
+        var image = Self.lineImage(size: size, rows: 0 ..< 0, value: 0)
+        for y in 0 ..< size { for x in 46 ..< 49 { image[y * size + x] = 0.3 } }
+        for y in 0 ..< size { for x in 0 ..< size where min(x, y, size - 1 - x, size - 1 - y) < band { image[y * size + x] = 0 } }
+        let filter = FrangiFilter(sigmas: [1, 2, 4, 8], referenceSide: size)
+        let suppressed = filter.vesselness(image, width: size, height: size)
+        let row = (0 ..< size).map { suppressed[size / 2 * size + $0] }
+        #expect(row[47] == 1)
+        // Just inside the field edge, away from the line: no response.
+        #expect(row[band + 1] < 0.05 && row[size - band - 2] < 0.05)
+        #expect(row[0] == 0)
+        // Without suppression the field edge is a strong false vessel.
+        var plain = filter
+        plain.suppressShutters = false
+        let edge = plain.vesselness(image, width: size, height: size)[size / 2 * size + band - 1]
+        #expect(edge > 0.3)
     }
 
     @Test func sigmasScaleWithTheFrame() {
