@@ -111,12 +111,12 @@ final class FrangiWorkspace {
         let betaTerm = Float(-1 / (2 * filter.beta * filter.beta))
         var gamma: Float? = nil
         for (scale, k) in kernels.enumerated() {
-            SeparablePass.vertical(input, smoothY, width: width, height: height, kernel: k.smooth)
-            SeparablePass.vertical(input, firstY, width: width, height: height, kernel: k.first)
-            SeparablePass.vertical(input, secondY, width: width, height: height, kernel: k.second)
-            SeparablePass.horizontal(smoothY, hxx, width: width, height: height, kernel: k.second, padded: padded)
-            SeparablePass.horizontal(firstY, hxy, width: width, height: height, kernel: k.first, padded: padded)
-            SeparablePass.horizontal(secondY, hyy, width: width, height: height, kernel: k.smooth, padded: padded)
+            SeparablePass.vertical(input, smoothY, width: width, height: height, kernel: k.smooth, odd: false)
+            SeparablePass.vertical(input, firstY, width: width, height: height, kernel: k.first, odd: true)
+            SeparablePass.vertical(input, secondY, width: width, height: height, kernel: k.second, odd: false)
+            SeparablePass.horizontal(smoothY, hxx, width: width, height: height, kernel: k.second, odd: false, padded: padded)
+            SeparablePass.horizontal(firstY, hxy, width: width, height: height, kernel: k.first, odd: true, padded: padded)
+            SeparablePass.horizontal(secondY, hyy, width: width, height: height, kernel: k.smooth, odd: false, padded: padded)
             let sigma = filter.scaledSigmas(width: width, height: height)[scale]
             let norm = filter.scaleNormalised ? Float(sigma * sigma) : 1
             // Eigenvalues in place: hxx ← λ1 (smaller magnitude), hyy ← λ2, hxy ← S².
@@ -151,8 +151,7 @@ final class FrangiWorkspace {
         var largest: Float = 0
         for i in 0 ..< n { largest = max(largest, output[i]) }
         if largest > 0 {
-            let scale = 1 / largest
-            for i in 0 ..< n { output[i] = min(output[i] * scale, 1) }
+            for i in 0 ..< n { output[i] = min(output[i] / largest, 1) }
         }
     }
 }

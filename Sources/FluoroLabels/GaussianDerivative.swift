@@ -24,16 +24,20 @@ struct GaussianDerivativeKernels: Sendable {
         let d = (-r1 ... r1).map { -Double($0) / (s * s) * g[$0 + r1] }
         let composedRadius = 2 * r1
         let radius = min(composedRadius, max(1, Int(4 * sigma + 0.5)))
-        func compose(_ a: [Double], _ b: [Double]) -> [Float] {
-            (-radius ... radius).map { k in
+        // Exactly even (sign 1) or odd (sign −1): the passes use only w(0...r).
+        func compose(_ a: [Double], _ b: [Double], sign: Float) -> [Float] {
+            var w = (-radius ... radius).map { k in
                 var sum = 0.0
                 for j in -r1 ... r1 where abs(k - j) <= r1 { sum += a[j + r1] * b[k - j + r1] }
                 return Float(sum)
             }
+            if sign < 0 { w[radius] = 0 }
+            for k in 1 ... radius { w[radius - k] = sign * w[radius + k] }
+            return w
         }
-        smooth = compose(g, g)
-        first = compose(d, g)
-        second = compose(d, d)
+        smooth = compose(g, g, sign: 1)
+        first = compose(d, g, sign: -1)
+        second = compose(d, d, sign: 1)
         self.radius = radius
     }
 }
@@ -48,47 +52,79 @@ func reflectIndex(_ i: Int, _ n: Int) -> Int {
     return m < n ? m : period - 1 - m
 }
 
+/// The separable passes. Kernels are even (smoothing, second derivative) or odd (first
+/// derivative), so each pair of taps ±k costs one multiply: w(k) · (in[i − k] ± in[i + k]).
+/// The inner loops keep 8 outputs in registers over all taps (SIMD8), one load per tap.
 enum SeparablePass {
-    /// Filters along y (down the columns). input, output: [height, width]; rows of output are
-    /// sums of whole input rows, so the inner loop runs over contiguous x and vectorises.
+    /// out[x] = w(0)·c[x] + Σ_{k=1...r} w(k)·(minus[k−1][x] + sign·plus[k−1][x]), x in 0..<count.
+    @inline(__always)
+    private static func accumulate(center: UnsafePointer<Float>, minus: UnsafeMutablePointer<UnsafePointer<Float>>,
+                                   plus: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeBufferPointer<Float>,
+                                   odd: Bool, out: UnsafeMutablePointer<Float>, count: Int) {
+        let r = weights.count / 2
+        let w0 = weights[r]
+        var x = 0
+        while x + 8 <= count {
+            var acc = SIMD8<Float>(repeating: w0) * UnsafeRawPointer(center + x).loadUnaligned(as: SIMD8<Float>.self)
+            for k in stride(from: 1, through: r, by: 1) {
+                let a = UnsafeRawPointer(minus[k - 1] + x).loadUnaligned(as: SIMD8<Float>.self)
+                let b = UnsafeRawPointer(plus[k - 1] + x).loadUnaligned(as: SIMD8<Float>.self)
+                acc += SIMD8<Float>(repeating: weights[r + k]) * (odd ? a - b : a + b)
+            }
+            UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < count {
+            var acc = w0 * center[x]
+            for k in stride(from: 1, through: r, by: 1) {
+                acc += weights[r + k] * (odd ? minus[k - 1][x] - plus[k - 1][x] : minus[k - 1][x] + plus[k - 1][x])
+            }
+            out[x] = acc
+            x += 1
+        }
+    }
+
+    /// Filters along y (down the columns); `odd`: the kernel is odd (w(−k) = −w(k)), else even. input, output: [height, width]; an output row is a
+    /// weighted sum of whole input rows, so the inner loop runs over contiguous x.
     static func vertical(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                         width: Int, height: Int, kernel: [Float]) {
+                         width: Int, height: Int, kernel: [Float], odd: Bool) {
         let r = kernel.count / 2
+        let minus = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(r, 1))
+        let plus = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(r, 1))
+        defer { minus.deallocate(); plus.deallocate() }
         kernel.withUnsafeBufferPointer { w in
             for y in 0 ..< height {
-                let out = output + y * width
-                out.update(repeating: 0, count: width)
-                for t in 0 ..< w.count {
-                    let wk = w[t]
-                    if wk == 0 { continue }
-                    // offset k = t − r reads row y − k.
-                    let row = input + reflectIndex(y - (t - r), height) * width
-                    for x in 0 ..< width { out[x] += wk * row[x] }
+                // w(k) multiplies row y − k.
+                for k in stride(from: 1, through: r, by: 1) {
+                    minus[k - 1] = input + reflectIndex(y - k, height) * width
+                    plus[k - 1] = input + reflectIndex(y + k, height) * width
                 }
+                accumulate(center: input + y * width, minus: minus, plus: plus, weights: w, odd: odd,
+                           out: output + y * width, count: width)
             }
         }
     }
 
-    /// Filters along x (along the rows). `padded` is scratch of at least width + 2·radius floats.
+    /// Filters along x (along the rows); `odd` as for `vertical`. `padded` is scratch of at least width + 2·radius floats.
     static func horizontal(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                           width: Int, height: Int, kernel: [Float], padded: UnsafeMutablePointer<Float>) {
+                           width: Int, height: Int, kernel: [Float], odd: Bool, padded: UnsafeMutablePointer<Float>) {
         let r = kernel.count / 2
+        let minus = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(r, 1))
+        let plus = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(r, 1))
+        defer { minus.deallocate(); plus.deallocate() }
+        // padded[j] = row[reflect(j − r)], j in 0 ..< width + 2r; row[x ∓ k] = padded[x + r ∓ k].
+        for k in stride(from: 1, through: r, by: 1) {
+            minus[k - 1] = UnsafePointer(padded + r - k)
+            plus[k - 1] = UnsafePointer(padded + r + k)
+        }
         kernel.withUnsafeBufferPointer { w in
             for y in 0 ..< height {
                 let row = input + y * width
-                // padded[j] = row[reflect(j − r)], j in 0 ..< width + 2r.
                 for j in 0 ..< r { padded[j] = row[reflectIndex(j - r, width)] }
                 (padded + r).update(from: row, count: width)
                 for j in 0 ..< r { padded[r + width + j] = row[reflectIndex(width + j, width)] }
-                let out = output + y * width
-                out.update(repeating: 0, count: width)
-                for t in 0 ..< w.count {
-                    let wk = w[t]
-                    if wk == 0 { continue }
-                    // out[x] += w(k) · row[x − k] = w(k) · padded[x − k + r], k = t − r.
-                    let base = padded + (2 * r - t)
-                    for x in 0 ..< width { out[x] += wk * base[x] }
-                }
+                accumulate(center: UnsafePointer(padded + r), minus: minus, plus: plus, weights: w, odd: odd,
+                           out: output + y * width, count: width)
             }
         }
     }
