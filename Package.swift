@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
         // The synthetic X-ray simulator (METHOD §12).
         .target(name: "FluoroSim", dependencies: ["FluoroSupport", "FluoroShards"]),
+        // Weak labels for pretraining (METHOD §9): the training-free Frangi vesselness filter.
+        .target(name: "FluoroLabels", dependencies: ["FluoroSupport", "FluoroShards"]),
         // FIMAE-SC: encoder, two decoders and the loss, over a flat parameter arena.
         .target(name: "FluoroModel", dependencies: ["FluoroSupport", "FluoroTensor"]),
         // MPI communicator and gradient reducer; the model never imports this.
@@ -45,7 +47,7 @@ let package = Package(
         // The `fluoro` command-line tool.
         .executableTarget(name: "fluoro", dependencies: [
             argumentParser, "FluoroSupport", "FluoroTensor", "FluoroShards", "FluoroSim",
-            "FluoroModel", "FluoroDistributed", "FluoroTraining",
+            "FluoroModel", "FluoroDistributed", "FluoroTraining", "FluoroLabels",
         ]),
         .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
         .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "FluoroSimTests", dependencies: ["FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
         .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport", "FluoroShards", "FluoroTensor"]),
     ],

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FluoroLabels
+import FluoroShards
+import FluoroSupport
+import Foundation
+
+/// `fluoro label`: the weak-label pass (METHOD §9) — writes the vesselness layer into a dataset.
+struct LabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Write the vesselness layer (Frangi, METHOD §9) into every sequence of a shard dataset that lacks it.",
+        discussion: """
+            The layer is appended to each shard in place (the frames are not rewritten) and committed shard \
+            by shard, so an interrupted pass can simply be run again: sequences that already have the layer \
+            are skipped. --replace relabels them all.
+            """)
+
+    /// The labelling methods that exist.
+    enum Method: String, ExpressibleByArgument, CaseIterable {
+        case frangi
+    }
+
+    @Option(help: "Dataset directory (with manifest.json).")
+    var shards: String
+
+    @Option(help: "Labelling method: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: Method = .frangi
+
+    @Option(help: "Frames filtered in parallel (default: the cores available).")
+    var threads: Int?
+
+    @Flag(help: "Relabel sequences that already have a vesselness layer.")
+    var replace = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: shards)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("manifest.json").path) else {
+            throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro pack` or `fluoro synth`")
+        }
+        let dataset = try ShardDataset(directory: directory)
+        let todo = (0 ..< dataset.sequenceCount).filter { replace || !dataset.layerKinds(sequence: $0).contains(.vesselness) }
+        let totalFrames = todo.reduce(0) { $0 + dataset.info(sequence: $1).frameCount }
+        let skipped = dataset.sequenceCount - todo.count
+        let labeller = VesselnessLabeller(filter: FrangiFilter(), threads: threads ?? CoreBudget.defaultThreads)
+        let start = Date()
+        let progress = ProgressLine("label", total: totalFrames, unit: "frames")
+        var framesBefore = 0, labelled = 0
+        if !todo.isEmpty {
+            try ShardLayers.add(.vesselness, to: directory, sequences: Set(todo), replace: replace) { info, index in
+                let layer = try labeller.label(dataset: dataset, sequence: index, chunk: 4 * labeller.threads) { done in
+                    progress.update(framesBefore + done)
+                }
+                framesBefore += info.frameCount
+                labelled += 1
+                return layer
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        progress.finish()
+        let rate = seconds > 0 ? Double(framesBefore) / seconds : 0
+        print("labelled \(labelled) sequence(s), \(framesBefore) frames in \(String(format: "%.1f", seconds)) s "
+              + "(\(String(format: "%.1f", rate)) frames/s, \(labeller.threads) thread(s)); "
+              + "skipped \(skipped) sequence(s) that already had vesselness")
+    }
+}
