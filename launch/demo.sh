@@ -2,7 +2,8 @@
 # The main job, end to end on this machine (a few minutes on 2 cores): install what is missing,
 # build in release mode, then
 #   1. report the machine (fluoro env) and check MPI with two ranks,
-#   2. pack the two real angiography runs (DICOM, JPEG baseline) into shards and verify them,
+#   2. pack the two real angiography runs (DICOM, JPEG baseline) into shards, give them Frangi
+#      vesselness weak labels (fluoro label) and verify them,
 #   3. simulate a labelled synthetic dataset (fluoro synth),
 #   4. pretrain FIMAE-SC with mpirun -np 2, stop at a checkpoint half-way, resume it to the end,
 #   5. export the encoder with VideoMAE names and check the export.
@@ -23,10 +24,11 @@ echo; echo "== 1. this machine"
 "$FLUORO" env --sgemm-size 256
 mpirun --oversubscribe -np 2 "$FLUORO" env --threads 1 --all-ranks --sgemm-size 128 | grep -E "mpi_rank|mpi_allreduce"
 
-echo; echo "== 2. clinical runs -> shards"
+echo; echo "== 2. clinical runs -> shards -> weak labels"
 real="Tests/FluoroShardsTests/Fixtures/dicom"
 [ -d ../shared/data/real ] && real=../shared/data/real
 "$FLUORO" pack --out "$out/clinical" "$real"
+"$FLUORO" label --shards "$out/clinical"
 "$FLUORO" verify "$out/clinical"
 
 echo; echo "== 3. synthetic runs with vessel, catheter and landmark labels"
