@@ -42,6 +42,12 @@ extension Communicator {
     }
 }
 
+/// The group this process belongs to: MPI_COMM_WORLD when an MPI launcher started it, else a
+/// group of one (so the same command runs with or without mpirun).
+public func processCommunicator() -> Communicator {
+    MPICommunicator.launchedByMPI ? MPICommunicator.world : LocalCommunicator()
+}
+
 /// A group of one process: every collective is the identity.
 public final class LocalCommunicator: Communicator {
     public init() {}

@@ -35,7 +35,7 @@ struct BenchStepCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        let communicator: Communicator = MPICommunicator.launchedByMPI ? MPICommunicator.world : LocalCommunicator()
+        let communicator: Communicator = processCommunicator()
         let config = try ModelConfig.preset(preset)
         let batch = self.batch ?? (["tiny": 2, "bench": 4, "small": 2][preset] ?? 4)
         let threads = runtime.resolvedThreads

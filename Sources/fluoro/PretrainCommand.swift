@@ -115,7 +115,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let communicator: Communicator = MPICommunicator.launchedByMPI ? MPICommunicator.world : LocalCommunicator()
+        let communicator: Communicator = processCommunicator()
         if communicator.size > 1 { Log.rank = communicator.rank }
         do {
             try train(communicator)
