@@ -41,6 +41,16 @@ public final class FIMAESC {
     /// Seconds per phase since profiling was turned on ("prepare", "encoder.forward", "decoder.forward",
     /// "vessel_decoder.forward", "loss", "decoder.backward", "vessel_decoder.backward", "encoder.backward").
     public var sectionSeconds: [String: Double] = [:]
+    /// Called during `forwardBackward` as soon as a range of `parameters.gradients` is final: first
+    /// the decoders' part (the end of the arena), then everything before it, so a gradient reducer
+    /// can start averaging while the encoder's backward still runs (as DDP's autograd hooks do).
+    public var gradientsReady: ((Range<Int>) -> Void)?
+
+    /// Where the decoders' parameters begin in the arena; they come last (VideoMAE order).
+    public var decoderGradientStart: Int {
+        parameters.views.filter { $0.name.hasPrefix("decoder.") || $0.name.hasPrefix("vessel_decoder.") }
+            .map(\.offset).min() ?? parameters.gradients.count
+    }
     private var mark: UInt64 = 0
 
     /// Ends the running section (started at the previous call) and books it under `name`.
@@ -205,8 +215,11 @@ public final class FIMAESC {
             if c.wRec != 0 { reconstructionBackward(dz: dz.pointer); section("decoder.backward") }
             if c.wVes != 0 { vesselnessBackward(dz: dz.pointer); section("vessel_decoder.backward") }
         }
+        let split = decoderGradientStart
+        gradientsReady?(split..<parameters.gradients.count)
         encoder.backward(dz: dz.pointer)
         section("encoder.backward")
+        gradientsReady?(0..<split)
     }
 }
 

@@ -42,6 +42,10 @@ public final class Pretrainer {
         public var stopAtStep: Int?
         /// Stop cleanly (with a checkpoint) after this many minutes of training (nil: no limit).
         public var timeLimitMinutes: Double?
+        /// Start averaging the decoders' gradients while the encoder's backward runs (non-blocking
+        /// all-reduce per bucket); off: one blocking all-reduce per bucket after backward. Both give
+        /// the same bits; on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
+        public var overlapAllReduce = false
         /// Deliberate failure, for tests (`FLUORO_FAULT`).
         public var fault: FaultInjection? = FaultInjection.fromEnvironment
 
@@ -184,6 +188,12 @@ public final class Pretrainer {
             throw TrainingError.noTrainableData(shards: options.shards.path, reason: "every sequence is shorter than \(settings.model.frames) frames")
         }
         let reducer = GradientReducer(communicator: communicator, gradients: arena.gradients.buffer, bucketBytes: settings.bucketBytes)
+        var overlapFailure: Error?
+        if options.overlapAllReduce && communicator.size > 1 {
+            model.gradientsReady = { range in
+                do { try reducer.bucketReady(range) } catch { overlapFailure = overlapFailure ?? error }
+            }
+        }
         if isCoordinator && state != nil {
             // Steps after the checkpoint were lost with the process; their lines would repeat.
             try MetricsLog.truncate(runDirectory: options.run, keepingThrough: startStep)
@@ -223,7 +233,12 @@ public final class Pretrainer {
             let t1 = Date()
             let local = try model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
             let t2 = Date()
-            try reducer.averageAll()
+            if model.gradientsReady != nil {
+                if let overlapFailure { throw overlapFailure }
+                try reducer.finish()
+            } else {
+                try reducer.averageAll()
+            }
             // The coordinator's votes ride along with the losses, so every rank agrees on them:
             // stop now (time limit), and checkpoint now (time-based cadence).
             let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(runStart) >= $0 * 60 } ?? false

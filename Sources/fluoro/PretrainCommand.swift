@@ -56,7 +56,7 @@ struct PretrainCommand: ParsableCommand {
     var clipGrad: Float?
 
     @Option(help: "Gradient all-reduce bucket size in MiB.")
-    var bucketMb = 1
+    var bucketMb: Double = 1
 
     @Option(name: .customLong("resume"), help: ArgumentHelp("Continue a run: 'latest' (the newest complete checkpoint in --run) or a checkpoint directory.", valueName: "latest|PATH"))
     var resumeFrom: String?
@@ -69,6 +69,9 @@ struct PretrainCommand: ParsableCommand {
 
     @Option(help: "Stop cleanly with a checkpoint after this many minutes (for time-limited or preemptible jobs).")
     var timeLimit: Double?
+
+    @Flag(help: "Start averaging the decoders' gradients while the encoder's backward runs (non-blocking all-reduce); same results.")
+    var overlapAllreduce = false
 
     @Option(help: "Loader worker threads.")
     var loaderWorkers = 2
@@ -95,7 +98,7 @@ struct PretrainCommand: ParsableCommand {
         if resumeFrom != nil && resumeLatest { throw ValidationError("give --resume PATH or --resume-latest, not both") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
-        if bucketMb < 1 { throw ValidationError("--bucket-mb must be at least 1") }
+        if !(bucketMb >= 0.001) { throw ValidationError("--bucket-mb must be at least 0.001 (1 KiB)") }
         if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
             throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro synth` or `fluoro pack`")
         }
@@ -142,7 +145,7 @@ struct PretrainCommand: ParsableCommand {
         settings.checkpointEvery = checkpointEvery
         settings.checkpointMinutes = checkpointMinutes
         settings.keepCheckpoints = keep
-        settings.bucketBytes = bucketMb << 20
+        settings.bucketBytes = max(4, Int(bucketMb * 1_048_576) / 4 * 4)
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
@@ -152,6 +155,7 @@ struct PretrainCommand: ParsableCommand {
         options.allowMissingVesselness = allowMissingVesselness
         options.stallTimeout = stallTimeout > 0 ? stallTimeout : nil
         options.stopAtStep = stopAt
+        options.overlapAllReduce = overlapAllreduce
         options.timeLimitMinutes = timeLimit
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
