@@ -111,6 +111,22 @@ import Testing
         #expect(resumed.count == reference.count && worst < 1e-5, "largest parameter difference \(worst)")
     }
 
+    /// A corrupt frame met mid-run ends the job with the rank, shard, sequence and stream named.
+    @Test func aBadShardEndsTheJobNamingIt() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shards = dir.appendingPathComponent("shards")
+        let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: shards.path).first { $0.hasSuffix(".flsh") })
+        var bytes = try Data(contentsOf: shards.appendingPathComponent(shard))
+        bytes[bytes.count * 2 / 5] ^= 0xFF  // inside some sequence's pixel streams
+        try bytes.write(to: shards.appendingPathComponent(shard))
+        let result = try Self.mpirun(2, Self.pretrainArguments(dir, run: "run", steps: 60, batch: 2))
+        #expect(result.status != 0)
+        let output = result.stderr + result.stdout
+        #expect(output.contains("of 2:") && output.contains(shard) && output.contains("is corrupt") && output.contains("fluoro verify"),
+                "\(output)")
+    }
+
     @Test(arguments: ["throw", "crash", "hang"])
     func aFailingRankEndsTheJobNamingIt(kind: String) throws {
         let dir = try Self.workspace()
