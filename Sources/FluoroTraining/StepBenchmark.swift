@@ -1,5 +1,6 @@
 import FluoroDistributed
 import FluoroModel
+import FluoroShards
 import FluoroSupport
 import FluoroTensor
 import Foundation
@@ -45,7 +46,8 @@ public enum StepBenchmark {
                 clip[i] = Float(ParameterArena.standardNormal(&rng))
                 vessel[i] = Float(rng.nextUnit())
             }
-            let mask = FIMAESCBenchmark.randomMask(config: config, batch: batch, rng: &rng)
+            let spec = config.clipSpec
+            let mask = (0..<batch).flatMap { _ in TokenMask.draw(spec: spec, using: &rng) }  // [B, N], METHOD §4
             if step == 2 { model.profiling = true; model.sectionSeconds = [:] }
             try communicator.barrier()
             let t0 = DispatchTime.now().uptimeNanoseconds
