@@ -14,8 +14,6 @@ public protocol Communicator: AnyObject {
     /// buffer must stay alive and untouched until the returned reduction's `wait()` returns.
     /// (Default: a blocking `allReduceSum`, already complete.)
     func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction
-    /// Copies rank `root`'s bytes into every rank's `buffer`.
-    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
     /// Waits until every rank reaches this point.
     func barrier() throws
     /// Ends the whole job at once, every rank, with `code`.
@@ -55,7 +53,6 @@ public final class LocalCommunicator: Communicator {
     public var size: Int { 1 }
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {}
-    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
     public func barrier() throws {}
     public func abort(code: Int32) -> Never { exit(code) }
 }

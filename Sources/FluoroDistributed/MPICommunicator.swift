@@ -93,16 +93,6 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
-        guard let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < buffer.count {
-            let n = min(Self.maxChunk, buffer.count - offset)
-            try check(MPI_Bcast(base + offset, Int32(n), fluoro_mpi_byte(), Int32(root), comm), "Bcast(\(n) bytes)")
-            offset += n
-        }
-    }
-
     public func barrier() throws {
         try check(MPI_Barrier(comm), "Barrier")
     }

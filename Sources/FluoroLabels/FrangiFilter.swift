@@ -43,11 +43,6 @@ public struct FrangiFilter: Sendable, Equatable {
         self.suppressShutters = suppressShutters
     }
 
-    /// scikit-image's `frangi(img, sigmas=range(1, 10, 2), alpha=0.5, beta=0.5, black_ridges=True)`
-    /// at `referenceSide` (no scale normalisation, c from the first scale, no shutter handling);
-    /// for comparisons.
-    public static let scikitImage = FrangiFilter(scaleNormalised: false, gammaPerScale: false, suppressShutters: false)
-
     /// The sigmas in pixels for a frame of this size.
     public func scaledSigmas(width: Int, height: Int) -> [Double] {
         let factor = Double(max(width, height)) / Double(max(referenceSide, 1))

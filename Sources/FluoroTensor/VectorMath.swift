@@ -43,16 +43,22 @@ public enum VectorMath {
         return p * scale
     }
 
-    /// erf(x) per lane (Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, plus float rounding).
-    @inline(__always) public static func erf(_ x: F8) -> F8 {
-        let a = x.replacing(with: -x, where: x .< 0)
+    /// erf(a) for a >= 0, and the e^{-a²} it computes on the way (Abramowitz & Stegun 7.1.26:
+    /// |error| < 1.5e-7, plus float rounding). GELU reuses e^{-a²} for its derivative.
+    @inline(__always) public static func erfOfNonNegative(_ a: F8) -> (erf: F8, expMinusSquare: F8) {
         let t = 1 / (1 + 0.3275911 * a)
         var p = F8(repeating: 1.061405429)
         p = p * t - 1.453152027
         p = p * t + 1.421413741
         p = p * t - 0.284496736
         p = p * t + 0.254829592
-        let y = 1 - p * t * VectorMath.exp(-(a * a))
+        let e = VectorMath.exp(-(a * a))
+        return (1 - p * t * e, e)
+    }
+
+    /// erf(x) per lane (Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, plus float rounding).
+    @inline(__always) public static func erf(_ x: F8) -> F8 {
+        let y = erfOfNonNegative(x.replacing(with: -x, where: x .< 0)).erf
         return y.replacing(with: -y, where: x .< 0)
     }
 

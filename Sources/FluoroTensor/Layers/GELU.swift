@@ -79,17 +79,8 @@ public enum GELU {
 
     /// (x Φ(x), Φ(x) + x φ(x)); erf's e^{-a²} (a = x/√2) is also φ's e^{-x²/2}, so one exp serves both.
     @inline(__always) static func valueAndDerivative(_ x: VectorMath.F8) -> (VectorMath.F8, VectorMath.F8) {
-        typealias F8 = VectorMath.F8
         let ax = x.replacing(with: -x, where: x .< 0)
-        let a = ax * 0.70710678118654752
-        let e = VectorMath.exp(-(a * a))
-        let t = 1 / (1 + 0.3275911 * a)
-        var p = F8(repeating: 1.061405429)
-        p = p * t - 1.453152027
-        p = p * t + 1.421413741
-        p = p * t - 0.284496736
-        p = p * t + 0.254829592
-        let erfAbs = 1 - p * t * e
+        let (erfAbs, e) = VectorMath.erfOfNonNegative(ax * 0.70710678118654752)
         let erf = erfAbs.replacing(with: -erfAbs, where: x .< 0)
         let cdf = 0.5 * (1 + erf)
         return (x * cdf, cdf + x * (e * 0.39894228040143268))
