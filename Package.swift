@@ -8,6 +8,7 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
     .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 ]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -21,6 +22,7 @@ let package = Package(
         .library(name: "FluoroShards", targets: ["FluoroShards"]),
         .library(name: "FluoroModel", targets: ["FluoroModel"]),
         .library(name: "FluoroTraining", targets: ["FluoroTraining"]),
+        .library(name: "FluoroTracking", targets: ["FluoroTracking"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,10 +46,17 @@ let package = Package(
         .target(name: "FluoroTraining", dependencies: [
             "FluoroSupport", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroDistributed",
         ]),
+        // PNG images (zlib's deflate) and simple raster drawing and plots: overlays, error CDFs.
+        .target(name: "FluoroPlot", dependencies: ["FluoroSupport", "CZlib"]),
+        // HiFT (METHOD §10): the tracker model, fine-tuning, online tracking, evaluation (§11) and baselines.
+        .target(name: "FluoroTracking", dependencies: [
+            "FluoroSupport", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroDistributed",
+            "FluoroTraining", "FluoroPlot",
+        ]),
         // The `fluoro` command-line tool.
         .executableTarget(name: "fluoro", dependencies: [
             argumentParser, "FluoroSupport", "FluoroTensor", "FluoroShards", "FluoroSim",
-            "FluoroModel", "FluoroDistributed", "FluoroTraining", "FluoroLabels",
+            "FluoroModel", "FluoroDistributed", "FluoroTraining", "FluoroLabels", "FluoroPlot", "FluoroTracking",
         ]),
         .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
         .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
@@ -57,6 +66,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
+        .testTarget(name: "FluoroPlotTests", dependencies: ["FluoroPlot"]),
+        .testTarget(name: "FluoroTrackingTests", dependencies: ["FluoroTracking", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroTraining"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport", "FluoroShards", "FluoroTensor"]),
     ],
     swiftLanguageModes: [.v5]
