@@ -16,15 +16,27 @@ public final class ViTEncoder {
     let allTokens: IndexBuffer // [B, N]: 0..<N per clip
 
     /// An encoder for `config` and `batch`, initialised from `seed` (then usually loaded).
-    public init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
+    public convenience init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
+        let arena = ParameterArena(specs: Self.specs(for: config))
+        arena.initialize(seed: seed)
+        self.init(config: config, batch: batch, arena: arena)
+    }
+
+    /// An encoder over the `encoder.*` views of a larger model's arena (the tracker's), so one
+    /// optimizer step, all-reduce and checkpoint covers the encoder and the rest alike.
+    public init(config: ModelConfig, batch: Int, arena: ParameterArena) {
         self.config = config
         self.batch = batch
-        parameters = ParameterArena(specs: FIMAESCParameters.specs(for: config).filter { $0.name.hasPrefix("encoder.") })
-        parameters.initialize(seed: seed)
+        parameters = arena
         pass = EncoderPass(config: config, batch: batch, arena: parameters, tokens: config.tokens, mapsToDecoder: false)
         patches = FloatBuffer(count: batch * config.tokens * config.tokenValues)
         allTokens = IndexBuffer(count: batch * config.tokens)
         for b in 0..<batch { for n in 0..<config.tokens { allTokens.pointer[b * config.tokens + n] = Int32(n) } }
+    }
+
+    /// The encoder's parameters (`encoder.*`) for `config`, in VideoMAE's names and order.
+    public static func specs(for config: ModelConfig) -> [ParameterArena.Spec] {
+        FIMAESCParameters.specs(for: config).filter { $0.name.hasPrefix("encoder.") }
     }
 
     /// Token features [B, N, D] (token order (t', h', w')) of clip: [B, T, S, S]. The buffer is
@@ -33,10 +45,14 @@ public final class ViTEncoder {
         let c = config
         let pixels = batch * c.frames * c.size * c.size
         guard clip.count == pixels else { throw ModelInputError.wrongCount(input: "clip", expected: pixels, found: clip.count) }
-        clip.withUnsafeBufferPointer { src in
-            Tokens.patchify(out: patches.pointer, clip: src.baseAddress!, batch: batch, frames: c.frames, size: c.size,
-                            tubelet: c.tubelet, patch: c.patch)
-        }
+        return clip.withUnsafeBufferPointer { forward(clip: $0.baseAddress!) }
+    }
+
+    /// Token features [B, N, D] of clip: [B, T, S, S] (`batch * frames * size * size` floats).
+    public func forward(clip: UnsafePointer<Float>) -> UnsafeBufferPointer<Float> {
+        let c = config
+        Tokens.patchify(out: patches.pointer, clip: clip, batch: batch, frames: c.frames, size: c.size,
+                        tubelet: c.tubelet, patch: c.patch)
         let out = pass.forward(patches: patches.pointer, visible: allTokens.pointer)
         return UnsafeBufferPointer(start: out, count: batch * c.tokens * c.width)
     }

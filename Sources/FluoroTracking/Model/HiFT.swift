@@ -1,0 +1,119 @@
+import FluoroModel
+import FluoroTensor
+import Foundation
+
+/// HiFT (METHOD §10) over a flat parameter arena: the pretrained encoder over every token of a
+/// window, the current slot's tokens as queries, correlation tokens, the cross-attention decoder
+/// and the CNN heads. `forward` gives heatmap logits (and, when training, catheter-body logits);
+/// `backward` adds every gradient into `parameters.gradients`.
+public final class HiFT {
+    public let config: HiFTConfig
+    /// Windows per call.
+    public let batch: Int
+    /// Every parameter (`encoder.*`, `correlation.*`, `decoder.*`, `heatmap_head.*`, `catheter_head.*`).
+    public let parameters: ParameterArena
+    let encoder: ViTEncoder
+    let correlation: CorrelationTokens
+    let blockShape: CrossAttentionBlock.Shape
+    let blocks: [CrossAttentionBlock.Weights], dBlocks: [CrossAttentionBlock.Weights]
+    let blockActs: [CrossAttentionBlock.Activations]
+    let blockScratch: CrossAttentionBlock.Scratch
+    let heatmapHead: HeatmapHead, catheterHead: HeatmapHead
+    let normWeight, normBias, dNormWeight, dNormBias: UnsafeMutablePointer<Float>
+    // Activations: streams[l] is decoder block l's input [B, g², D]; then the final norm.
+    let streams: [FloatBuffer]
+    let normOut, normMean, normRstd: FloatBuffer
+    // Gradients of activations.
+    let dStream, dNormOut, dContext, dFeatures: FloatBuffer
+    var features: UnsafePointer<Float>?
+    var ranCatheterHead = false
+
+    /// A model for `config` and `batch`, initialised from `seed` as the reference initialises a tracker.
+    public init(config: HiFTConfig, batch: Int, seed: UInt64 = 0) {
+        self.config = config
+        self.batch = batch
+        let arena = ParameterArena(specs: HiFTParameters.specs(for: config))
+        arena.initialize(seed: seed)
+        parameters = arena
+        let c = config, M = batch * c.queries, D = c.width
+        encoder = ViTEncoder(config: c.encoderConfig, batch: batch, arena: arena)
+        correlation = CorrelationTokens(config: c, batch: batch, arena: arena)
+        let shape = CrossAttentionBlock.Shape(batch: batch, queries: c.queries, context: c.contextTokens, width: D,
+                                              heads: c.heads, mlpRatio: c.mlpRatio)
+        blockShape = shape
+        blocks = (0..<c.decoderDepth).map { HiFTParameters.block("decoder.blocks.\($0)", in: arena) }
+        dBlocks = (0..<c.decoderDepth).map { HiFTParameters.block("decoder.blocks.\($0)", in: arena, gradients: true) }
+        blockActs = (0..<c.decoderDepth).map { _ in CrossAttentionBlock.Activations(shape) }
+        blockScratch = CrossAttentionBlock.Scratch(shape)
+        heatmapHead = HeatmapHead(prefix: "heatmap_head", config: c, batch: batch, arena: arena)
+        catheterHead = HeatmapHead(prefix: "catheter_head", config: c, batch: batch, arena: arena)
+        normWeight = arena.value("decoder.norm.weight"); normBias = arena.value("decoder.norm.bias")
+        dNormWeight = arena.gradient("decoder.norm.weight"); dNormBias = arena.gradient("decoder.norm.bias")
+        streams = (0...c.decoderDepth).map { _ in FloatBuffer(count: M * D) }
+        normOut = FloatBuffer(count: M * D); normMean = FloatBuffer(count: M); normRstd = FloatBuffer(count: M)
+        dStream = FloatBuffer(count: M * D); dNormOut = FloatBuffer(count: M * D)
+        dContext = FloatBuffer(count: batch * c.contextTokens * D)
+        dFeatures = FloatBuffer(count: batch * c.tokens * D)
+    }
+
+    /// Loads the encoder from an exported FIMAE/FIMAE-SC encoder (`encoder.*` names), checking shapes.
+    public func loadEncoder(from file: SafetensorsFile) throws {
+        for view in parameters.views where view.name.hasPrefix("encoder.") {
+            guard let entry = file.entries[view.name] else { throw ParameterArenaError.missing(file: file.path, name: view.name) }
+            guard entry.shape == view.shape else {
+                throw ParameterArenaError.shapeMismatch(file: file.path, name: view.name, expected: view.shape, found: entry.shape)
+            }
+            (parameters.values.pointer + view.offset).update(from: try file.floats(view.name), count: view.count)
+        }
+    }
+
+    /// Heatmap logits [B, Sc, Sc] (and catheter-body logits [B, Sc, Sc] when `auxiliary`) of
+    /// windows [B, W, Sc, Sc] (standardised) and past estimates [B, W-1, K, 2] (crop pixels, NaN =
+    /// none). The buffers are reused by the next call.
+    @discardableResult
+    public func forward(window: UnsafePointer<Float>, past: UnsafePointer<Float>, auxiliary: Bool = true)
+        -> (heatmap: UnsafePointer<Float>, catheter: UnsafePointer<Float>?) {
+        let c = config, D = c.width, n = c.queries
+        let feats = encoder.forward(clip: window).baseAddress!  // [B, N, D]
+        features = feats
+        for b in 0..<batch {  // queries: the current (last) slot's tokens
+            streams[0].pointer.advanced(by: b * n * D).update(from: feats + (b * c.tokens + (c.slots - 1) * n) * D, count: n * D)
+        }
+        correlation.forward(features: feats, past: past)
+        for l in 0..<c.decoderDepth {
+            CrossAttentionBlock.forward(out: streams[l + 1].pointer, acts: blockActs[l], queries: streams[l].pointer,
+                                        context: correlation.tokens.pointer, weights: blocks[l], shape: blockShape, eps: c.layerNormEps)
+        }
+        LayerNorm.forward(out: normOut.pointer, mean: normMean.pointer, rstd: normRstd.pointer, input: streams[c.decoderDepth].pointer,
+                          weight: normWeight, bias: normBias, rows: batch * n, channels: D, eps: c.layerNormEps)
+        let heat = heatmapHead.forward(tokens: normOut.pointer)
+        ranCatheterHead = auxiliary
+        return (heat, auxiliary ? catheterHead.forward(tokens: normOut.pointer) : nil)
+    }
+
+    /// Adds every gradient, given dHeatmap [B, Sc, Sc] and dCatheter [B, Sc, Sc] (nil: zero) for the last forward.
+    public func backward(dHeatmap: UnsafePointer<Float>, dCatheter: UnsafePointer<Float>?) {
+        let c = config, D = c.width, n = c.queries
+        dNormOut.zero()
+        heatmapHead.backward(dLogits: dHeatmap, dTokens: dNormOut.pointer)
+        if let dCatheter {
+            precondition(ranCatheterHead, "HiFT.backward: the catheter head did not run in forward")
+            catheterHead.backward(dLogits: dCatheter, dTokens: dNormOut.pointer)
+        }
+        LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNormOut.pointer,
+                           input: streams[c.decoderDepth].pointer, weight: normWeight, mean: normMean.pointer, rstd: normRstd.pointer,
+                           rows: batch * n, channels: D, overwriteInput: true)
+        dContext.zero()
+        for l in stride(from: c.decoderDepth - 1, through: 0, by: -1) {
+            CrossAttentionBlock.backward(dStream: dStream.pointer, dContext: dContext.pointer, grads: dBlocks[l],
+                                         queries: streams[l].pointer, context: correlation.tokens.pointer, weights: blocks[l],
+                                         acts: blockActs[l], scratch: blockScratch, shape: blockShape)
+        }
+        dFeatures.zero()
+        for b in 0..<batch {
+            VectorMath.axpy(1, dStream.pointer + b * n * D, dFeatures.pointer + (b * c.tokens + (c.slots - 1) * n) * D, n * D)
+        }
+        correlation.backward(dTokens: dContext.pointer, dFeatures: dFeatures.pointer)
+        encoder.backward(dTokens: dFeatures.pointer)
+    }
+}

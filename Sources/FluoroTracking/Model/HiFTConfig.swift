@@ -1,0 +1,156 @@
+import FluoroModel
+import Foundation
+
+/// HiFT's shape (METHOD §10): the encoder's fields (they must match the pretrained encoder's), the
+/// window and crop, the landmarks, the correlation tokens, the decoder and the CNN head.
+/// Presets `tiny` and `bench` are the reference's; any field can be overridden from JSON.
+public struct HiFTConfig: Codable, Equatable, Sendable {
+    /// Encoder: tubelet depth (tt), patch side (p), width (D), depth and heads, MLP ratio, LayerNorm eps.
+    public var tubelet: Int
+    public var patch: Int
+    public var width: Int
+    public var depth: Int
+    public var heads: Int
+    public var mlpRatio: Int = 4
+    public var layerNormEps: Float = 1e-6
+    /// Frames per window (W, a multiple of tt) and crop side in pixels (Sc, a multiple of p).
+    public var window: Int
+    public var crop: Int
+    /// Landmarks tracked (K): 1 for a catheter tip, 2 for a marker pair.
+    public var landmarks: Int
+    /// Trajectory bins per axis (G).
+    public var trajectoryBins: Int
+    /// Cross-attention decoder blocks (Ld).
+    public var decoderDepth: Int
+    /// CNN head channels: one for the conv at the token grid, then one per x2 upsampling (log2 p of them).
+    public var headChannels: [Int]
+    /// Target Gaussian sigma in crop pixels, and the weight of the auxiliary catheter-body loss.
+    public var sigma: Float = 2
+    public var catheterWeight: Float = 0.5
+    /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
+    /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
+    public var appearanceTokens: Bool = true
+    public var trajectoryTokens: Bool = true
+
+    public init(tubelet: Int, patch: Int, width: Int, depth: Int, heads: Int, window: Int, crop: Int, landmarks: Int,
+                trajectoryBins: Int, decoderDepth: Int, headChannels: [Int]) {
+        self.tubelet = tubelet; self.patch = patch; self.width = width; self.depth = depth; self.heads = heads
+        self.window = window; self.crop = crop; self.landmarks = landmarks; self.trajectoryBins = trajectoryBins
+        self.decoderDepth = decoderDepth; self.headChannels = headChannels
+    }
+
+    // MARK: derived sizes
+
+    /// Token grid side g = Sc / p.
+    public var grid: Int { crop / patch }
+    /// Temporal slots W / tt.
+    public var slots: Int { window / tubelet }
+    /// Encoder tokens per window: slots * g^2.
+    public var tokens: Int { slots * grid * grid }
+    /// Query tokens (the current slot's): g^2.
+    public var queries: Int { grid * grid }
+    /// x2 upsampling stages of the head: log2 p.
+    public var stages: Int { Int(log2(Double(patch)).rounded()) }
+    /// Side of the appearance window, in tokens.
+    public static let appearanceSide = 3
+    /// Appearance tokens: (slots - 1) * K * 9 when on.
+    public var appearanceCount: Int { appearanceTokens ? (slots - 1) * landmarks * Self.appearanceSide * Self.appearanceSide : 0 }
+    /// Trajectory tokens: (W - 1) * K when on.
+    public var trajectoryCount: Int { trajectoryTokens ? (window - 1) * landmarks : 0 }
+    /// Correlation (context) tokens per sample.
+    public var contextTokens: Int { appearanceCount + trajectoryCount }
+
+    /// The encoder's shape as a FIMAE-SC config over a window (its decoder fields are unused).
+    public var encoderConfig: ModelConfig {
+        ModelConfig(frames: window, size: crop, tubelet: tubelet, patch: patch, width: width, depth: depth, heads: heads,
+                    decoderWidth: width, decoderDepth: 0, decoderHeads: heads, mlpRatio: mlpRatio,
+                    layerNormEps: layerNormEps, frameMaskedSlots: 0)
+    }
+
+    /// The detector's encoder: one slot (the first frame repeated tt times) over the crop side.
+    public var detectorEncoderConfig: ModelConfig {
+        var c = encoderConfig
+        c.frames = tubelet
+        return c
+    }
+
+    // MARK: presets
+
+    /// The reference's `tiny` (parity fixtures).
+    public static let tiny = HiFTConfig(tubelet: 2, patch: 8, width: 32, depth: 2, heads: 2, window: 4, crop: 32, landmarks: 2,
+                                        trajectoryBins: 16, decoderDepth: 1, headChannels: [16, 8, 8, 8])
+    /// The reference's `bench`: the `bench` pretraining encoder, W 6, Sc 128 (256-px frames).
+    public static let bench = HiFTConfig(tubelet: 2, patch: 16, width: 192, depth: 4, heads: 3, window: 6, crop: 128,
+                                         landmarks: 2, trajectoryBins: 64, decoderDepth: 2, headChannels: [64, 32, 16, 8, 8])
+    public static let presets: [String: HiFTConfig] = ["tiny": tiny, "bench": bench]
+
+    /// The named preset, or an error listing the known ones.
+    public static func preset(_ name: String) throws -> HiFTConfig {
+        guard let c = presets[name] else { throw ConfigError.unknownPreset(name, known: presets.keys.sorted()) }
+        return c
+    }
+
+    /// This config with the encoder fields of a pretrained encoder (width, depth, heads, tubelet,
+    /// patch, MLP ratio, eps); the tracker's own fields stay.
+    public func adopting(encoder e: ModelConfig) -> HiFTConfig {
+        var c = self
+        c.tubelet = e.tubelet; c.patch = e.patch; c.width = e.width; c.depth = e.depth; c.heads = e.heads
+        c.mlpRatio = e.mlpRatio; c.layerNormEps = e.layerNormEps
+        return c
+    }
+
+    /// Checks that the shapes fit together; throws naming the first problem.
+    public func validate() throws {
+        func require(_ ok: Bool, _ why: String) throws { if !ok { throw ConfigError.invalid(why) } }
+        try require(tubelet > 0 && patch > 0 && width > 0 && heads > 0 && depth >= 0, "tubelet, patch, width, heads must be positive")
+        try require(width % heads == 0, "width (\(width)) must be a multiple of heads (\(heads))")
+        try require(patch & (patch - 1) == 0, "patch (\(patch)) must be a power of two (the head upsamples x2 per stage)")
+        try require(window >= 2 * tubelet && window % tubelet == 0, "window (\(window)) must be a multiple of tubelet (\(tubelet)) with at least two slots")
+        try require(crop % patch == 0 && crop / patch >= 3, "crop (\(crop)) must be a multiple of patch (\(patch)) with a token grid of at least 3")
+        try require(landmarks >= 1, "landmarks must be at least 1")
+        try require(trajectoryBins >= 1, "trajectoryBins must be positive")
+        try require(decoderDepth >= 0, "decoderDepth must be >= 0")
+        try require(headChannels.count == stages + 1 && headChannels.allSatisfy { $0 > 0 },
+                    "headChannels needs \(stages + 1) positive counts (one for the grid conv, one per x2 upsampling of patch \(patch)); got \(headChannels)")
+        try require(sigma > 0 && catheterWeight >= 0, "sigma must be > 0 and catheterWeight >= 0")
+    }
+
+    /// This config with the fields of a JSON object replaced; unknown fields are an error.
+    public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {
+        guard let overrides = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigError.unreadable(file: file, reason: "not a JSON object")
+        }
+        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
+        for (key, value) in overrides {
+            guard fields[key] != nil else { throw ConfigError.unknownField(key, file: file) }
+            fields[key] = value
+        }
+        let merged: HiFTConfig
+        do { merged = try JSONDecoder().decode(HiFTConfig.self, from: JSONSerialization.data(withJSONObject: fields)) } catch {
+            throw ConfigError.unreadable(file: file, reason: "a field has the wrong type (\(error))")
+        }
+        try merged.validate()
+        return merged
+    }
+
+    /// The config of a `hift_reference.py fixture` file's metadata (keys tt, p, D, depth, heads, W,
+    /// Sc, K, G, Ld, C, sigma, w_catheter).
+    public init(referenceMetadata json: String) throws {
+        guard let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw ConfigError.unreadable(file: "fixture metadata", reason: "not a JSON object")
+        }
+        func int(_ k: String) throws -> Int {
+            guard let v = (o[k] as? NSNumber)?.intValue else { throw ConfigError.unreadable(file: "fixture metadata", reason: "no integer '\(k)'") }
+            return v
+        }
+        guard let channels = (o["C"] as? [NSNumber])?.map(\.intValue) else {
+            throw ConfigError.unreadable(file: "fixture metadata", reason: "no list 'C'")
+        }
+        self.init(tubelet: try int("tt"), patch: try int("p"), width: try int("D"), depth: try int("depth"), heads: try int("heads"),
+                  window: try int("W"), crop: try int("Sc"), landmarks: try int("K"), trajectoryBins: try int("G"),
+                  decoderDepth: try int("Ld"), headChannels: channels)
+        if let s = (o["sigma"] as? NSNumber)?.floatValue { sigma = s }
+        if let w = (o["w_catheter"] as? NSNumber)?.floatValue { catheterWeight = w }
+        try validate()
+    }
+}

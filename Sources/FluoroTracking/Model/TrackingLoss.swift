@@ -1,0 +1,102 @@
+import FluoroModel
+import FluoroTensor
+import Foundation
+
+/// HiFT's loss (METHOD §10): soft Dice of the heatmap against the max over landmarks of Gaussians
+/// at the current frame's landmarks (mean over the batch), plus `catheterWeight` x the soft Dice
+/// of the catheter-body logits over the samples that have a mask (0 when none has).
+public struct TrackingLoss: Sendable, Equatable {
+    public var total: Float
+    public var heatmap: Float
+    public var catheter: Float
+}
+
+/// One training batch for HiFT, in crop pixels (pixel centres at integer coordinates).
+public struct TrackingBatch {
+    /// Standardised windows [B, W, Sc, Sc].
+    public var windows: [Float]
+    /// Past estimates [B, W-1, K, 2] (x, y), NaN = none.
+    public var past: [Float]
+    /// Current frame's landmarks [B, K, 2].
+    public var current: [Float]
+    /// Catheter-body masks [B, Sc, Sc] in {0, 1} (zeros where absent) and which samples have one [B].
+    public var catheterMasks: [Float]
+    public var hasCatheterMask: [Bool]
+
+    public init(windows: [Float], past: [Float], current: [Float], catheterMasks: [Float], hasCatheterMask: [Bool]) {
+        self.windows = windows; self.past = past; self.current = current
+        self.catheterMasks = catheterMasks; self.hasCatheterMask = hasCatheterMask
+    }
+}
+
+public enum GaussianTargets {
+    /// [B, size, size]: per sample the max over landmarks of exp(-((u-x)² + (v-y)²) / (2σ²)) at
+    /// pixel centres u, v = 0, 1, … of points [B, K, 2]; NaN points add nothing.
+    public static func make(points: [Float], batch B: Int, landmarks K: Int, size: Int, sigma: Float) -> [Float] {
+        var out = [Float](repeating: 0, count: B * size * size)
+        let inv = 1 / (2 * sigma * sigma)
+        for b in 0..<B {
+            for k in 0..<K {
+                let x = points[(b * K + k) * 2], y = points[(b * K + k) * 2 + 1]
+                guard x.isFinite && y.isFinite else { continue }
+                let dx = (0..<size).map { (Float($0) - x) * (Float($0) - x) }
+                for v in 0..<size {
+                    let dy = (Float(v) - y) * (Float(v) - y)
+                    for u in 0..<size {
+                        let i = (b * size + v) * size + u
+                        out[i] = max(out[i], expf(-(dx[u] + dy) * inv))
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension HiFT {
+    /// Zeroes the gradients, runs forward and backward on `batch` and returns the loss; the
+    /// gradients of this batch's mean loss are in `parameters.gradients`.
+    public func forwardBackward(_ batch: TrackingBatch) throws -> TrackingLoss {
+        let c = config, B = self.batch, P = c.crop * c.crop
+        try check(batch)
+        parameters.zeroGradients()
+        let targets = GaussianTargets.make(points: batch.current, batch: B, landmarks: c.landmarks, size: c.crop, sigma: c.sigma)
+        let withMask = batch.hasCatheterMask.filter { $0 }.count
+        let useCatheter = withMask > 0 && c.catheterWeight > 0
+        let (heat, cath) = batch.windows.withUnsafeBufferPointer { w in
+            batch.past.withUnsafeBufferPointer { p in forward(window: w.baseAddress!, past: p.baseAddress!, auxiliary: useCatheter) }
+        }
+        let heatLosses = SoftDice.forward(logits: heat, targets: targets, batch: B, pixels: P)
+        let heatLoss = heatLosses.reduce(0, +) / Double(B)
+        var cathLoss = 0.0
+        let dHeat = FloatBuffer(count: B * P)
+        SoftDice.backward(dLogits: dHeat.pointer, logits: heat, targets: targets, weights: Array(repeating: 1 / Double(B), count: B),
+                          batch: B, pixels: P)
+        var dCath: FloatBuffer?
+        if useCatheter, let cath {
+            let losses = batch.catheterMasks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: B, pixels: P) }
+            cathLoss = zip(losses, batch.hasCatheterMask).filter(\.1).map(\.0).reduce(0, +) / Double(withMask)
+            let weights = batch.hasCatheterMask.map { $0 ? Double(c.catheterWeight) / Double(withMask) : 0 }
+            let buffer = FloatBuffer(count: B * P)
+            batch.catheterMasks.withUnsafeBufferPointer {
+                SoftDice.backward(dLogits: buffer.pointer, logits: cath, targets: $0.baseAddress!, weights: weights, batch: B, pixels: P)
+            }
+            dCath = buffer
+        }
+        backward(dHeatmap: dHeat.pointer, dCatheter: dCath.map { UnsafePointer($0.pointer) })
+        let total = heatLoss + Double(c.catheterWeight) * cathLoss
+        return TrackingLoss(total: Float(total), heatmap: Float(heatLoss), catheter: Float(cathLoss))
+    }
+
+    func check(_ b: TrackingBatch) throws {
+        let c = config, B = batch
+        func require(_ name: String, _ count: Int, _ expected: Int) throws {
+            if count != expected { throw ModelInputError.wrongCount(input: name, expected: expected, found: count) }
+        }
+        try require("windows", b.windows.count, B * c.window * c.crop * c.crop)
+        try require("past", b.past.count, B * (c.window - 1) * c.landmarks * 2)
+        try require("current", b.current.count, B * c.landmarks * 2)
+        try require("catheterMasks", b.catheterMasks.count, B * c.crop * c.crop)
+        try require("hasCatheterMask", b.hasCatheterMask.count, B)
+    }
+}
