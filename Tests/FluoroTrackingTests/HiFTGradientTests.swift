@@ -1,0 +1,81 @@
+import FluoroSupport
+import FluoroTensor
+import Foundation
+import Testing
+@testable import FluoroTracking
+
+/// Finite differences through the whole tracker on a tiny config: the correlation tokens'
+/// embedding gathers (appearance and trajectory, a missing estimate included), the conv/upsample
+/// heads and the features the appearance tokens read, against the analytic gradients.
+@Suite(.serialized) struct HiFTGradientTests {
+    static func tinyBatch(_ c: HiFTConfig, batch B: Int, seed: UInt64) -> TrackingBatch {
+        var rng = SplitMix64(seed: seed)
+        let windows = (0..<(B * c.window * c.crop * c.crop)).map { _ in Float(ParameterArena.standardNormal(&rng)) }
+        var past = (0..<(B * (c.window - 1) * c.landmarks * 2)).map { _ in Float(rng.nextUnit()) * Float(c.crop - 1) }
+        past[0] = .nan; past[1] = .nan
+        let current = (0..<(B * c.landmarks * 2)).map { _ in 4 + Float(rng.nextUnit()) * Float(c.crop - 8) }
+        let masks = (0..<(B * c.crop * c.crop)).map { _ in rng.nextUnit() > 0.8 ? Float(1) : 0 }
+        return TrackingBatch(windows: windows, past: past, current: current, catheterMasks: masks,
+                             hasCatheterMask: (0..<B).map { $0 % 2 == 0 })
+    }
+
+    /// The worst FD error over `count` elements of each named parameter, relative to its largest analytic gradient.
+    func check(_ model: HiFT, _ batch: TrackingBatch, names: [String], count: Int = 6) throws {
+        _ = try model.forwardBackward(batch)
+        let arena = model.parameters
+        var rng = SplitMix64(seed: 9)
+        for name in names {
+            let view = try #require(arena[name], "\(name)")
+            let analytic = arena.gradientArray(name)
+            let scale = max(analytic.map(abs).max() ?? 0, 1e-3)  // floor: the Float loss resolves ~1e-5 in a difference
+            var worst: Float = 0
+            let order = analytic.indices.sorted { abs(analytic[$0]) > abs(analytic[$1]) }
+            let picks = Array(order.prefix(count / 2)) + (0..<(count / 2)).map { _ in Int(rng.next() % UInt64(view.count)) }
+            for i in picks {
+                let p = arena.values.pointer + view.offset + i, saved = p.pointee, h: Float = 2e-3
+                p.pointee = saved + h; let up = Double(try model.forwardBackward(batch).total)
+                p.pointee = saved - h; let down = Double(try model.forwardBackward(batch).total)
+                p.pointee = saved
+                worst = max(worst, abs(Float((up - down) / Double(2 * h)) - analytic[i]))
+            }
+            _ = try model.forwardBackward(batch)
+            #expect(worst / scale < 2e-2, "\(name): FD error \(worst) vs largest gradient \(scale)")
+            #expect(analytic.contains { $0 != 0 }, "\(name) has no gradient at all")
+        }
+    }
+
+    @Test func correlationEmbeddingsHeadsAndEncoder() throws {
+        Parallel.configure(threads: 1)
+        let c = HiFTConfig.tiny
+        let model = HiFT(config: c, batch: 2, seed: 4)
+        try check(model, Self.tinyBatch(c, batch: 2, seed: 1), names: [
+            "correlation.traj_x", "correlation.traj_y", "correlation.landmark", "correlation.age", "correlation.cell",
+            "correlation.kind", "heatmap_head.convs.0.weight", "heatmap_head.convs.2.bias", "heatmap_head.out.weight",
+            "catheter_head.convs.1.weight", "decoder.blocks.0.norm_kv.weight", "encoder.blocks.1.attn.qkv.weight",
+            "encoder.patch_embed.proj.weight",
+        ])
+    }
+
+    @Test func ablationSwitchesDropTheirTokens() throws {
+        Parallel.configure(threads: 1)
+        for (appearance, trajectory) in [(true, false), (false, true), (false, false)] {
+            var c = HiFTConfig.tiny
+            c.appearanceTokens = appearance; c.trajectoryTokens = trajectory
+            let model = HiFT(config: c, batch: 2, seed: 4)
+            let batch = Self.tinyBatch(c, batch: 2, seed: 2)
+            let loss = try model.forwardBackward(batch)
+            #expect(loss.total.isFinite)
+            let cell = model.parameters.gradientArray("correlation.cell"), traj = model.parameters.gradientArray("correlation.traj_x")
+            #expect(cell.contains { $0 != 0 } == appearance, "appearance \(appearance): cell gradient")
+            #expect(traj.contains { $0 != 0 } == trajectory, "trajectory \(trajectory): traj_x gradient")
+            if appearance || trajectory { try check(model, batch, names: ["correlation.landmark", "decoder.blocks.0.cross_attn.kv.weight"]) }
+        }
+    }
+
+    @Test func gaussianTargetsPeakAtTheLandmarks() {
+        let t = GaussianTargets.make(points: [3, 4, 10, 2, .nan, .nan, 5, 5], batch: 2, landmarks: 2, size: 12, sigma: 2)
+        #expect(t[4 * 12 + 3] == 1 && t[2 * 12 + 10] == 1)
+        #expect(abs(t[4 * 12 + 5] - expf(-4.0 / 8)) < 1e-6)
+        #expect(t[144 + 5 * 12 + 5] == 1 && t[144].isFinite)
+    }
+}
