@@ -163,7 +163,7 @@ public final class Pretrainer {
         }
         let model = FIMAESC(config: settings.model, batch: settings.batchPerRank, seed: settings.seed)
         let arena = model.parameters
-        let optimizer = AdamW(count: arena.parameterCount,
+        let optimizer = AdamW(arena: arena,
                               hyperparameters: .init(weightDecay: settings.weightDecay), threads: options.threads)
         let decayRanges = arena.views.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
         var startStep = 0, cursor = LoaderCursor(seed: settings.seed), previousSeconds = 0.0
