@@ -52,7 +52,7 @@ extension Pretrainer {
         }
         settings.batchPerRank = global / communicator.size
         settings.ranks = communicator.size
-        if asked.steps != settings.steps {
+        if options.stepsGiven && asked.steps != settings.steps {
             if isCoordinator { Log.info("resuming with --steps \(asked.steps) instead of \(settings.steps): the learning-rate schedule changes from here on") }
             settings.steps = asked.steps
         }

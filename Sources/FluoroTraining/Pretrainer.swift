@@ -28,6 +28,9 @@ public final class Pretrainer {
         /// Which math settings the user gave explicitly (checked against the checkpoint on resume).
         public var explicit: Set<ExplicitSetting> = []
         public var resume: ResumePoint = .none
+        /// Whether `settings.steps` was asked for: on resume it then retargets the schedule; when
+        /// false the run's own total from the checkpoint stands (`--resume latest` without `--steps`).
+        public var stepsGiven = true
         /// Threads for the model (`Parallel`) and the optimizer.
         public var threads: Int = 1
         /// Loader worker threads.
