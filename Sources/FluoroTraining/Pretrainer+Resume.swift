@@ -13,14 +13,7 @@ extension Pretrainer {
         case .latest: checkpoint = try store.latest()
         case .path(let url):
             let loaded = try CheckpointStore.load(url)
-            // Rolling back inside the run directory while newer checkpoints exist would interleave
-            // two histories (and `--resume latest` would later pick the abandoned one).
-            if url.standardizedFileURL.deletingLastPathComponent().path == store.directory.standardizedFileURL.path {
-                let newer = store.completeSteps().filter { $0 > loaded.step }
-                if !newer.isEmpty {
-                    throw TrainingError.incompatibleResume(run: run, reason: "checkpoints after step \(loaded.step) exist (\(newer.map(String.init).joined(separator: ", "))); move them out of \(store.directory.path) to roll back, or resume with --resume latest")
-                }
-            }
+            try refuseNewerCheckpoints(than: loaded, from: url)
             checkpoint = loaded
         }
         guard let checkpoint else { return (options.settings, nil, nil) }
@@ -60,5 +53,20 @@ extension Pretrainer {
             throw TrainingError.incompatibleResume(run: run, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
         }
         return (settings, state, checkpoint)
+    }
+
+    /// Resuming into a run directory that holds checkpoints after the loaded step would interleave
+    /// two histories: in the same run, `--resume latest` would later pick the abandoned one; from
+    /// another run, each new checkpoint would be pruned right after it is written (the highest
+    /// steps are kept). Both are refused, naming the newer steps.
+    func refuseNewerCheckpoints(than loaded: Checkpoint, from url: URL) throws {
+        let newer = store.completeSteps().filter { $0 > loaded.step }
+        guard !newer.isEmpty else { return }
+        let steps = newer.map(String.init).joined(separator: ", ")
+        let sameRun = url.standardizedFileURL.deletingLastPathComponent().path == store.directory.standardizedFileURL.path
+        if sameRun {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "checkpoints after step \(loaded.step) exist (\(steps)); move them out of \(store.directory.path) to roll back, or resume with --resume latest")
+        }
+        throw TrainingError.incompatibleResume(run: options.run.path, reason: "\(store.directory.path) holds checkpoints after step \(loaded.step) of \(url.path) (steps \(steps)): every new checkpoint would be pruned as the oldest. Resume into an empty --run directory, or move those checkpoints away")
     }
 }
