@@ -1,6 +1,7 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
+import FluoroTensor
 import Foundation
 
 /// Errors restoring optimiser state, saying what did not match.
@@ -64,6 +65,13 @@ public final class AdamW {
         self.threads = max(1, threads)
         m = .allocate(capacity: self.count); m.initialize(repeating: 0)
         v = .allocate(capacity: self.count); v.initialize(repeating: 0)
+    }
+
+    /// An optimiser for every float of `arena`'s storage, padding between views included (the
+    /// padding's values and gradients stay zero, so its update is zero): `step` then takes
+    /// `arena.values.buffer` and `arena.gradients.buffer` as they are, for any tensor sizes.
+    public convenience init(arena: ParameterArena, hyperparameters: Hyperparameters = .init(), threads: Int = 1) {
+        self.init(count: arena.values.count, hyperparameters: hyperparameters, threads: threads)
     }
 
     deinit { m.deallocate(); v.deallocate() }

@@ -34,7 +34,7 @@ public enum StepBenchmark {
         Parallel.configure(threads: threads)
         let model = FIMAESC(config: config, batch: batch, seed: seed)
         let arena = model.parameters
-        let optimizer = AdamW(count: arena.parameterCount, threads: threads)
+        let optimizer = AdamW(arena: arena, threads: threads)
         let decay = arena.views.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
         let reducer = GradientReducer(communicator: communicator, gradients: arena.gradients.buffer)
         var rng = SplitMix64.derived(from: seed, UInt64(communicator.rank))

@@ -44,10 +44,11 @@ public enum CheckpointTensors {
         return writer
     }
 
-    /// Restores parameters and AdamW state from a checkpoint.
+    /// Restores parameters and AdamW state from a checkpoint (moments as long as the optimiser:
+    /// the arena's storage, padding included).
     public static func restore(_ checkpoint: Checkpoint, parameters: ParameterArena, optimizer: AdamW, optimizerStep: Int) throws {
         try parameters.load(from: checkpoint.tensors, prefix: parameterPrefix)
-        let count = parameters.parameterCount
+        let count = optimizer.count
         let m = try checkpoint.tensors.floats(firstMoment, shape: [count])
         let v = try checkpoint.tensors.floats(secondMoment, shape: [count])
         try optimizer.load(AdamW.State(step: optimizerStep, m: m, v: v))

@@ -15,6 +15,10 @@ struct PackCommand: ParsableCommand {
             de-identified id) are skipped, so an interrupted pack can simply be run again.
             Supported: Explicit/Implicit VR Little Endian with native pixels, JPEG Baseline (8-bit). Convert \
             other transfer syntaxes first, e.g. `dcmdjpeg in.dcm out.dcm` (DCMTK) or `gdcmconv --raw`.
+            --annotations stores landmark annotations (tip, balloon markers, occlusion, catheter masks) with \
+            the runs, from a JSON or CSV sidecar (shards/FORMAT.md §8): a file for a single input, or a \
+            directory of sidecars named like the inputs (run.dcm -> run.json or run.csv). A run whose sidecar \
+            does not fit it is reported and not packed.
             """)
 
     @Option(help: "Dataset directory to create or append to.")
@@ -25,6 +29,9 @@ struct PackCommand: ParsableCommand {
 
     @Option(help: "Target shard size in MiB.")
     var shardMb = 256
+
+    @Option(help: ArgumentHelp("Landmark sidecar (.json/.csv) for a single input, or a directory of sidecars named like the inputs (run.dcm -> run.json).", valueName: "FILE|DIR"))
+    var annotations: String?
 
     @Flag(help: "Accept DICOM modalities other than XA and RF.")
     var allowAnyModality = false
@@ -66,6 +73,7 @@ struct PackCommand: ParsableCommand {
             for failure in failures { print("  " + failure) }
             throw ValidationError("no DICOM or NumPy files found in \(inputs.joined(separator: ", ")); nothing packed")
         }
+        let sidecars = try SidecarLookup(path: annotations, files: files)
         let writer = try ShardDatasetWriter(directory: outURL, targetShardBytes: shardMb << 20)
         let progress = ProgressLine("pack", total: files.count, unit: "files")
         var options = IngestOptions()
@@ -73,7 +81,10 @@ struct PackCommand: ParsableCommand {
         var packed = 0, duplicates = 0, frames = 0, rawBytes = 0
         for (i, file) in files.enumerated() {
             do {
-                let sequence = try ClinicalIngest.read(file, options: options)
+                var sequence = try ClinicalIngest.read(file, options: options)
+                if let sidecar = try sidecars.sidecar(for: file) {
+                    sequence = try AnnotationSidecar.read(sidecar).applied(to: sequence)
+                }
                 if known.contains(sequence.info.id) {
                     duplicates += 1
                 } else {
@@ -86,6 +97,9 @@ struct PackCommand: ParsableCommand {
             } catch let error as IngestError {
                 failures.append("\(error)")  // names the file
                 Log.error("skipped: \(error)")
+            } catch let error as AnnotationError {
+                failures.append("\(file.path): not packed: \(error)")  // packed later with fixed landmarks, not skipped as a duplicate
+                Log.error("skipped \(file.path): \(error)")
             }
             progress.update(i + 1, note: "\(frames) frames")
         }

@@ -31,8 +31,11 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "A JSON file overriding any ModelConfig field of the preset, e.g. {\"depth\": 6, \"wVes\": 0}.")
     var config: String?
 
-    @Option(help: "Optimisation steps in the whole run.")
-    var steps = 200
+    @Option(help: "Optimisation steps in the whole run (default: 200; on --resume, the run's own total).")
+    var steps: Int?
+
+    /// Steps of a fresh run when `--steps` is not given.
+    static let defaultSteps = 200
 
     @Option(help: "Clips per rank per step; the global batch is ranks x batch (default: 4).")
     var batch: Int?
@@ -88,7 +91,7 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let logEvery, logEvery < 1 { throw ValidationError("--log-every must be at least 1") }
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be at least 1") }
@@ -138,7 +141,7 @@ struct PretrainCommand: ParsableCommand {
         // The loader allocates several MB per batch; keep those buffers in the heap for reuse
         // (measured: 2 loader workers ran slower than 1 with glibc's default trimming).
         _ = AllocatorTuning.keepLargeBuffersInHeap()
-        var settings = TrainingSettings(model: try modelConfig(), preset: preset ?? "tiny", steps: steps, batchPerRank: batch ?? 4,
+        var settings = TrainingSettings(model: try modelConfig(), preset: preset ?? "tiny", steps: steps ?? Self.defaultSteps, batchPerRank: batch ?? 4,
                                         ranks: communicator.size, seed: seed ?? 0)
         if let lr { settings.baseLearningRate = lr }
         settings.clipGradientNorm = clipGrad
@@ -149,6 +152,7 @@ struct PretrainCommand: ParsableCommand {
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
+        options.stepsGiven = steps != nil
         options.threads = threads
         options.loaderWorkers = loaderWorkers
         options.logEvery = logEvery

@@ -1,0 +1,47 @@
+import FluoroDistributed
+import FluoroSupport
+import Foundation
+
+extension Pretrainer {
+    /// Writes a checkpoint of the current step (coordinator only): tensors, then state.json.
+    func saveCheckpoint(_ s: TrainingSession) throws -> URL {
+        let state = TrainingState(step: s.step, loaderCursor: s.loader.cursor, optimizerStep: s.optimizer.step, settings: s.settings,
+                                  dataset: s.fingerprint, ranks: communicator.size,
+                                  trainingSeconds: s.previousSeconds + Date().timeIntervalSince(s.runStart),
+                                  fluoroVersion: FluoroVersion.fluoro, writtenAt: ISO8601DateFormatter().string(from: Date()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let tensors = CheckpointTensors.writer(parameters: s.arena, optimizer: s.optimizer,
+                                               metadata: ["config": String(decoding: try encoder.encode(s.settings.model), as: UTF8.self)])
+        return try store.save(step: s.step, tensors: tensors, state: encoder.encode(state))
+    }
+
+    /// The periodic checkpoint (every `checkpointEvery` steps, or when rank 0 voted one due by
+    /// time); a failure is logged and training goes on with the previous checkpoint kept.
+    func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws {
+        let byStep = s.settings.checkpointEvery.map { s.step % $0 == 0 } ?? false
+        guard s.step < s.total && (byStep || timeDue) else { return }
+        // Rank 0 writes; the others wait for it in the next all-reduce: not a stall.
+        s.watchdog.pause()
+        guard isCoordinator else { return }
+        do {
+            s.lastCheckpoint = try saveCheckpoint(s)
+            s.lastCheckpointTime = Date()
+        } catch {
+            Log.error("checkpoint at step \(s.step) failed: \(error); training goes on, the previous checkpoint is kept")
+        }
+    }
+
+    /// The final checkpoint (unless this step has one) and the closing barrier.
+    func finish(_ s: TrainingSession) throws {
+        // Writing may take long on a slow filesystem.
+        s.watchdog.pause()
+        if isCoordinator && (s.lastCheckpoint?.lastPathComponent != CheckpointStore.name(step: s.step)) {
+            do { s.lastCheckpoint = try saveCheckpoint(s) } catch {
+                throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)")
+            }
+        }
+        try communicator.barrier()
+        s.watchdog.stop()
+    }
+}

@@ -1,0 +1,101 @@
+import FluoroDistributed
+import FluoroShards
+import FluoroSupport
+import Foundation
+
+extension Pretrainer {
+    /// What one step measured, and the coordinator's votes every rank received with the losses.
+    struct StepOutcome {
+        var loss: Float, rec: Float, ves: Float
+        var learningRate: Double
+        var dataSeconds: Double, computeSeconds: Double, commSeconds: Double
+        /// Rank 0 says: the time limit is reached (stop now).
+        var timeUp: Bool
+        /// Rank 0 says: a time-based checkpoint is due.
+        var checkpointDue: Bool
+        var stepSeconds: Double { dataSeconds + computeSeconds + commSeconds }
+    }
+
+    /// One optimisation step on every rank: load a batch, forward and backward, average the
+    /// gradients, agree on the loss (and rank 0's votes), clip, and update with AdamW.
+    func trainStep(_ s: TrainingSession) throws -> StepOutcome {
+        s.watchdog.beat(step: s.step)
+        let poison = try options.fault?.fire(rank: rank, step: s.step) ?? false
+        let t0 = Date()
+        let batch = try s.loader.next()
+        let t1 = Date()
+        let local = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
+        let t2 = Date()
+        try averageGradients(s)
+        // The coordinator's votes ride along with the losses, so every rank agrees on them:
+        // stop now (time limit), and checkpoint now (time-based cadence).
+        let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(s.runStart) >= $0 * 60 } ?? false
+        let checkpointDue = isCoordinator && s.settings.checkpointMinutes.map { Date().timeIntervalSince(s.lastCheckpointTime) >= $0 * 60 } ?? false
+        var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
+                                timeUp ? 1 : 0, checkpointDue ? 1 : 0]
+        try communicator.allReduceSum(&losses)
+        s.watchdog.resume()  // every rank is past the previous step's checkpoint
+        let t3 = Date()
+        let scale = 1 / Double(communicator.size)
+        let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
+        guard loss.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: s.step, loss: loss, lastCheckpoint: s.lastCheckpoint?.path)
+        }
+        let lr = s.schedule.rate(at: s.step)
+        applyUpdate(s, learningRate: lr)
+        let t4 = Date()
+        return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, dataSeconds: t1.timeIntervalSince(t0),
+                           computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),
+                           commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0)
+    }
+
+    /// Averages the gradients over the ranks (finishing the overlapped buckets, or all at once).
+    func averageGradients(_ s: TrainingSession) throws {
+        if s.model.gradientsReady != nil {
+            if let failure = s.overlapFailure { throw failure }
+            try s.reducer.finish()
+        } else {
+            try s.reducer.averageAll()
+        }
+    }
+
+    /// The AdamW update with the step's learning rate (and the clipping coefficient, if clipping).
+    func applyUpdate(_ s: TrainingSession, learningRate: Double) {
+        let arena = s.arena
+        var gradientScale: Float = 1
+        if let maxNorm = s.settings.clipGradientNorm {
+            let norm = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
+            gradientScale = Gradients.clipCoefficient(norm: norm, maxNorm: maxNorm)
+        }
+        s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
+                         decayRanges: s.decayRanges, learningRate: Float(learningRate), gradientScale: gradientScale)
+    }
+
+    /// Counts a finished step: timings, the metrics line and, every `logEvery` steps, the progress line.
+    func record(_ o: StepOutcome, _ s: TrainingSession) throws {
+        s.step += 1
+        s.dataSeconds += o.dataSeconds
+        s.computeSeconds += o.computeSeconds
+        s.commSeconds += o.commSeconds
+        s.window.clips += s.settings.globalBatch
+        s.window.seconds += o.stepSeconds
+        if s.firstLoss == nil { s.firstLoss = o.loss }
+        s.lastLoss = o.loss
+        try s.metrics?.write(["step": s.step, "loss": o.loss, "loss_rec": o.rec, "loss_ves": o.ves, "lr": o.learningRate,
+                              "step_seconds": o.stepSeconds, "data_seconds": o.dataSeconds,
+                              "comm_seconds": o.commSeconds, "ranks": communicator.size,
+                              "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample])
+        if isCoordinator && (s.step % s.logEvery == 0 || s.step == s.total) { printProgress(o, s) }
+    }
+
+    /// The progress line: step/total, losses, lr, clips/s, share of time in communication, ETA.
+    func printProgress(_ o: StepOutcome, _ s: TrainingSession) {
+        let rate = Double(s.window.clips) / max(s.window.seconds, 1e-9)
+        let eta = Double(s.total - s.step) * Double(s.settings.globalBatch) / max(rate, 1e-9)
+        let commShare = s.commSeconds / max(s.commSeconds + s.computeSeconds + s.dataSeconds, 1e-9)
+        print(String(format: "step %d/%d  loss %.4f (rec %.4f, ves %.4f)  lr %.2e  %.1f clips/s  comm %.0f%%  ETA %@",
+                     s.step, s.total, o.loss, o.rec, o.ves, o.learningRate, rate, 100 * commShare, ProgressLine.format(seconds: eta)))
+        fflush(stdout)
+        s.window = (0, 0)
+    }
+}

@@ -1,0 +1,84 @@
+import FluoroDistributed
+import FluoroModel
+import FluoroShards
+import FluoroTensor
+import Foundation
+
+/// What one `Pretrainer.run` holds while it trains: the resolved settings, the model and its
+/// optimiser, the data, the reducer, the logs and the running counters. Built by
+/// `Pretrainer.prepare`, advanced by `trainStep`, read by the logging and checkpoint steps.
+final class TrainingSession {
+    let settings: TrainingSettings
+    let fingerprint: DatasetFingerprint
+    let model: FIMAESC
+    let optimizer: AdamW
+    /// Ranges of the arena that get weight decay (the matrices).
+    let decayRanges: [Range<Int>]
+    let loader: ClipLoader
+    let reducer: GradientReducer
+    /// metrics.jsonl (coordinator only).
+    let metrics: MetricsLog?
+    let schedule: LearningRateSchedule
+    let watchdog: StallWatchdog
+    /// The step the run started (or resumed) at, the step it stops at and the run's total.
+    let startStep: Int
+    let stopStep: Int
+    let total: Int
+    /// Progress lines every this many steps.
+    let logEvery: Int
+    /// Training seconds of the run before this process (from the checkpoint).
+    let previousSeconds: Double
+    let runStart = Date()
+
+    /// Steps completed.
+    var step: Int
+    var lastCheckpoint: URL?
+    var lastCheckpointTime = Date()
+    var firstLoss: Float?
+    var lastLoss: Float?
+    var commSeconds = 0.0, computeSeconds = 0.0, dataSeconds = 0.0
+    /// Clips and seconds since the last progress line.
+    var window = (clips: 0, seconds: 0.0)
+    /// The first error of an overlapped bucket all-reduce (raised after backward).
+    var overlapFailure: Error?
+
+    init(settings: TrainingSettings, fingerprint: DatasetFingerprint, model: FIMAESC, optimizer: AdamW, loader: ClipLoader,
+         reducer: GradientReducer, metrics: MetricsLog?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
+         logEvery: Int, previousSeconds: Double, lastCheckpoint: URL?) {
+        self.settings = settings
+        self.fingerprint = fingerprint
+        self.model = model
+        self.optimizer = optimizer
+        decayRanges = model.parameters.views.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
+        self.loader = loader
+        self.reducer = reducer
+        self.metrics = metrics
+        schedule = settings.schedule
+        self.watchdog = watchdog
+        self.startStep = startStep
+        self.stopStep = stopStep
+        total = settings.steps
+        self.logEvery = logEvery
+        self.previousSeconds = previousSeconds
+        self.lastCheckpoint = lastCheckpoint
+        step = startStep
+    }
+
+    /// The parameters and gradients.
+    var arena: ParameterArena { model.parameters }
+
+    /// Stops the watchdog and the loader's workers.
+    func close() {
+        watchdog.stop()
+        loader.close()
+    }
+
+    /// The run's summary so far.
+    func summary() -> Pretrainer.Summary {
+        let elapsed = commSeconds + computeSeconds + dataSeconds
+        return Pretrainer.Summary(firstStep: startStep, lastStep: step, firstLoss: firstLoss, lastLoss: lastLoss,
+                                  lastCheckpoint: lastCheckpoint,
+                                  clipsPerSecond: Double((step - startStep) * settings.globalBatch) / max(elapsed, 1e-9),
+                                  communicationShare: commSeconds / max(elapsed, 1e-9))
+    }
+}
