@@ -22,7 +22,7 @@ public enum BitmapFont {
     private static func decode(_ rows: String) -> [Bool] { rows.filter { $0 != " " }.map { $0 == "#" } }
 
     /// The glyphs, rows separated by single spaces.
-    private static let glyphs: [Character: String] = [
+    static let glyphs: [Character: String] = [
         " ": "..... ..... ..... ..... ..... ..... .....",
         "0": ".###. #...# #..## #.#.# ##..# #...# .###.",
         "1": "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",

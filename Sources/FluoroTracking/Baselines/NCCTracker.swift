@@ -22,9 +22,10 @@ public final class NCCTracker: LandmarkTracker {
         self.templateSide = templateSide; self.searchRadius = searchRadius
     }
 
-    /// The default template side for a frame: about 0.06 · side, odd, at least 5 (15 at 256 px).
+    /// The default template side for a frame: about 0.06 · side, odd, at least 11 (smaller templates
+    /// match noise on small frames; 15 at 256 px).
     public static func defaultTemplateSide(frameSide: Int) -> Int {
-        let t = max(5, Int((0.06 * Double(frameSide)).rounded()))
+        let t = max(11, Int((0.06 * Double(frameSide)).rounded()))
         return t % 2 == 1 ? t : t + 1
     }
 
