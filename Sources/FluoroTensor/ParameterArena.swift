@@ -114,7 +114,13 @@ public final class ParameterArena: @unchecked Sendable {
 
     /// Loads every view from tensors named `prefix + name`, checking shapes.
     public func load(from file: SafetensorsFile, prefix: String = "") throws {
-        for v in views {
+        try loadViews(from: file, prefix: prefix, where: { _ in true })
+    }
+
+    /// Loads the views whose names pass `include` from tensors named `prefix + name`, checking shapes
+    /// (e.g. a tracker's `encoder.*` from an exported encoder).
+    public func loadViews(from file: SafetensorsFile, prefix: String = "", where include: (String) -> Bool) throws {
+        for v in views where include(v.name) {
             let key = prefix + v.name
             guard let entry = file.entries[key] else { throw ParameterArenaError.missing(file: file.path, name: key) }
             guard entry.shape == v.shape else {

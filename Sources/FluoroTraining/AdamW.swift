@@ -103,8 +103,11 @@ public final class AdamW {
     ///   - parameters: p: [count], updated in place.
     ///   - gradients: g: [count].
     ///   - decayRanges: ranges of `parameters` that get weight decay (the matrices); the rest get none.
+    /// - rateScale: a range of `parameters` whose learning rate (step and decay) is multiplied by a
+    ///   factor, e.g. a pretrained encoder fine-tuned more gently (0 freezes it).
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
-                     decayRanges: [Range<Int>], learningRate: Float, gradientScale: Float = 1) {
+                     decayRanges: [Range<Int>], learningRate: Float, gradientScale: Float = 1,
+                     rateScale: (range: Range<Int>, factor: Double)? = nil) {
         precondition(parameters.count == count && gradients.count == count,
                      "AdamW.step: \(parameters.count) parameters and \(gradients.count) gradients for an optimiser of \(count)")
         guard count > 0, let p = parameters.baseAddress, let g = gradients.baseAddress,
@@ -113,22 +116,34 @@ public final class AdamW {
         let h = hyperparameters
         // Scalars as torch computes them: in double, then used as float by the kernels.
         let t = Double(step)
-        let lr = Double(learningRate)
         let bias1 = 1 - pow(Double(h.beta1), t)
         let bias2 = 1 - pow(Double(h.beta2), t)
-        let stepSize = Float(lr / bias1)
         let bias2Sqrt = Float(bias2.squareRoot())
-        let decayFactor = Float(1 - lr * Double(h.weightDecay))
-        let segments = Self.segments(count: count, decayRanges: decayRanges)
+        let segments = Self.segments(count: count, decayRanges: decayRanges, rateScale: rateScale)
         parallelFor(count: count, threads: threads) { piece in
-            for (range, decays) in segments {
+            for (range, decays, factor) in segments {
                 let lower = max(range.lowerBound, piece.lowerBound), upper = min(range.upperBound, piece.upperBound)
                 guard lower < upper else { continue }
+                let lr = Double(learningRate) * factor
                 Self.update(p: p, g: g, m: m, v: v, range: lower..<upper,
-                            decay: decays && h.weightDecay != 0 ? decayFactor : 1,
+                            decay: decays && h.weightDecay != 0 ? Float(1 - lr * Double(h.weightDecay)) : 1,
                             gradientScale: gradientScale, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon,
-                            stepSize: stepSize, bias2Sqrt: bias2Sqrt)
+                            stepSize: Float(lr / bias1), bias2Sqrt: bias2Sqrt)
             }
+        }
+    }
+
+    /// `segments(count:decayRanges:)` cut further at the scaled range, each with its rate factor.
+    static func segments(count: Int, decayRanges: [Range<Int>],
+                         rateScale: (range: Range<Int>, factor: Double)?) -> [(Range<Int>, Bool, Double)] {
+        let plain = segments(count: count, decayRanges: decayRanges)
+        guard let rateScale, rateScale.factor != 1 else { return plain.map { ($0.0, $0.1, 1) } }
+        let scaled = rateScale.range
+        return plain.flatMap { range, decays -> [(Range<Int>, Bool, Double)] in
+            let inside = range.clamped(to: scaled)
+            guard !inside.isEmpty else { return [(range, decays, 1)] }
+            return [(range.lowerBound..<inside.lowerBound, decays, 1.0), (inside, decays, rateScale.factor),
+                    (inside.upperBound..<range.upperBound, decays, 1.0)].filter { !$0.0.isEmpty }
         }
     }
 

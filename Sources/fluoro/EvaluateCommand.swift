@@ -1,6 +1,7 @@
 import ArgumentParser
 import FluoroShards
 import FluoroSupport
+import FluoroTensor
 import FluoroTracking
 import Foundation
 
@@ -63,23 +64,39 @@ struct EvaluateCommand: ParsableCommand {
     /// The methods to evaluate, in report order: the model first (when given), then the baselines.
     func trackerFactories() throws -> [(name: String, make: () throws -> LandmarkTracker)] {
         var factories: [(name: String, make: () throws -> LandmarkTracker)] = []
-        if model != nil {
-            throw ValidationError("--model: the HiFT tracker is not in this build yet")
+        if let loaded = try loadedModel() {
+            guard loaded.task == task else {
+                throw ValidationError("--model is a \(loaded.task.rawValue) tracker; evaluate it with --task \(loaded.task.rawValue)")
+            }
+            factories.append(("hift", { HiFTTracker(model: loaded.model) }))
         }
         let baselines = baseline.isEmpty && model == nil ? Baseline.allCases : baseline
         for b in baselines { factories.append((b.rawValue, b.make)) }
         return factories
     }
 
+    /// The tracker of --model, loaded once.
+    func loadedModel() throws -> TrackerFile.Loaded? {
+        try model.map { try TrackerFile.load(URL(fileURLWithPath: $0)) }
+    }
+
+    /// The model's detector, when --auto-init asks for it.
+    func detector() throws -> LandmarkDetector? {
+        guard autoInit, let loaded = try loadedModel() else { return nil }
+        guard let detector = loaded.detector else { throw TrackerFileError.noDetector(path: model ?? "") }
+        return HiFTLandmarkDetector(detector: detector)
+    }
+
     func run() throws {
         runtime.apply()
+        Parallel.configure(threads: runtime.resolvedThreads)
         let factories = try trackerFactories()
         let directory = URL(fileURLWithPath: shards)
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("manifest.json").path) else {
             throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro synth` or `fluoro pack`")
         }
         let dataset = try ShardDataset(directory: directory)
-        let evaluator = TrackingEvaluator(task: task, threads: runtime.resolvedThreads)
+        let evaluator = TrackingEvaluator(task: task, detector: try detector(), threads: runtime.resolvedThreads)
         var evaluations: [TrackingEvaluation] = []
         for factory in factories {
             let tracker = try factory.make()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluoroTracking
 import FluoroTraining
 import Foundation
 
@@ -6,7 +7,7 @@ import Foundation
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a run's encoder as safetensors with VideoMAE names, or --check an exported file.",
+        abstract: "Export a pretraining run's encoder (VideoMAE names) or a fine-tuning run's tracker as safetensors, or --check an exported encoder.",
         discussion: "Load it in PyTorch with safetensors.torch.load_file; see docs/TRAINING.md.")
 
     @Option(name: .customLong("run"), help: "The run directory to export from.")
@@ -35,6 +36,13 @@ struct ExportCommand: ParsableCommand {
             return
         }
         guard let runDirectory, let out else { return }
+        let run = URL(fileURLWithPath: runDirectory)
+        if FileManager.default.fileExists(atPath: Finetuner.settingsURL(run: run).path) {
+            try FinetuneRun.export(run: run, step: step, to: URL(fileURLWithPath: out))
+            let loaded = try TrackerFile.load(URL(fileURLWithPath: out))
+            print("export: HiFT \(loaded.task.rawValue) tracker\(loaded.detector == nil ? "" : " with detector") from \(runDirectory) to \(out)")
+            return
+        }
         let store = CheckpointStore(runDirectory: URL(fileURLWithPath: runDirectory))
         let checkpoint = try step.map { try CheckpointStore.load(store.directory.appendingPathComponent(String(format: "step-%08d", $0))) }
             ?? store.latest()

@@ -29,12 +29,17 @@ public struct WorkingScale: Sendable, Equatable {
     /// 2x2 blocks exactly). A frame already at the working size is returned as it is.
     public func resize(_ frame: TrackingFrame) -> TrackingFrame {
         if factor == 1 && frame.width == width && frame.height == height { return frame }
+        return TrackingFrame(pixels: Self.resample(frame, width: width, height: height), width: width, height: height)
+    }
+
+    /// `frame` resampled bilinearly to width x height (align_corners = false), each axis on its own.
+    public static func resample(_ frame: TrackingFrame, width: Int, height: Int) -> [Float] {
         let sx = Float(frame.width) / Float(width), sy = Float(frame.height) / Float(height)
-        let xs = (0..<width).map { Self.tap(Float($0), sx, frame.width) }
+        let xs = (0..<width).map { tap(Float($0), sx, frame.width) }
         var out = [Float](repeating: 0, count: width * height)
         frame.pixels.withUnsafeBufferPointer { src in
             for y in 0..<height {
-                let ty = Self.tap(Float(y), sy, frame.height)
+                let ty = tap(Float(y), sy, frame.height)
                 let r0 = ty.i0 * frame.width, r1 = ty.i1 * frame.width
                 for x in 0..<width {
                     let tx = xs[x]
@@ -44,7 +49,7 @@ public struct WorkingScale: Sendable, Equatable {
                 }
             }
         }
-        return TrackingFrame(pixels: out, width: width, height: height)
+        return out
     }
 
     /// A layer (e.g. a catheter mask, bytes [H, W]) resized like a frame, as values in [0, 1].

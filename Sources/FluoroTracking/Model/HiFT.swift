@@ -58,13 +58,7 @@ public final class HiFT {
 
     /// Loads the encoder from an exported FIMAE/FIMAE-SC encoder (`encoder.*` names), checking shapes.
     public func loadEncoder(from file: SafetensorsFile) throws {
-        for view in parameters.views where view.name.hasPrefix("encoder.") {
-            guard let entry = file.entries[view.name] else { throw ParameterArenaError.missing(file: file.path, name: view.name) }
-            guard entry.shape == view.shape else {
-                throw ParameterArenaError.shapeMismatch(file: file.path, name: view.name, expected: view.shape, found: entry.shape)
-            }
-            (parameters.values.pointer + view.offset).update(from: try file.floats(view.name), count: view.count)
-        }
+        try parameters.loadViews(from: file, where: { $0.hasPrefix("encoder.") })
     }
 
     /// Heatmap logits [B, Sc, Sc] (and catheter-body logits [B, Sc, Sc] when `auxiliary`) of

@@ -1,0 +1,81 @@
+import FluoroSupport
+import FluoroTensor
+import FluoroTraining
+import Foundation
+
+extension Finetuner {
+    /// One optimisation step: this rank's slice of the global batch, averaged gradients, AdamW.
+    func trainStep(_ s: FinetuneSession) throws {
+        s.watchdog.beat(step: s.step)
+        let t0 = Date()
+        let first = s.step * s.settings.globalBatch + rank * s.settings.batchPerRank
+        let local = try s.target.step(first: first, count: s.settings.batchPerRank, seed: s.settings.seed)
+        try s.reducer.averageAll()
+        var losses = [Double(local.total), Double(local.heatmap), Double(local.catheter)]
+        try communicator.allReduceSum(&losses)
+        let scale = 1 / Double(communicator.size)
+        let loss = TrackingLoss(total: Float(losses[0] * scale), heatmap: Float(losses[1] * scale), catheter: Float(losses[2] * scale))
+        guard loss.total.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: s.step, loss: loss.total, lastCheckpoint: s.lastCheckpoint?.path)
+        }
+        let lr = s.settings.schedule.rate(at: s.step)
+        let arena = s.target.parameters
+        s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
+                         decayRanges: s.decayRanges, learningRate: Float(lr),
+                         rateScale: (s.target.encoderRange, s.settings.encoderRateScale))
+        s.step += 1
+        let seconds = Date().timeIntervalSince(t0)
+        s.computeSeconds += seconds
+        try record(loss, learningRate: lr, seconds: seconds, s)
+    }
+
+    /// Metrics line and progress (rank 0).
+    func record(_ loss: TrackingLoss, learningRate lr: Double, seconds: Double, _ s: FinetuneSession) throws {
+        if s.firstLoss == nil { s.firstLoss = loss.total }
+        s.lastLoss = loss.total
+        s.window.samples += s.settings.globalBatch
+        s.window.seconds += seconds
+        try s.metrics?.write(["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
+                              "lr": lr, "step_seconds": seconds, "ranks": communicator.size, "global_batch": s.settings.globalBatch])
+        let every = options.logEvery ?? max(1, (s.settings.steps - s.startStep) / 50)
+        guard isCoordinator && (s.step % every == 0 || s.step == s.settings.steps) else { return }
+        let rate = Double(s.window.samples) / max(s.window.seconds, 1e-9)
+        let eta = Double(s.settings.steps - s.step) * Double(s.settings.globalBatch) / max(rate, 1e-9)
+        print(String(format: "step %d/%d  loss %.4f (heatmap %.4f, catheter %.4f)  lr %.2e  %.1f samples/s  ETA %@",
+                     s.step, s.settings.steps, loss.total, loss.heatmap, loss.catheter, lr, rate, ProgressLine.format(seconds: eta)))
+        fflush(stdout)
+        s.window = (0, 0)
+    }
+
+    /// A checkpoint every `checkpointEvery` steps, and at `--stop-at`.
+    func checkpointIfDue(_ s: FinetuneSession, stop: Int) throws {
+        let byStep = s.settings.checkpointEvery.map { s.step % $0 == 0 } ?? false
+        guard byStep || s.step == stop, s.step < s.settings.steps else { return }
+        try save(s)
+    }
+
+    /// Rank 0 writes the checkpoint; every rank waits for it (not a stall).
+    func save(_ s: FinetuneSession) throws {
+        s.watchdog.pause()
+        defer { s.watchdog.resume() }
+        if isCoordinator {
+            let state = FinetuneState(step: s.step, optimizerStep: s.optimizer.step, settings: s.settings,
+                                      trainingSeconds: s.previousSeconds + Date().timeIntervalSince(s.started),
+                                      fluoroVersion: FluoroVersion.fluoro, writtenAt: ISO8601DateFormatter().string(from: Date()))
+            let tensors = CheckpointTensors.writer(parameters: s.target.parameters, optimizer: s.optimizer,
+                                                   metadata: ["config": String(decoding: try JSONEncoder.sorted.encode(s.settings.config), as: UTF8.self)])
+            s.lastCheckpoint = try store.save(step: s.step, tensors: tensors, state: JSONEncoder.sorted.encode(state))
+        }
+        try communicator.barrier()
+    }
+
+    /// The final checkpoint and the summary.
+    func finish(_ s: FinetuneSession) throws -> Summary {
+        if s.lastCheckpoint?.lastPathComponent != String(format: "step-%08d", s.step) {
+            do { try save(s) } catch { throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)") }
+        }
+        return Summary(firstStep: s.startStep, lastStep: s.step, firstLoss: s.firstLoss, lastLoss: s.lastLoss,
+                       samplesPerSecond: Double((s.step - s.startStep) * s.settings.globalBatch) / max(s.computeSeconds, 1e-9),
+                       lastCheckpoint: s.lastCheckpoint)
+    }
+}

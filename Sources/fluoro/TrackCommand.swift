@@ -1,0 +1,142 @@
+import ArgumentParser
+import FluoroPlot
+import FluoroShards
+import FluoroSupport
+import FluoroTensor
+import FluoroTracking
+import Foundation
+
+/// `fluoro track`: a trained HiFT tracker over one run, online, frame by frame.
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Track catheter tips or balloon markers through a run with a fine-tuned HiFT tracker (METHOD §10).",
+        discussion: """
+            The input is a DICOM XA/RF file, a NumPy [T,H,W] array, or a shard dataset with --sequence. \
+            Start points come from --init (first-frame pixels, x right, y down) or the tracker's detector \
+            (--auto). Writes one CSV row per frame and landmark: frame,landmark,x,y,lost.
+            """)
+
+    @Option(help: "A tracker file (fluoro export / <run>/tracker.safetensors) or a fine-tuning run directory.")
+    var model: String
+
+    @Option(help: "The run to track: .dcm, .npy, or a shard dataset directory (with --sequence).")
+    var input: String
+
+    @Option(help: "Which sequence of a shard dataset (index, default 0).")
+    var sequence = 0
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("Landmarks on the first frame to track from: \"x,y\" or \"x1,y1;x2,y2\" (pixels).", valueName: "x,y[;x,y]"))
+    var initial: String?
+
+    @Option(help: "Start at this frame instead of 0 (e.g. the first frame that shows the device).")
+    var startFrame = 0
+
+    @Flag(help: "Find the start points with the tracker's detector.")
+    var auto = false
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    @Option(help: "Write PNG frames with the estimates drawn into this directory.")
+    var overlay: String?
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if (initial == nil) == !auto { throw ValidationError("give --init \"x,y[;x,y]\" or --auto") }
+        if startFrame < 0 { throw ValidationError("--start-frame must be >= 0") }
+    }
+
+    /// "x,y;x,y" → points.
+    static func parsePoints(_ text: String) throws -> [Point2] {
+        try text.split(separator: ";").map { pair in
+            let parts = pair.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let x = parts[0], let y = parts[1] else {
+                throw ValidationError("--init: '\(pair)' is not \"x,y\" (numbers, pixels of the first frame)")
+            }
+            return Point2(x: x, y: y)
+        }
+    }
+
+    func run() throws {
+        runtime.apply()
+        Parallel.configure(threads: runtime.resolvedThreads)
+        let loaded = try TrackerFile.load(URL(fileURLWithPath: model))
+        let frames = try Self.readFrames(input, sequence: sequence)
+        guard startFrame < frames.count else {
+            throw ValidationError("--start-frame \(startFrame): the run has \(frames.count) frames")
+        }
+        let run = Array(frames[startFrame...])
+        let start = try startPoints(loaded, first: run[0])
+        let tracker = HiFTTracker(model: loaded.model)
+        try tracker.start(first: run[0], landmarks: start)
+        var rows = [start.map { LandmarkEstimate(point: $0) }]
+        let progress = ProgressLine("track", total: run.count - 1, unit: "frames")
+        let t0 = Date()
+        for (i, frame) in run.dropFirst().enumerated() {
+            rows.append(try tracker.track(frame))
+            progress.update(i + 1)
+        }
+        let fps = Double(run.count - 1) / max(Date().timeIntervalSince(t0), 1e-9)
+        progress.finish(note: String(format: "%.1f frames/s", fps))
+        try Self.writeCSV(rows, firstFrame: startFrame, to: URL(fileURLWithPath: out))
+        if let overlay { try Self.writeOverlays(run, rows, firstFrame: startFrame, to: URL(fileURLWithPath: overlay)) }
+        let lost = rows.flatMap { $0 }.filter(\.lost).count
+        print("track: \(rows.count) frames x \(start.count) landmark(s) → \(out) (\(lost) lost)" + (overlay.map { "; overlays in \($0)" } ?? ""))
+    }
+
+    func startPoints(_ loaded: TrackerFile.Loaded, first: TrackingFrame) throws -> [Point2] {
+        if let initial {
+            let points = try Self.parsePoints(initial)
+            guard points.count == loaded.config.landmarks else {
+                throw ValidationError("--init gives \(points.count) point(s); this \(loaded.task.rawValue) tracker follows \(loaded.config.landmarks)")
+            }
+            return points
+        }
+        guard let detector = loaded.detector else { throw TrackerFileError.noDetector(path: model) }
+        return try HiFTLandmarkDetector(detector: detector).detect(first: first, count: loaded.config.landmarks)
+    }
+
+    /// Every frame of a DICOM/NumPy file or of a shard dataset's sequence, scaled to [0, 1].
+    static func readFrames(_ path: String, sequence: Int) throws -> [TrackingFrame] {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let dataset = try ShardDataset(directory: url)
+            guard (0..<dataset.sequenceCount).contains(sequence) else {
+                throw ValidationError("--sequence \(sequence): \(path) has \(dataset.sequenceCount) sequence(s)")
+            }
+            return try TrackingFrame.frames(of: dataset, sequence: sequence)
+        }
+        let run = try ClinicalIngest.read(url)
+        return (0..<run.info.frameCount).map { TrackingFrame(stored: run.pixels, index: $0, info: run.info) }
+    }
+
+    static func writeCSV(_ rows: [[LandmarkEstimate]], firstFrame: Int, to url: URL) throws {
+        var text = "frame,landmark,x,y,lost\n"
+        for (i, row) in rows.enumerated() {
+            for (k, e) in row.enumerated() {
+                text += String(format: "%d,%d,%.3f,%.3f,%d\n", firstFrame + i, k, e.point.x, e.point.y, e.lost ? 1 : 0)
+            }
+        }
+        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+            throw ValidationError("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// One PNG per frame: the frame in gray, each estimate as a circle (red; gray when lost).
+    static func writeOverlays(_ frames: [TrackingFrame], _ rows: [[LandmarkEstimate]], firstFrame: Int, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (i, frame) in frames.enumerated() {
+            var image = RGBImage(gray: frame.pixels, width: frame.width, height: frame.height)
+            let radius = max(3.0, Double(frame.width) / 64)
+            for e in rows[i] {
+                image.strokeCircle(cx: Double(e.point.x) - 0.5, cy: Double(e.point.y) - 0.5, radius: radius, e.lost ? .gray : .red)
+                image.strokeCircle(cx: Double(e.point.x) - 0.5, cy: Double(e.point.y) - 0.5, radius: radius + 1, e.lost ? .gray : .red)
+            }
+            image.text("FRAME \(firstFrame + i)", x: 4, y: 4, .yellow, scale: max(1, frame.width / 256))
+            try image.write(to: directory.appendingPathComponent(String(format: "frame-%04d.png", firstFrame + i)))
+        }
+    }
+}
