@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
         .testTarget(name: "FluoroPlotTests", dependencies: ["FluoroPlot"]),
-        .testTarget(name: "FluoroTrackingTests", dependencies: ["FluoroTracking", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroTraining"],
+        .testTarget(name: "FluoroTrackingTests", dependencies: ["FluoroTracking", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroTraining", "FluoroDistributed"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroCLITests", dependencies: ["fluoro", "FluoroSupport", "FluoroShards", "FluoroTensor"]),
     ],

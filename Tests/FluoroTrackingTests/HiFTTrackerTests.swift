@@ -1,0 +1,86 @@
+import FluoroShards
+import FluoroTensor
+import Foundation
+import Testing
+@testable import FluoroTracking
+
+/// The online tracker's rules: padding at the start of a run, the crop that stays put until an
+/// estimate nears its border, landmark assignment, lost frames, bad start points; and geometry.
+@Suite struct HiFTTrackerTests {
+    static func frame(_ side: Int, _ value: (Int, Int) -> Float = { _, _ in 0.5 }) -> TrackingFrame {
+        TrackingFrame(pixels: (0..<(side * side)).map { value($0 % side, $0 / side) }, width: side, height: side)
+    }
+
+    @Test func windowIsPaddedWithTheFirstFrameAndEstimate() throws {
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let tracker = HiFTTracker(model: HiFT(config: c, batch: 1))
+        // 64-px frames: working scale 1 (crop 32 = half the side); each frame a different constant.
+        try tracker.start(first: Self.frame(64) { x, _ in Float(x) / 64 }, landmarks: [Point2(x: 20.5, y: 30.5)])
+        tracker.frames.append(tracker.scale.resize(Self.frame(64) { _, y in Float(y) / 64 }))
+        tracker.fillWindow(origin: (4, 14))
+        let P = 32 * 32
+        // Frames 0..2 of the window repeat the first frame; frame 3 is the new one.
+        for f in 1..<3 { #expect(Array(UnsafeBufferPointer(start: tracker.window.pointer + f * P, count: P)) == Array(UnsafeBufferPointer(start: tracker.window.pointer, count: P))) }
+        #expect(Array(UnsafeBufferPointer(start: tracker.window.pointer + 3 * P, count: P)) != Array(UnsafeBufferPointer(start: tracker.window.pointer, count: P)))
+        // Past estimates: the first estimate, in crop coordinates (index convention: 20.5 - 0.5 - 4).
+        for f in 0..<3 { #expect(tracker.past[2 * f] == 16 && tracker.past[2 * f + 1] == 16) }
+    }
+
+    @Test func cropStaysPutUntilAnEstimateNearsItsBorder() throws {
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let tracker = HiFTTracker(model: HiFT(config: c, batch: 1))
+        try tracker.start(first: Self.frame(64), landmarks: [Point2(x: 32.5, y: 32.5)])
+        let origin = CropWindow.origin(centreX: tracker.centre.x, centreY: tracker.centre.y, crop: 32)
+        tracker.updateCrop(origin: origin, estimates: [(x: 40, y: 32)])  // 8 px from the centre: stays
+        #expect(tracker.centre.x == 32 && tracker.centre.y == 32)
+        tracker.updateCrop(origin: origin, estimates: [(x: 45, y: 32)])  // within 32·30/256 = 3.75 px of the border
+        #expect(tracker.centre.x == 45 && tracker.centre.y == 32)
+    }
+
+    @Test func markersAreAssignedToTheNearerPreviousEstimates() {
+        let previous: [(x: Float, y: Float)] = [(10, 10), (30, 30)]
+        let swapped = HiFTTracker.assign([(29, 31), (11, 9)], to: previous)
+        #expect(swapped[0]! == (11, 9) && swapped[1]! == (29, 31))
+        let one = HiFTTracker.assign([(28, 28), nil], to: previous)
+        #expect(one[0] == nil && one[1]! == (28, 28))
+        #expect(HiFTTracker.assign([nil], to: [(5, 5)])[0] == nil)
+    }
+
+    @Test func trackingRunsOnlineAndFlagsNothingFoundAsLost() throws {
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let model = HiFT(config: c, batch: 1)
+        // Drive the heatmap to "nothing": the output conv's bias far negative.
+        model.parameters.value("heatmap_head.out.bias").pointee = -50
+        let tracker = HiFTTracker(model: model)
+        try tracker.start(first: Self.frame(64), landmarks: [Point2(x: 20, y: 20)])
+        for _ in 0..<5 {
+            let e = try tracker.track(Self.frame(64))
+            #expect(e.count == 1 && e[0].lost && e[0].point == Point2(x: 20, y: 20))
+        }
+    }
+
+    @Test func badStartPointsAreClearErrors() {
+        var c = HiFTConfig.tiny
+        c.landmarks = 2
+        let tracker = HiFTTracker(model: HiFT(config: c, batch: 1))
+        #expect(throws: TrackingInputError.wrongLandmarkCount(expected: 2, got: 1)) { try tracker.start(first: Self.frame(64), landmarks: [Point2(x: 1, y: 1)]) }
+        #expect(throws: TrackingInputError.outsideFrame(x: 70, y: 1, width: 64, height: 64)) {
+            try tracker.start(first: Self.frame(64), landmarks: [Point2(x: 70, y: 1), Point2(x: 2, y: 2)])
+        }
+        #expect(throws: TrackingInputError.notStarted) { try HiFTTracker(model: HiFT(config: c, batch: 1)).track(Self.frame(64)) }
+    }
+
+    @Test func workingScaleHalvesByAveragingAndMapsPoints() {
+        let scale = WorkingScale(width: 128, height: 128, crop: 32)  // 64-px working frames
+        #expect(scale.factor == 0.5 && scale.width == 64)
+        let frame = Self.frame(128) { x, y in Float((x / 2 + y / 2) % 2) + Float(x % 2) * 0.5 }
+        let small = scale.resize(frame)
+        #expect(abs(small.pixels[0] - 0.25) < 1e-6)  // mean of 0, 0.5, 0, 0.5
+        let p = scale.toWorking(Point2(x: 10, y: 20))
+        #expect(p.x == 4.5 && p.y == 9.5)
+        #expect(scale.toFrame(x: p.x, y: p.y) == Point2(x: 10, y: 20))
+    }
+}
