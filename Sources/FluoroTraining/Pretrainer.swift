@@ -49,6 +49,9 @@ public final class Pretrainer {
         /// all-reduce per bucket); off: one blocking all-reduce per bucket after backward. Both give
         /// the same bits; on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
         public var overlapAllReduce = false
+        /// A step whose averaged gradient holds NaN or Inf (with a finite loss) is skipped, without
+        /// an update, instead of stopping the run.
+        public var skipNonFiniteGradients = false
         /// Deliberate failure, for tests (`FLUORO_FAULT`).
         public var fault: FaultInjection? = FaultInjection.fromEnvironment
 
