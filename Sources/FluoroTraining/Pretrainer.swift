@@ -93,6 +93,9 @@ public final class Pretrainer {
 
     /// Runs the training loop to `settings.steps` (or a stop); returns a summary (rank 0's view).
     public func run() throws -> Summary {
+        // One job per run directory: the coordinator holds <run>/LOCK until the end.
+        let lock = isCoordinator ? try RunLock.acquire(runDirectory: options.run) : nil
+        defer { lock?.release() }
         let session = try prepare()
         defer { session.close() }
         while session.step < session.stopStep {
