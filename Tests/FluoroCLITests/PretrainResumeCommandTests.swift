@@ -26,3 +26,23 @@ import Testing
         #expect(longer.stdout.contains("steps 6->8"), "\(longer.stdout)")
     }
 }
+
+/// Runs shorter than a clip are skipped and counted, not an error (issue 10, item 12).
+@Suite(.serialized) struct ShortRunsCommandTests {
+    @Test func shortRunsAreSkippedAndCountedInTheOutputAndConfig() throws {
+        let dir = try PretrainCommandTests.workspace()  // 6 sequences of 12 frames
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let short = try FluoroBinary.run(["synth", "--out", dir.appendingPathComponent("shards").path, "--sequences", "2",
+                                          "--frames", "3", "--size", "64", "--seed", "6"])
+        #expect(short.status == 0, "\(short.stderr)")
+        let run = try FluoroBinary.run(PretrainResumeCommandTests.arguments(dir, extra: ["--steps", "2"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("6 of 8 sequences (2 shorter than 4 frames skipped)"), "\(run.stdout)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/config.json"))) as? [String: Any]
+        let dataset = try #require(config?["dataset"] as? [String: Any])
+        #expect(dataset["skipped_short_sequences"] as? Int == 2)
+        #expect(dataset["trainable_sequences"] as? Int == 6)
+        #expect((dataset["skipped"] as? [[String: Any]])?.map { $0["frames"] as? Int } == [3, 3])
+        #expect(config?["steps"] as? Int == 2)
+    }
+}
