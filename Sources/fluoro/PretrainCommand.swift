@@ -124,7 +124,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let communicator: Communicator = processCommunicator()
+        let communicator: Communicator = try checkedProcessCommunicator()
         if communicator.size > 1 { Log.rank = communicator.rank }
         do {
             try train(communicator)
