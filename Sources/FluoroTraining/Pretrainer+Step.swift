@@ -39,7 +39,6 @@ extension Pretrainer {
         var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
                                 timeUp ? 1 : 0, checkpointDue ? 1 : 0]
         try communicator.allReduceSum(&losses)
-        s.watchdog.resume()  // every rank is past the previous step's checkpoint
         let t3 = Date()
         let scale = 1 / Double(communicator.size)
         let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
