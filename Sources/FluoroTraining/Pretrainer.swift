@@ -52,8 +52,8 @@ public final class Pretrainer {
         /// A step whose averaged gradient holds NaN or Inf (with a finite loss) is skipped, without
         /// an update, instead of stopping the run.
         public var skipNonFiniteGradients = false
-        /// Deliberate failure, for tests (`FLUORO_FAULT`).
-        public var fault: FaultInjection? = FaultInjection.fromEnvironment
+        /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
+        public var fault: FaultInjection?
 
         public init(shards: URL, run: URL, settings: TrainingSettings) {
             self.shards = shards

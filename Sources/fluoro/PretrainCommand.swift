@@ -157,6 +157,7 @@ struct PretrainCommand: ParsableCommand {
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
         options.stepsGiven = steps != nil
         options.skipNonFiniteGradients = skipNonfinite
+        options.fault = FaultInjection.fromEnvironment  // FLUORO_FAULT, for fault tests of the command
         options.threads = threads
         options.loaderWorkers = loaderWorkers
         options.logEvery = logEvery
