@@ -46,6 +46,12 @@ public func processCommunicator() -> Communicator {
     MPICommunicator.launchedByMPI ? MPICommunicator.world : LocalCommunicator()
 }
 
+/// `processCommunicator()`, throwing when MPI did not start cleanly (an MPI_Init_thread error,
+/// too low a thread level, or a failed rank/size query) instead of computing with a broken group.
+public func checkedProcessCommunicator() throws -> Communicator {
+    MPICommunicator.launchedByMPI ? try MPICommunicator.checkedWorld() : LocalCommunicator()
+}
+
 /// A group of one process: every collective is the identity.
 public final class LocalCommunicator: Communicator {
     public init() {}

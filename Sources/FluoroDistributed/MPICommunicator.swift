@@ -4,11 +4,17 @@ import Foundation
 /// Errors from the MPI library, with the operation and rank they concern.
 public enum MPIError: Error, CustomStringConvertible {
     case failed(operation: String, rank: Int, code: Int32, message: String)
+    /// MPI_Init_thread gave a lower thread level than Fluoro needs.
+    case threadSupport(provided: Int32, required: Int32)
 
     public var description: String {
         switch self {
         case let .failed(operation, rank, code, message):
             return "MPI \(operation) failed on rank \(rank) (code \(code)): \(message)"
+        case let .threadSupport(provided, required):
+            return "MPI_Init_thread provides thread level \(provided), below MPI_THREAD_FUNNELED (\(required)) that Fluoro needs "
+                + "(loader threads run beside MPI calls on the main thread); use an MPI library built with thread support "
+                + "(Debian's openmpi-bin is), or check `ompi_info | grep -i thread`"
         }
     }
 }
@@ -23,12 +29,18 @@ public final class MPICommunicator: Communicator {
     public let size: Int
     let comm: MPI_Comm
 
+    /// Why MPI could not be set up (initialisation, thread level, rank or size), or nil. Every
+    /// collective of a communicator with a problem throws it; `checkedWorld()` throws it at once.
+    public let initializationError: MPIError?
+
     private init() {
+        var problem: MPIError?
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
             var provided: Int32 = 0
-            MPI_Init_thread(nil, nil, fluoro_mpi_thread_funneled(), &provided)
+            let code = MPI_Init_thread(nil, nil, fluoro_mpi_thread_funneled(), &provided)
+            problem = Self.initializationProblem(code: code, provided: provided, required: fluoro_mpi_thread_funneled())
             atexit {
                 var finalized: Int32 = 0
                 MPI_Finalized(&finalized)
@@ -37,12 +49,36 @@ public final class MPICommunicator: Communicator {
         }
         comm = fluoro_mpi_comm_world()
         // Errors come back as codes (so they can carry context) instead of aborting silently.
-        MPI_Comm_set_errhandler(comm, fluoro_mpi_errors_return())
         var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(comm, &r)
-        MPI_Comm_size(comm, &s)
+        for (code, operation) in [(MPI_Comm_set_errhandler(comm, fluoro_mpi_errors_return()), "Comm_set_errhandler"),
+                                  (MPI_Comm_rank(comm, &r), "Comm_rank"), (MPI_Comm_size(comm, &s), "Comm_size")] where problem == nil {
+            problem = Self.initializationProblem(code: code, provided: 1, required: 0, operation: operation)
+        }
         rank = Int(r)
-        size = Int(s)
+        size = Int(max(s, 1))
+        initializationError = problem
+    }
+
+    /// The world communicator, or the error that kept MPI from starting (naming the operation).
+    public static func checkedWorld() throws -> MPICommunicator {
+        if let error = world.initializationError { throw error }
+        return world
+    }
+
+    /// The problem an MPI setup call's return `code` (and, for MPI_Init_thread, the `provided`
+    /// thread level against the `required` one) reveals, or nil.
+    static func initializationProblem(code: Int32, provided: Int32, required: Int32, operation: String = "Init_thread") -> MPIError? {
+        if code != MPI_SUCCESS { return .failed(operation: operation, rank: -1, code: code, message: errorString(code)) }
+        if provided < required { return .threadSupport(provided: provided, required: required) }
+        return nil
+    }
+
+    /// MPI's text for an error code.
+    static func errorString(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        var length: Int32 = 0
+        MPI_Error_string(code, &buffer, &length)
+        return String(cString: buffer)
     }
 
     /// True when this process was started by an MPI launcher (mpirun, srun with PMI).
@@ -61,11 +97,9 @@ public final class MPICommunicator: Communicator {
     }
 
     func check(_ code: Int32, _ operation: String) throws {
+        if let initializationError { throw initializationError }
         guard code != MPI_SUCCESS else { return }
-        var buffer = [CChar](repeating: 0, count: 512)
-        var length: Int32 = 0
-        MPI_Error_string(code, &buffer, &length)
-        throw MPIError.failed(operation: operation, rank: rank, code: code, message: String(cString: buffer))
+        throw MPIError.failed(operation: operation, rank: rank, code: code, message: Self.errorString(code))
     }
 
     /// MPI counts are Int32: larger buffers go in chunks.
@@ -83,6 +117,7 @@ public final class MPICommunicator: Communicator {
 
     /// In-place MPI_SUM over `count` elements of `type`, in chunks that fit MPI's Int32 counts.
     private func allReduceSum(_ base: UnsafeMutableRawPointer?, count: Int, type: MPI_Datatype, stride: Int, name: String) throws {
+        if let initializationError { throw initializationError }
         guard let base else { return }
         var offset = 0
         while offset < count {
@@ -94,6 +129,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func barrier() throws {
+        if let initializationError { throw initializationError }
         try check(MPI_Barrier(comm), "Barrier")
     }
 

@@ -94,13 +94,20 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.wRec = wRec; self.wVes = wVes
     }
 
+    /// METHOD §4's F for `slots` slots: 25% of them, rounded, at least 1 (2 of 8; 1 of 2 for `tiny`).
+    public static func defaultFrameMaskedSlots(slots: Int) -> Int {
+        min(slots, max(1, Int((0.25 * Double(slots)).rounded())))
+    }
+
     /// The named preset.
     public static func preset(_ name: String) throws -> ModelConfig {
         guard let config = presets[name] else { throw ConfigError.unknownPreset(name, known: presets.keys.sorted()) }
         return config
     }
 
-    /// This config with the fields of a JSON object replaced; unknown fields are an error.
+    /// This config with the fields of a JSON object replaced; unknown fields are an error. When
+    /// `frames` or `tubelet` change and `frameMaskedSlots` is not given, it becomes 25% of the new
+    /// slot count (`defaultFrameMaskedSlots`).
     public func overriding(withJSON data: Data, file: String = "config") throws -> ModelConfig {
         let overrides: [String: Any]
         do {
@@ -115,6 +122,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         for (key, value) in overrides {
             guard fields[key] != nil else { throw ConfigError.unknownField(key, file: file) }
             fields[key] = value
+        }
+        // METHOD §4: F is 25% of the slots; a config that changes the slot count follows unless it sets F.
+        if overrides["frameMaskedSlots"] == nil && (overrides["frames"] != nil || overrides["tubelet"] != nil),
+           let frames = fields["frames"] as? Int, let tubelet = fields["tubelet"] as? Int, tubelet > 0 {
+            fields["frameMaskedSlots"] = Self.defaultFrameMaskedSlots(slots: frames / tubelet)
         }
         let merged: ModelConfig
         do {

@@ -23,8 +23,31 @@ public enum DurableFileError: Error, CustomStringConvertible {
 /// Crash-safe file writing: data goes to a temporary name, is fsynced, renamed into place and
 /// the directory fsynced, so a reader sees the old file or the new one, never half of one.
 public enum DurableFile {
-    /// For tests: a byte budget after which writes fail with ENOSPC (nil = unlimited).
-    nonisolated(unsafe) public static var simulatedFreeBytes: Int?
+    /// A byte budget after which writes fail with ENOSPC, for tests of a full disk.
+    public final class SimulatedDisk: @unchecked Sendable {
+        private let lock = NSLock()
+        private var free: Int
+        init(freeBytes: Int) { free = freeBytes }
+
+        /// Takes up to `wanted` bytes of the budget; nil when it is exhausted.
+        func take(_ wanted: Int) -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard free > 0 else { return nil }
+            let granted = min(wanted, free)
+            free -= granted
+            return granted
+        }
+    }
+
+    /// The simulated disk of the current task (nil = the real one). Scoped with
+    /// `withSimulatedFreeBytes`, so a test's full disk is never seen by tests running beside it.
+    @TaskLocal public static var simulatedDisk: SimulatedDisk?
+
+    /// Runs `body` with writes from this task failing with ENOSPC after `bytes` bytes.
+    public static func withSimulatedFreeBytes<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
+        try $simulatedDisk.withValue(SimulatedDisk(freeBytes: bytes), operation: body)
+    }
 
     /// Writes `data` to `url` atomically and durably.
     public static func write(_ data: Data, to url: URL) throws {
@@ -47,10 +70,9 @@ public enum DurableFile {
             var offset = 0
             while offset < raw.count {
                 var chunk = min(raw.count - offset, 1 << 24)
-                if let budget = simulatedFreeBytes {
-                    if budget <= 0 { throw DurableFileError.io(path: url.path, operation: "write", errno: ENOSPC) }
-                    chunk = min(chunk, budget)
-                    simulatedFreeBytes = budget - chunk
+                if let disk = simulatedDisk {
+                    guard let granted = disk.take(chunk) else { throw DurableFileError.io(path: url.path, operation: "write", errno: ENOSPC) }
+                    chunk = granted
                 }
                 let n = Foundation.write(fd, raw.baseAddress! + offset, chunk)
                 if n < 0 {

@@ -5,7 +5,11 @@ import Foundation
 public enum Parallel {
     /// Threads for Fluoro's loops and matrix products (1 = run inline). Reads 1 inside `serially`.
     public static var threads: Int {
-        get { pthread_getspecific(serialKey) != nil ? 1 : configuredThreads }
+        get {
+            if pthread_getspecific(serialKey) != nil { return 1 }
+            if let override = pthread_getspecific(overrideKey) { return Int(bitPattern: override) }
+            return configuredThreads
+        }
         set {
             configuredThreads = max(1, newValue)
             // Fluoro's threads call sgemm concurrently; OpenBLAS's own threading must then be off
@@ -19,6 +23,22 @@ public enum Parallel {
         pthread_key_create(&key, nil)
         return key
     }()
+
+    static let overrideKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` with `threads` reading `n` on this thread only (other threads keep the
+    /// configured count): for tests that compare thread counts while other tests run.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(overrideKey)
+        pthread_setspecific(overrideKey, UnsafeRawPointer(bitPattern: max(1, n)))
+        if n > 1 { BLASRuntime.setThreads(1) }
+        defer { pthread_setspecific(overrideKey, previous) }
+        return try body()
+    }
 
     /// Runs `body` with every Parallel loop on this thread inline: for coarse-grained parallel work
     /// (e.g. the two decoders side by side), each branch on one core.

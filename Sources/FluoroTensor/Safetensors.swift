@@ -144,8 +144,7 @@ public struct SafetensorsWriter {
     public mutating func add(_ name: String, shape: [Int], floats values: UnsafeBufferPointer<Float>) {
         precondition(values.count == shape.reduce(1, *), "safetensors: \(name) has \(values.count) values for shape \(shape)")
         header.append((name, "F32", shape, values.count * 4))
-        body.append(UnsafeBufferPointer(start: UnsafeRawPointer(values.baseAddress)?.assumingMemoryBound(to: UInt8.self),
-                                        count: values.count * 4))
+        body.append(contentsOf: UnsafeRawBufferPointer(values))  // the floats' bytes, read as raw memory
     }
 
     /// Adds an F32 tensor from an array.

@@ -3,9 +3,10 @@ import Foundation
 /// Deliberate failures for testing fault handling, from `FLUORO_FAULT`, e.g.
 /// `FLUORO_FAULT=rank=1,step=5,kind=throw`. Kinds: `throw` (a Swift error), `crash` (SIGKILL
 /// itself, as a dead node would), `hang` (stop responding; the others must not wait forever),
-/// `nan` (this rank's loss becomes NaN, as a diverging run's would).
+/// `nan` (this rank's loss becomes NaN, as a diverging run's would), `nangrad` (one gradient of
+/// this rank becomes NaN while its loss stays finite, as an overflow in backward would).
 public struct FaultInjection: Equatable, Sendable {
-    public enum Kind: String, Sendable { case `throw`, crash, hang, nan }
+    public enum Kind: String, Sendable { case `throw`, crash, hang, nan, nanGradient = "nangrad" }
 
     public var rank: Int
     public var step: Int
@@ -18,7 +19,7 @@ public struct FaultInjection: Equatable, Sendable {
         public var description: String { "injected fault (FLUORO_FAULT) on rank \(rank) at step \(step)" }
     }
 
-    /// Parses `rank=R,step=K,kind=throw|crash|hang`; nil when the text is empty or malformed.
+    /// Parses `rank=R,step=K,kind=throw|crash|hang|nan|nangrad`; nil when the text is empty or malformed.
     public static func parse(_ text: String?) -> FaultInjection? {
         guard let text, !text.isEmpty else { return nil }
         var fields: [String: String] = [:]
@@ -34,6 +35,11 @@ public struct FaultInjection: Equatable, Sendable {
     /// The fault configured in this process's environment, if any.
     public static let fromEnvironment = parse(ProcessInfo.processInfo.environment["FLUORO_FAULT"])
 
+    /// True when this rank's gradients must be poisoned at this step (`nangrad`).
+    public func poisonsGradient(rank: Int, step: Int) -> Bool {
+        kind == .nanGradient && rank == self.rank && step == self.step
+    }
+
     /// Fires the fault if it targets this rank and step; returns true when the loss must be poisoned (`nan`).
     @discardableResult
     public func fire(rank: Int, step: Int) throws -> Bool {
@@ -43,6 +49,7 @@ public struct FaultInjection: Equatable, Sendable {
         case .crash: kill(getpid(), SIGKILL)
         case .hang: while true { sleep(60) }
         case .nan: return true
+        case .nanGradient: return false  // see `poisonsGradient`
         }
         return false
     }

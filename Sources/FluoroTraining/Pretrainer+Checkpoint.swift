@@ -21,15 +21,19 @@ extension Pretrainer {
     func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws {
         let byStep = s.settings.checkpointEvery.map { s.step % $0 == 0 } ?? false
         guard s.step < s.total && (byStep || timeDue) else { return }
-        // Rank 0 writes; the others wait for it in the next all-reduce: not a stall.
+        // Rank 0 writes while the others wait at the barrier: not a stall. Every rank counts again
+        // right after it, so a hang in the next step (loading, compute, all-reduce) is caught.
         s.watchdog.pause()
-        guard isCoordinator else { return }
-        do {
-            s.lastCheckpoint = try saveCheckpoint(s)
-            s.lastCheckpointTime = Date()
-        } catch {
-            Log.error("checkpoint at step \(s.step) failed: \(error); training goes on, the previous checkpoint is kept")
+        if isCoordinator {
+            do {
+                s.lastCheckpoint = try saveCheckpoint(s)
+                s.lastCheckpointTime = Date()
+            } catch {
+                Log.error("checkpoint at step \(s.step) failed: \(error); training goes on, the previous checkpoint is kept")
+            }
         }
+        try communicator.barrier()
+        s.watchdog.resume()
     }
 
     /// The final checkpoint (unless this step has one) and the closing barrier.

@@ -14,10 +14,6 @@ extension Pretrainer {
         try settings.model.validate()
         let source = try ShardDataset(directory: options.shards)
         let fingerprint = try checkDataset(source, recorded: state?.dataset)
-        if isCoordinator {
-            print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, run \(options.run.path)")
-            fflush(stdout)
-        }
         let model = FIMAESC(config: settings.model, batch: settings.batchPerRank, seed: settings.seed)
         let optimizer = AdamW(arena: model.parameters, hyperparameters: .init(weightDecay: settings.weightDecay), threads: options.threads)
         var startStep = 0, cursor = LoaderCursor(seed: settings.seed), previousSeconds = 0.0
@@ -28,8 +24,12 @@ extension Pretrainer {
                 Log.info("resuming \(options.run.path) from step \(startStep) (\(checkpoint.directory.lastPathComponent)) on \(communicator.size) rank(s), global batch \(settings.globalBatch)")
             }
         }
-        if isCoordinator { try DurableFile.write(settings.encoded(), to: options.run.appendingPathComponent("config.json")) }
         let loader = try makeLoader(source, settings: settings, cursor: cursor)
+        if isCoordinator {
+            try announce(settings, sequences: source.sequenceCount, skipped: loader.skipped)
+            try DurableFile.write(RunConfigFile.encode(settings, sequences: source.sequenceCount, skipped: loader.skipped),
+                                  to: options.run.appendingPathComponent("config.json"))
+        }
         let reducer = GradientReducer(communicator: communicator, gradients: model.parameters.gradients.buffer, bucketBytes: settings.bucketBytes)
         if isCoordinator && state != nil {
             // Steps after the checkpoint were lost with the process; their lines would repeat.
@@ -46,6 +46,15 @@ extension Pretrainer {
             lastCheckpoint: checkpoint?.directory)
         installOverlap(session)
         return session
+    }
+
+    /// The first progress line: model, ranks, batch, threads, steps, run and the sequences used
+    /// (runs shorter than a clip are skipped, not an error: counted here and in config.json).
+    func announce(_ settings: TrainingSettings, sequences: Int, skipped: [SkippedSequence]) throws {
+        let short = skipped.isEmpty ? "" : " (\(skipped.count) shorter than \(settings.model.frames) frames skipped)"
+        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, "
+              + "\(sequences - skipped.count) of \(sequences) sequences\(short), run \(options.run.path)")
+        fflush(stdout)
     }
 
     /// The dataset's fingerprint, checked to be the same on every rank and, on resume, the one recorded.

@@ -13,6 +13,8 @@ extension Pretrainer {
         var timeUp: Bool
         /// Rank 0 says: a time-based checkpoint is due.
         var checkpointDue: Bool
+        /// The gradients were not finite and the update was skipped (`skipNonFiniteGradients`).
+        var skipped = false
         var stepSeconds: Double { dataSeconds + computeSeconds + commSeconds }
     }
 
@@ -25,6 +27,9 @@ extension Pretrainer {
         let batch = try s.loader.next()
         let t1 = Date()
         let local = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
+        if options.fault?.poisonsGradient(rank: rank, step: s.step) == true, let last = s.arena.views.last {
+            s.arena.gradients.buffer[last.offset] = .nan
+        }
         let t2 = Date()
         try averageGradients(s)
         // The coordinator's votes ride along with the losses, so every rank agrees on them:
@@ -34,7 +39,6 @@ extension Pretrainer {
         var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
                                 timeUp ? 1 : 0, checkpointDue ? 1 : 0]
         try communicator.allReduceSum(&losses)
-        s.watchdog.resume()  // every rank is past the previous step's checkpoint
         let t3 = Date()
         let scale = 1 / Double(communicator.size)
         let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
@@ -42,11 +46,28 @@ extension Pretrainer {
             throw TrainingError.nonFiniteLoss(step: s.step, loss: loss, lastCheckpoint: s.lastCheckpoint?.path)
         }
         let lr = s.schedule.rate(at: s.step)
-        applyUpdate(s, learningRate: lr)
+        let finite = try checkGradientsFinite(s)
+        if finite { applyUpdate(s, learningRate: lr) }
         let t4 = Date()
         return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, dataSeconds: t1.timeIntervalSince(t0),
                            computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),
-                           commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0)
+                           commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0,
+                           skipped: !finite)
+    }
+
+    /// True when the averaged gradients are all finite. Otherwise (the same on every rank, since
+    /// they are averaged) throws naming the step and the first bad tensor, or, with
+    /// `skipNonFiniteGradients`, logs it and returns false so the step makes no update.
+    func checkGradientsFinite(_ s: TrainingSession) throws -> Bool {
+        let g = UnsafeBufferPointer(s.arena.gradients.buffer)
+        if Gradients.allFinite(g, threads: options.threads) { return true }
+        let index = Gradients.firstNonFinite(g) ?? 0
+        let tensor = s.arena.views.first { $0.offset <= index && index < $0.offset + $0.count }?.name ?? "arena offset \(index)"
+        guard options.skipNonFiniteGradients else {
+            throw TrainingError.nonFiniteGradient(step: s.step, tensor: tensor, lastCheckpoint: s.lastCheckpoint?.path)
+        }
+        if isCoordinator { Log.error("step \(s.step): the averaged gradient of \(tensor) is NaN or infinite; skipping the update (--skip-nonfinite)") }
+        return false
     }
 
     /// Averages the gradients over the ranks (finishing the overlapped buckets, or all at once).
@@ -81,10 +102,12 @@ extension Pretrainer {
         s.window.seconds += o.stepSeconds
         if s.firstLoss == nil { s.firstLoss = o.loss }
         s.lastLoss = o.loss
-        try s.metrics?.write(["step": s.step, "loss": o.loss, "loss_rec": o.rec, "loss_ves": o.ves, "lr": o.learningRate,
-                              "step_seconds": o.stepSeconds, "data_seconds": o.dataSeconds,
-                              "comm_seconds": o.commSeconds, "ranks": communicator.size,
-                              "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample])
+        var line: [String: Any] = ["step": s.step, "loss": o.loss, "loss_rec": o.rec, "loss_ves": o.ves, "lr": o.learningRate,
+                                   "step_seconds": o.stepSeconds, "data_seconds": o.dataSeconds,
+                                   "comm_seconds": o.commSeconds, "ranks": communicator.size,
+                                   "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample]
+        if o.skipped { line["skipped_nonfinite"] = true }
+        try s.metrics?.write(line)
         if isCoordinator && (s.step % s.logEvery == 0 || s.step == s.total) { printProgress(o, s) }
     }
 

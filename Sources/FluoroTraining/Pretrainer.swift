@@ -49,8 +49,11 @@ public final class Pretrainer {
         /// all-reduce per bucket); off: one blocking all-reduce per bucket after backward. Both give
         /// the same bits; on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
         public var overlapAllReduce = false
-        /// Deliberate failure, for tests (`FLUORO_FAULT`).
-        public var fault: FaultInjection? = FaultInjection.fromEnvironment
+        /// A step whose averaged gradient holds NaN or Inf (with a finite loss) is skipped, without
+        /// an update, instead of stopping the run.
+        public var skipNonFiniteGradients = false
+        /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
+        public var fault: FaultInjection?
 
         public init(shards: URL, run: URL, settings: TrainingSettings) {
             self.shards = shards
@@ -90,6 +93,9 @@ public final class Pretrainer {
 
     /// Runs the training loop to `settings.steps` (or a stop); returns a summary (rank 0's view).
     public func run() throws -> Summary {
+        // One job per run directory: the coordinator holds <run>/LOCK until the end.
+        let lock = isCoordinator ? try RunLock.acquire(runDirectory: options.run) : nil
+        defer { lock?.release() }
         let session = try prepare()
         defer { session.close() }
         while session.step < session.stopStep {

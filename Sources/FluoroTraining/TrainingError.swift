@@ -3,6 +3,7 @@ import Foundation
 /// Why a pretraining run stopped, with the step, the rank and what to do.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(step: Int, loss: Float, lastCheckpoint: String?)
+    case nonFiniteGradient(step: Int, tensor: String, lastCheckpoint: String?)
     case runDirectoryInUse(run: String, latestStep: Int)
     case incompatibleResume(run: String, reason: String)
     case noTrainableData(shards: String, reason: String)
@@ -14,6 +15,11 @@ public enum TrainingError: Error, CustomStringConvertible {
             let resume = last.map { "the last good checkpoint is \($0); resume from it with --resume \($0) (perhaps with a lower learning rate)" }
                 ?? "no checkpoint was written yet; lower the learning rate or check the data"
             return "the loss became \(loss) at step \(step); stopping. \(resume)"
+        case let .nonFiniteGradient(step, tensor, last):
+            let resume = last.map { "resume from \($0) with --resume \($0) (perhaps with a lower learning rate or --clip-grad)" }
+                ?? "no checkpoint was written yet; lower the learning rate or check the data"
+            return "the averaged gradient of \(tensor) is NaN or infinite at step \(step) although the loss is finite; stopping before the update. "
+                + "\(resume), or pass --skip-nonfinite to skip such steps"
         case let .runDirectoryInUse(run, step):
             return "\(run) already holds checkpoints (latest: step \(step)); pass --resume to continue that run, or choose a new --run directory"
         case let .incompatibleResume(run, reason):

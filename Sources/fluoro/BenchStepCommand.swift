@@ -35,7 +35,7 @@ struct BenchStepCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        let communicator: Communicator = processCommunicator()
+        let communicator: Communicator = try checkedProcessCommunicator()
         let config = try ModelConfig.preset(preset)
         let batch = self.batch ?? (["tiny": 2, "bench": 4, "small": 2][preset] ?? 4)
         let threads = runtime.resolvedThreads

@@ -85,6 +85,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "End the job if a step makes no progress for this many seconds (0 = never).")
     var stallTimeout: Double = 600
 
+    @Flag(help: "Skip the update of a step whose averaged gradient holds NaN or Inf (default: stop naming the step and tensor).")
+    var skipNonfinite = false
+
     @Flag(help: "Train sequences without a vesselness layer on zero maps instead of stopping.")
     var allowMissingVesselness = false
 
@@ -121,7 +124,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let communicator: Communicator = processCommunicator()
+        let communicator: Communicator = try checkedProcessCommunicator()
         if communicator.size > 1 { Log.rank = communicator.rank }
         do {
             try train(communicator)
@@ -153,6 +156,8 @@ struct PretrainCommand: ParsableCommand {
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
         options.stepsGiven = steps != nil
+        options.skipNonFiniteGradients = skipNonfinite
+        options.fault = FaultInjection.fromEnvironment  // FLUORO_FAULT, for fault tests of the command
         options.threads = threads
         options.loaderWorkers = loaderWorkers
         options.logEvery = logEvery

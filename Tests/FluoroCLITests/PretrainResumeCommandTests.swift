@@ -3,9 +3,9 @@ import Testing
 
 /// `fluoro pretrain --resume` as users type it: which total a resumed run keeps.
 @Suite(.serialized) struct PretrainResumeCommandTests {
-    static func arguments(_ dir: URL, extra: [String]) -> [String] {
+    static func arguments(_ dir: URL, stallTimeout: Int = 0, extra: [String]) -> [String] {
         ["pretrain", "--shards", dir.appendingPathComponent("shards").path, "--run", dir.appendingPathComponent("run").path,
-         "--batch", "1", "--threads", "1", "--loader-workers", "1", "--stall-timeout", "0"] + extra
+         "--batch", "1", "--threads", "1", "--loader-workers", "1", "--stall-timeout", "\(stallTimeout)"] + extra
     }
 
     /// Without --steps a resume keeps the run's own total (not the default 200); with it, it retargets.
@@ -24,5 +24,39 @@ import Testing
         let longer = try FluoroBinary.run(Self.arguments(dir, extra: ["--resume", "latest", "--steps", "8"]))
         #expect(longer.status == 0, "\(longer.stderr)")
         #expect(longer.stdout.contains("steps 6->8"), "\(longer.stdout)")
+    }
+}
+
+/// Runs shorter than a clip are skipped and counted, not an error (issue 10, item 12).
+@Suite(.serialized) struct ShortRunsCommandTests {
+    @Test func shortRunsAreSkippedAndCountedInTheOutputAndConfig() throws {
+        let dir = try PretrainCommandTests.workspace()  // 6 sequences of 12 frames
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let short = try FluoroBinary.run(["synth", "--out", dir.appendingPathComponent("shards").path, "--sequences", "2",
+                                          "--frames", "3", "--size", "64", "--seed", "6"])
+        #expect(short.status == 0, "\(short.stderr)")
+        let run = try FluoroBinary.run(PretrainResumeCommandTests.arguments(dir, extra: ["--steps", "2"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("6 of 8 sequences (2 shorter than 4 frames skipped)"), "\(run.stdout)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/config.json"))) as? [String: Any]
+        let dataset = try #require(config?["dataset"] as? [String: Any])
+        #expect(dataset["skipped_short_sequences"] as? Int == 2)
+        #expect(dataset["trainable_sequences"] as? Int == 6)
+        #expect((dataset["skipped"] as? [[String: Any]])?.map { $0["frames"] as? Int } == [3, 3])
+        #expect(config?["steps"] as? Int == 2)
+    }
+}
+
+/// The stall watchdog watches the step right after a checkpoint (issue 10, item 2).
+@Suite(.serialized) struct WatchdogAfterCheckpointTests {
+    @Test func aHangRightAfterACheckpointEndsTheJob() throws {
+        let dir = try PretrainCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = FluoroBinary.cleanEnvironment
+        env["FLUORO_FAULT"] = "rank=0,step=2,kind=hang"
+        let arguments = PretrainResumeCommandTests.arguments(dir, stallTimeout: 2, extra: ["--steps", "5", "--checkpoint-every", "1"])
+        let result = try FluoroBinary.run(arguments, environment: env, timeout: 90)
+        #expect(result.status == 75, "status \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("at step 2"), "\(result.stderr)")
     }
 }

@@ -16,6 +16,18 @@ import Testing
         try world.barrier()
     }
 
+    /// MPI_Init_thread's provided level and every setup return code are checked (issue 10, item 9).
+    @Test func initializationChecksTheThreadLevelAndReturnCodes() throws {
+        #expect(MPICommunicator.world.initializationError == nil)
+        #expect(try MPICommunicator.checkedWorld().size == 1)
+        // Open MPI: MPI_THREAD_SINGLE 0 < MPI_THREAD_FUNNELED 1; MPI_ERR_OTHER 16.
+        #expect(MPICommunicator.initializationProblem(code: 0, provided: 1, required: 1) == nil)
+        let single = try #require(MPICommunicator.initializationProblem(code: 0, provided: 0, required: 1))
+        #expect("\(single)".contains("thread level 0") && "\(single)".contains("MPI_THREAD_FUNNELED"))
+        let failed = try #require(MPICommunicator.initializationProblem(code: 16, provided: 1, required: 1, operation: "Comm_rank"))
+        #expect("\(failed)".contains("MPI Comm_rank failed") && "\(failed)".contains("code 16"))
+    }
+
     @Test func libraryVersionIsOpenMPI() {
         #expect(MPICommunicator.libraryVersion.contains("Open MPI"))
     }

@@ -91,13 +91,10 @@ import FluoroTensor
     @Test func twoThreadsMatchOne() throws {
         let fixture = try ReferenceFixture.load()
         let model = try fixture.model()
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
-        let one = try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask)
+        // Thread counts set for this thread only: suites running beside this one keep theirs.
+        let one = try Parallel.withThreads(1) { try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask) }
         let gradientsOne = model.parameters.gradients.array
-        Parallel.threads = 2
-        let two = try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask)
+        let two = try Parallel.withThreads(2) { try model.forwardBackward(clip: fixture.clip, vessel: fixture.vessel, mask: fixture.mask) }
         let gradientsTwo = model.parameters.gradients.array
         #expect(abs(one.total - two.total) <= 1e-6 * abs(one.total))
         let scale = gradientsOne.map { abs($0) }.max() ?? 0

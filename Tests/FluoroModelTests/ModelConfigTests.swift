@@ -23,4 +23,16 @@ import Testing
         #expect(throws: ConfigError.self) { try ModelConfig.tiny.overriding(withJSON: Data(#"{"patch": 7}"#.utf8)) }
         #expect(throws: ConfigError.self) { try ModelConfig.preset("huge") }
     }
+
+    /// METHOD §4: F is 25% of the slots; a config that changes frames (or tubelet) without setting F follows.
+    @Test func frameMaskedSlotsFollowsTheSlotCount() throws {
+        #expect(ModelConfig.presets.values.allSatisfy { $0.frameMaskedSlots == ModelConfig.defaultFrameMaskedSlots(slots: $0.slots) })
+        let bench = ModelConfig.bench
+        #expect(try bench.overriding(withJSON: Data(#"{"frames": 32}"#.utf8)).frameMaskedSlots == 4)
+        #expect(try bench.overriding(withJSON: Data(#"{"frames": 8}"#.utf8)).frameMaskedSlots == 1)
+        #expect(try bench.overriding(withJSON: Data(#"{"tubelet": 4}"#.utf8)).frameMaskedSlots == 1)
+        #expect(try bench.overriding(withJSON: Data(#"{"frames": 32, "frameMaskedSlots": 3}"#.utf8)).frameMaskedSlots == 3)
+        #expect(try bench.overriding(withJSON: Data(#"{"depth": 2}"#.utf8)).frameMaskedSlots == 2)
+        #expect(try ModelConfig.tiny.overriding(withJSON: Data(#"{"frames": 16}"#.utf8)).frameMaskedSlots == 2)
+    }
 }

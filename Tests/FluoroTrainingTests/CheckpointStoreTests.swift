@@ -60,13 +60,13 @@ import Testing
 
     @Test func fullDiskFailsCleanlyAndKeepsThePrevious() throws {
         let run = try tempRun()
-        defer { try? FileManager.default.removeItem(at: run); DurableFile.simulatedFreeBytes = nil }
+        defer { try? FileManager.default.removeItem(at: run) }
         let store = CheckpointStore(runDirectory: run)
         try store.save(step: 1, tensors: tensors(1), state: Data("{}".utf8))
-        DurableFile.simulatedFreeBytes = 40
         var thrown: Error?
-        do { try store.save(step: 2, tensors: tensors(2), state: Data("{}".utf8)) } catch { thrown = error }
-        DurableFile.simulatedFreeBytes = nil
+        DurableFile.withSimulatedFreeBytes(40) {
+            do { try store.save(step: 2, tensors: tensors(2), state: Data("{}".utf8)) } catch { thrown = error }
+        }
         let diskError = try #require(thrown as? DurableFileError)
         #expect(diskError.isDiskFull)
         #expect("\(diskError)".contains("disk is full"))
