@@ -52,11 +52,6 @@ public struct WorkingScale: Sendable, Equatable {
         return out
     }
 
-    /// A layer (e.g. a catheter mask, bytes [H, W]) resized like a frame, as values in [0, 1].
-    public func resize(layer bytes: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int) -> TrackingFrame {
-        resize(TrackingFrame(pixels: bytes.map { Float($0) / 255 }, width: w, height: h))
-    }
-
     /// Source taps of output coordinate o at `scale` source pixels per output pixel.
     static func tap(_ o: Float, _ scale: Float, _ n: Int) -> (i0: Int, i1: Int, w: Float) {
         let s = max(0, (o + 0.5) * scale - 0.5)

@@ -64,26 +64,10 @@ public final class TrackingSampler {
         }
         let origin = cropOrigin(truth: truth, rng: &rng)
         let augmentation = SquareAugmentation.random(&rng)
-        var scratch = [Float](repeating: 0, count: P)
-        let stored = try dataset.frames(sequence: sequence, range: (end - W + 1)..<(end + 1))
-        batch.windows.withUnsafeMutableBufferPointer { windows in
-            let window = windows.baseAddress! + b * W * P
-            for f in 0..<W {
-                let frame = scale.resize(TrackingFrame(stored: stored, index: f, info: info))
-                CropWindow.cut(frame, origin: origin, crop: S, into: window + f * P)
-                augmentation.apply(plane: window + f * P, side: S, scratch: &scratch)
-            }
-            augmentation.photometric(window, count: W * P, &rng)
-            CropWindow.standardise(window, count: W * P)
-        }
-        if let mask = try dataset.layer(.catheterMask, sequence: sequence, range: end..<(end + 1)) {
-            let resized = mask.withUnsafeBytes { scale.resize(layer: $0.bindMemory(to: UInt8.self), width: info.width, height: info.height) }
-            var plane = [Float](repeating: 0, count: P)
-            plane.withUnsafeMutableBufferPointer { p in
-                CropWindow.cut(resized, origin: origin, crop: S, into: p.baseAddress!)
-                augmentation.apply(plane: p.baseAddress!, side: S, scratch: &scratch)
-            }
-            for i in 0..<P { batch.catheterMasks[b * P + i] = plane[i] > 0.5 ? 1 : 0 }
+        let window = try croppedWindow(sequence: sequence, end: end, scale: scale, origin: origin, augmentation: augmentation, rng: &rng)
+        batch.windows.replaceSubrange((b * W * P)..<((b + 1) * W * P), with: window)
+        if let mask = try croppedMask(sequence: sequence, frame: end, scale: scale, origin: origin, augmentation: augmentation) {
+            batch.catheterMasks.replaceSubrange((b * P)..<((b + 1) * P), with: mask)
             batch.hasCatheterMask[b] = true
         }
         let sigma: Float = rng.nextUnit() < 0.1 ? 4 : 1
@@ -100,6 +84,40 @@ public final class TrackingSampler {
                 }
             }
         }
+    }
+
+    /// The window [W, Sc, Sc] ending at `end`: cut, augmented, standardised.
+    func croppedWindow(sequence: Int, end: Int, scale: WorkingScale, origin: (x: Int, y: Int),
+                       augmentation: SquareAugmentation, rng: inout SplitMix64) throws -> [Float] {
+        let S = config.crop, P = S * S, W = config.window
+        let info = dataset.info(sequence: sequence)
+        let stored = try dataset.frames(sequence: sequence, range: (end - W + 1)..<(end + 1))
+        var window = [Float](repeating: 0, count: W * P), scratch = [Float](repeating: 0, count: P)
+        window.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            for f in 0..<W {
+                let frame = scale.resize(TrackingFrame(stored: stored, index: f, info: info))
+                CropWindow.cut(frame, origin: origin, crop: S, into: base + f * P)
+                augmentation.apply(plane: base + f * P, side: S, scratch: &scratch)
+            }
+        }
+        window.withUnsafeMutableBufferPointer { augmentation.photometric($0.baseAddress!, count: W * P, &rng) }
+        window.withUnsafeMutableBufferPointer { CropWindow.standardise($0.baseAddress!, count: W * P) }
+        return window
+    }
+
+    /// The catheter-body mask [Sc, Sc] of `frame` in {0, 1}, or nil when the run has none.
+    func croppedMask(sequence: Int, frame: Int, scale: WorkingScale, origin: (x: Int, y: Int),
+                     augmentation: SquareAugmentation) throws -> [Float]? {
+        guard let mask = try dataset.layer(.catheterMask, sequence: sequence, range: frame..<(frame + 1)) else { return nil }
+        let info = dataset.info(sequence: sequence), S = config.crop
+        let resized = scale.resize(TrackingFrame(pixels: mask.map { Float($0) / 255 }, width: info.width, height: info.height))
+        var plane = [Float](repeating: 0, count: S * S), scratch = plane
+        plane.withUnsafeMutableBufferPointer { p in
+            CropWindow.cut(resized, origin: origin, crop: S, into: p.baseAddress!)
+            augmentation.apply(plane: p.baseAddress!, side: S, scratch: &scratch)
+        }
+        return plane.map { $0 > 0.5 ? 1 : 0 }
     }
 
     /// The crop corner: the first annotated frame's landmark mean plus a uniform offset.
