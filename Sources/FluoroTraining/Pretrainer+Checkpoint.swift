@@ -18,18 +18,21 @@ extension Pretrainer {
 
     /// The periodic checkpoint (every `checkpointEvery` steps, or when rank 0 voted one due by
     /// time); a failure is logged and training goes on with the previous checkpoint kept.
-    func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws {
+    /// Returns whether a checkpoint was due (on every rank alike).
+    @discardableResult
+    func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws -> Bool {
         let byStep = s.settings.checkpointEvery.map { s.step % $0 == 0 } ?? false
-        guard s.step < s.total && (byStep || timeDue) else { return }
+        guard s.step < s.total && (byStep || timeDue) else { return false }
         // Rank 0 writes; the others wait for it in the next all-reduce: not a stall.
         s.watchdog.pause()
-        guard isCoordinator else { return }
+        guard isCoordinator else { return true }
         do {
             s.lastCheckpoint = try saveCheckpoint(s)
             s.lastCheckpointTime = Date()
         } catch {
             Log.error("checkpoint at step \(s.step) failed: \(error); training goes on, the previous checkpoint is kept")
         }
+        return true
     }
 
     /// The final checkpoint (unless this step has one) and the closing barrier.
@@ -41,6 +44,8 @@ extension Pretrainer {
                 throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)")
             }
         }
+        if isCoordinator && s.lastPanelStep != s.step { renderPanel(s) }
+        if isCoordinator { s.progress.finish() }
         try communicator.barrier()
         s.watchdog.stop()
     }

@@ -49,6 +49,11 @@ public final class Pretrainer {
         /// all-reduce per bucket); off: one blocking all-reduce per bucket after backward. Both give
         /// the same bits; on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
         public var overlapAllReduce = false
+        /// Render a reconstruction panel every this many steps (nil: only at checkpoints); a panel
+        /// is also made at every checkpoint.
+        public var imagesEvery: Int?
+        /// Clips in the reconstruction panel (0: no panels).
+        public var panelClips = 3
         /// Deliberate failure, for tests (`FLUORO_FAULT`).
         public var fault: FaultInjection? = FaultInjection.fromEnvironment
 
@@ -99,7 +104,8 @@ public final class Pretrainer {
                 if isCoordinator { Log.info("stopping at step \(session.step) of \(session.total) (\(outcome.timeUp ? "time limit" : "--stop-at")); resume with --resume latest") }
                 break
             }
-            try checkpointIfDue(session, timeDue: outcome.checkpointDue)
+            let checkpointed = try checkpointIfDue(session, timeDue: outcome.checkpointDue)
+            try panelIfDue(session, checkpointed: checkpointed)
         }
         try finish(session)
         return session.summary()
