@@ -20,14 +20,22 @@ public final class StepProgress {
     public private(set) var smoothedRate: Double?
 
     /// - Parameters: write: where text goes (default: standard output, flushed);
-    ///   isTerminal: redraw in place (default: whether standard output is a terminal).
+    ///   isTerminal: redraw in place (default: `standardOutputIsTerminal`).
     public init(total: Int, unit: String, smoothing: Double = 0.3, isTerminal: Bool? = nil,
                 write: ((String) -> Void)? = nil) {
         self.total = total
         self.unit = unit
         self.smoothing = min(max(smoothing, 0.01), 1)
-        self.isTerminal = isTerminal ?? (isatty(STDOUT_FILENO) != 0)
+        self.isTerminal = isTerminal ?? Self.standardOutputIsTerminal
         self.write = write ?? { text in print(text, terminator: ""); fflush(stdout) }
+    }
+
+    /// Whether standard output is a terminal a person watches. Under mpirun it is not taken as
+    /// one: Open MPI hands its ranks a pseudo-terminal even when mpirun's own output goes to a file.
+    public static var standardOutputIsTerminal: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        let underMPI = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
+        return isatty(STDOUT_FILENO) != 0 && !underMPI
     }
 
     /// Counts one finished step: `items` processed in `seconds`.
