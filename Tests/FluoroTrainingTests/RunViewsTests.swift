@@ -1,4 +1,5 @@
 import FluoroDistributed
+import FluoroModel
 import FluoroShards
 import FluoroTensor
 import Foundation
@@ -72,5 +73,47 @@ import Testing
         #expect(images == [5, 10, 12])
         let pngs = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("images").path).sorted()
         #expect(pngs == ["step-10.png", "step-12.png", "step-5.png"])
+        try checkReportAndReconstruct(run: run, shards: dir.appendingPathComponent("shards"))
+    }
+
+    /// The report page of the run embeds its plots and newest panel and lists its checkpoints;
+    /// `ReconstructionViews.panel` redraws a checkpoint's panel for a chosen sequence.
+    func checkReportAndReconstruct(run: URL, shards: URL) throws {
+        let out = run.appendingPathComponent("report.html")
+        let written = try RunReport.write(run: run, out: out)
+        #expect(written.map(\.lastPathComponent) == ["report.html", "report-loss.png", "report-throughput.png"])
+        let html = try String(contentsOf: out, encoding: .utf8)
+        #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 3)
+        #expect(html.contains("Reconstruction at step 12"))
+        #expect(html.contains("<td class=\"n\">10</td>") && html.contains("<td class=\"n\">12</td>"))
+        let checkpoint = try CheckpointStore(runDirectory: run).latest()
+        let one = try ReconstructionViews.panel(checkpoint: checkpoint, source: ShardDataset(directory: shards), sequences: [4], name: "shards")
+        let two = try ReconstructionViews.panel(checkpoint: checkpoint, source: ShardDataset(directory: shards), sequences: [4, 5], name: "shards")
+        #expect(one.width == two.width && two.height > one.height)
+        #expect(throws: ReconstructionError.sequenceOutOfRange(sequence: 9, count: 6)) {
+            try ReconstructionViews.panel(checkpoint: checkpoint, source: ShardDataset(directory: shards), sequences: [9], name: "shards")
+        }
+    }
+
+    /// Tokens back to frames is the inverse of `Tokens.patchify`, and a hidden token predicted as
+    /// its own normalised target comes back as its pixels.
+    @Test func unpatchifyInvertsPatchifyAndDenormalisingUndoesTheTarget() {
+        Parallel.configure(threads: 1)
+        let c = ModelConfig.tiny
+        let clips = (0..<(2 * c.frames * c.size * c.size)).map { Float(($0 * 7919) % 1013) / 1013 }
+        let tokens = Reconstruction.patchify(clips, c, batch: 2)
+        #expect(Reconstruction.unpatchify(tokens, c, batch: 2) == clips)
+        var target = [Float](repeating: 0, count: tokens.count)
+        target.withUnsafeMutableBufferPointer { t in
+            tokens.withUnsafeBufferPointer { Losses.normalisedTarget(out: t.baseAddress!, patches: $0.baseAddress!, rows: 2 * c.tokens, values: c.tokenValues) }
+        }
+        var mask = [UInt8](repeating: 0, count: 2 * c.tokens)
+        mask[3] = 1; mask[c.tokens + 1] = 1
+        var withTruth = tokens
+        Reconstruction.denormaliseHidden(&withTruth, prediction: target, mask: mask, values: c.tokenValues)
+        for (a, b) in zip(withTruth, tokens) { #expect(abs(a - b) < 1e-4) }
+        var shifted = tokens
+        Reconstruction.denormaliseHidden(&shifted, prediction: target.map { $0 + 1 }, mask: mask, values: c.tokenValues)
+        #expect(shifted[3 * c.tokenValues] > tokens[3 * c.tokenValues] && shifted[0] == tokens[0])
     }
 }
