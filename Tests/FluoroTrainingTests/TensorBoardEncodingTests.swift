@@ -30,6 +30,13 @@ struct TensorBoardEncodingTests {
         #expect(hex == "0900000000000004401a0d627261696e2e4576656e743a32")
     }
 
+    /// SessionLog is Event field 7 (field 6 is the deprecated LogMessage, which TensorBoard ignores).
+    @Test func sessionStartEventMatchesKnownBytes() {
+        let event = TensorBoardEvent(wallTime: 2.5, step: 11, payload: .sessionStart)
+        let hex = event.encoded().map { String(format: "%02x", $0) }.joined()
+        #expect(hex == "090000000000000440100b3a020801")
+    }
+
     @Test func varintsOfLargeAndNegativeNumbers() {
         var w = ProtobufWriter()
         w.varint(300)

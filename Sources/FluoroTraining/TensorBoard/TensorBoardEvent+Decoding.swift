@@ -22,7 +22,7 @@ extension TensorBoardEvent {
             case (2, .varint(let v)): step = Int64(bitPattern: v)
             case (3, .bytes(let s)): payload = .fileVersion(String(decoding: s, as: UTF8.self))
             case (5, .bytes(let summary)): payload = .summary(try Self.values(summary))
-            case (6, .bytes): payload = .sessionStart
+            case (7, .bytes): payload = .sessionStart
             default: continue
             }
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// One TensorBoard `Event` (tensorflow/core/util/event.proto), in the subset Fluoro writes and
 /// reads: wall_time (1, double), step (2, int64), and one of file_version (3, string),
-/// summary (5: Summary {value (1, repeated)}) or session_log (6: SessionLog {status (1)}).
+/// summary (5: Summary {value (1, repeated)}) or session_log (7: SessionLog {status (1), START = 1}).
 public struct TensorBoardEvent: Equatable {
     /// A PNG picture: Summary.Image {height (1), width (2), colorspace (3), encoded_image_string (4)}.
     public struct Image: Equatable {
@@ -59,7 +59,7 @@ public struct TensorBoardEvent: Equatable {
         switch payload {
         case .fileVersion(let version): w.string(3, version)
         case .summary(let values): w.message(5) { summary in values.forEach { Self.encode($0, into: &summary) } }
-        case .sessionStart: w.message(6) { $0.int64(1, 1) }
+        case .sessionStart: w.message(7) { $0.int64(1, 1) }
         }
         return w.data
     }
