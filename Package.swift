@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "FluoroDistributed", dependencies: ["FluoroSupport", "COpenMPI"]),
         // AdamW, schedules, the training loop, checkpoints and export.
         .target(name: "FluoroTraining", dependencies: [
-            "FluoroSupport", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroDistributed",
+            "FluoroSupport", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroDistributed", "FluoroPlot",
         ]),
         // PNG images (zlib's deflate) and simple raster drawing and plots: overlays, error CDFs.
         .target(name: "FluoroPlot", dependencies: ["FluoroSupport", "CZlib"]),

@@ -18,9 +18,11 @@ extension Pretrainer {
 
     /// The periodic checkpoint (every `checkpointEvery` steps, or when rank 0 voted one due by
     /// time); a failure is logged and training goes on with the previous checkpoint kept.
-    func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws {
+    /// Returns whether a checkpoint was due (on every rank alike).
+    @discardableResult
+    func checkpointIfDue(_ s: TrainingSession, timeDue: Bool) throws -> Bool {
         let byStep = s.settings.checkpointEvery.map { s.step % $0 == 0 } ?? false
-        guard s.step < s.total && (byStep || timeDue) else { return }
+        guard s.step < s.total && (byStep || timeDue) else { return false }
         // Rank 0 writes while the others wait at the barrier: not a stall. Every rank counts again
         // right after it, so a hang in the next step (loading, compute, all-reduce) is caught.
         s.watchdog.pause()
@@ -34,6 +36,7 @@ extension Pretrainer {
         }
         try communicator.barrier()
         s.watchdog.resume()
+        return true
     }
 
     /// The final checkpoint (unless this step has one) and the closing barrier.
@@ -45,6 +48,8 @@ extension Pretrainer {
                 throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)")
             }
         }
+        if isCoordinator && s.lastPanelStep != s.step { renderPanel(s) }
+        if isCoordinator { s.progress.finish() }
         try communicator.barrier()
         s.watchdog.stop()
     }

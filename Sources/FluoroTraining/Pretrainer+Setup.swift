@@ -41,6 +41,9 @@ extension Pretrainer {
         let session = TrainingSession(
             settings: settings, fingerprint: fingerprint, model: model, optimizer: optimizer, loader: loader, reducer: reducer,
             metrics: isCoordinator ? try MetricsLog(runDirectory: options.run) : nil,
+            tensorBoard: isCoordinator ? try TensorBoardWriter(directory: options.run.appendingPathComponent("tensorboard"),
+                                                               restartStep: state.map { $0.step + 1 }) : nil,
+            views: isCoordinator ? try makeViews(source, settings: settings) : nil,
             watchdog: StallWatchdog(timeout: options.stallTimeout, rank: rank), startStep: startStep, stopStep: stopStep,
             logEvery: options.logEvery ?? max(1, (total - startStep) / 50), previousSeconds: previousSeconds,
             lastCheckpoint: checkpoint?.directory)
@@ -78,6 +81,14 @@ extension Pretrainer {
             throw TrainingError.noTrainableData(shards: options.shards.path, reason: "every sequence is shorter than \(settings.model.frames) frames")
         }
         return loader
+    }
+
+    /// The reconstruction panels' clips and model (nil when `panelClips` is 0).
+    func makeViews(_ source: ShardDataset, settings: TrainingSettings) throws -> ReconstructionViews? {
+        guard options.panelClips > 0 else { return nil }
+        let inputs = try ReconstructionInputs(source: source, spec: settings.model.clipSpec, count: options.panelClips,
+                                              name: options.shards.path)
+        return ReconstructionViews(config: settings.model, inputs: inputs, runDirectory: options.run)
     }
 
     /// With `overlapAllReduce` on several ranks, starts each bucket's all-reduce as backward fills it.

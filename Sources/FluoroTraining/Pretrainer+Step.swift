@@ -8,6 +8,8 @@ extension Pretrainer {
     struct StepOutcome {
         var loss: Float, rec: Float, ves: Float
         var learningRate: Double
+        /// The global gradient norm before clipping (computed only when clipping is on).
+        var gradientNorm: Float?
         var dataSeconds: Double, computeSeconds: Double, commSeconds: Double
         /// Rank 0 says: the time limit is reached (stop now).
         var timeUp: Bool
@@ -47,9 +49,9 @@ extension Pretrainer {
         }
         let lr = s.schedule.rate(at: s.step)
         let finite = try checkGradientsFinite(s)
-        if finite { applyUpdate(s, learningRate: lr) }
+        let norm = finite ? applyUpdate(s, learningRate: lr) : nil
         let t4 = Date()
-        return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, dataSeconds: t1.timeIntervalSince(t0),
+        return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, gradientNorm: norm, dataSeconds: t1.timeIntervalSince(t0),
                            computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),
                            commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0,
                            skipped: !finite)
@@ -80,26 +82,29 @@ extension Pretrainer {
         }
     }
 
-    /// The AdamW update with the step's learning rate (and the clipping coefficient, if clipping).
-    func applyUpdate(_ s: TrainingSession, learningRate: Double) {
+    /// The AdamW update with the step's learning rate (and the clipping coefficient, if clipping);
+    /// returns the gradient norm when clipping computed it.
+    func applyUpdate(_ s: TrainingSession, learningRate: Double) -> Float? {
         let arena = s.arena
-        var gradientScale: Float = 1
+        var gradientScale: Float = 1, norm: Float?
         if let maxNorm = s.settings.clipGradientNorm {
-            let norm = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
-            gradientScale = Gradients.clipCoefficient(norm: norm, maxNorm: maxNorm)
+            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
+            gradientScale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm)
+            norm = global
         }
         s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
                          decayRanges: s.decayRanges, learningRate: Float(learningRate), gradientScale: gradientScale)
+        return norm
     }
 
-    /// Counts a finished step: timings, the metrics line and, every `logEvery` steps, the progress line.
+    /// Counts a finished step: timings, the metrics line, the TensorBoard scalars and, every
+    /// `logEvery` steps, the progress line.
     func record(_ o: StepOutcome, _ s: TrainingSession) throws {
         s.step += 1
         s.dataSeconds += o.dataSeconds
         s.computeSeconds += o.computeSeconds
         s.commSeconds += o.commSeconds
-        s.window.clips += s.settings.globalBatch
-        s.window.seconds += o.stepSeconds
+        s.progress.count(items: s.settings.globalBatch, seconds: o.stepSeconds)
         if s.firstLoss == nil { s.firstLoss = o.loss }
         s.lastLoss = o.loss
         var line: [String: Any] = ["step": s.step, "loss": o.loss, "loss_rec": o.rec, "loss_ves": o.ves, "lr": o.learningRate,
@@ -107,18 +112,30 @@ extension Pretrainer {
                                    "comm_seconds": o.commSeconds, "ranks": communicator.size,
                                    "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample]
         if o.skipped { line["skipped_nonfinite"] = true }
+        if let norm = o.gradientNorm { line["grad_norm"] = norm }
         try s.metrics?.write(line)
+        try s.tensorBoard?.scalars(scalars(o, s), step: s.step)
         if isCoordinator && (s.step % s.logEvery == 0 || s.step == s.total) { printProgress(o, s) }
     }
 
-    /// The progress line: step/total, losses, lr, clips/s, share of time in communication, ETA.
+    /// The TensorBoard scalars of a step: losses, learning rate, gradient norm (when clipping
+    /// computes it), clips/s and the share of the step spent in communication.
+    func scalars(_ o: StepOutcome, _ s: TrainingSession) -> [(tag: String, value: Double)] {
+        var values: [(tag: String, value: Double)] = [
+            ("train/loss", Double(o.loss)), ("train/loss_rec", Double(o.rec)), ("train/loss_ves", Double(o.ves)),
+            ("train/lr", o.learningRate),
+        ]
+        if let norm = o.gradientNorm { values.append(("train/grad_norm", Double(norm))) }
+        values.append(("perf/clips_per_second", Double(s.settings.globalBatch) / max(o.stepSeconds, 1e-9)))
+        values.append(("perf/comm_share", o.commSeconds / max(o.stepSeconds, 1e-9)))
+        return values
+    }
+
+    /// The progress line: step/total, losses, lr, share of time in communication, smoothed clips/s and ETA.
     func printProgress(_ o: StepOutcome, _ s: TrainingSession) {
-        let rate = Double(s.window.clips) / max(s.window.seconds, 1e-9)
-        let eta = Double(s.total - s.step) * Double(s.settings.globalBatch) / max(rate, 1e-9)
         let commShare = s.commSeconds / max(s.commSeconds + s.computeSeconds + s.dataSeconds, 1e-9)
-        print(String(format: "step %d/%d  loss %.4f (rec %.4f, ves %.4f)  lr %.2e  %.1f clips/s  comm %.0f%%  ETA %@",
-                     s.step, s.total, o.loss, o.rec, o.ves, o.learningRate, rate, 100 * commShare, ProgressLine.format(seconds: eta)))
-        fflush(stdout)
-        s.window = (0, 0)
+        s.progress.report(step: s.step, itemsPerStep: s.settings.globalBatch,
+                          details: String(format: "loss %.4f (rec %.4f, ves %.4f)  lr %.2e  comm %.0f%%",
+                                          o.loss, o.rec, o.ves, o.learningRate, 100 * commShare))
     }
 }

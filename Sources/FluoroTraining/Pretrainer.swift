@@ -52,6 +52,11 @@ public final class Pretrainer {
         /// A step whose averaged gradient holds NaN or Inf (with a finite loss) is skipped, without
         /// an update, instead of stopping the run.
         public var skipNonFiniteGradients = false
+        /// Render a reconstruction panel every this many steps (nil: only at checkpoints); a panel
+        /// is also made at every checkpoint.
+        public var imagesEvery: Int?
+        /// Clips in the reconstruction panel (0: no panels).
+        public var panelClips = 3
         /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
         public var fault: FaultInjection?
 
@@ -105,7 +110,8 @@ public final class Pretrainer {
                 if isCoordinator { Log.info("stopping at step \(session.step) of \(session.total) (\(outcome.timeUp ? "time limit" : "--stop-at")); resume with --resume latest") }
                 break
             }
-            try checkpointIfDue(session, timeDue: outcome.checkpointDue)
+            let checkpointed = try checkpointIfDue(session, timeDue: outcome.checkpointDue)
+            try panelIfDue(session, checkpointed: checkpointed)
         }
         try finish(session)
         return session.summary()

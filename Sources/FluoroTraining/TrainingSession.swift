@@ -1,6 +1,7 @@
 import FluoroDistributed
 import FluoroModel
 import FluoroShards
+import FluoroSupport
 import FluoroTensor
 import Foundation
 
@@ -18,6 +19,10 @@ final class TrainingSession {
     let reducer: GradientReducer
     /// metrics.jsonl (coordinator only).
     let metrics: MetricsLog?
+    /// The TensorBoard event file of this process (coordinator only).
+    let tensorBoard: TensorBoardWriter?
+    /// Renders the reconstruction panels (coordinator only).
+    let views: ReconstructionViews?
     let schedule: LearningRateSchedule
     let watchdog: StallWatchdog
     /// The step the run started (or resumed) at, the step it stops at and the run's total.
@@ -34,16 +39,18 @@ final class TrainingSession {
     var step: Int
     var lastCheckpoint: URL?
     var lastCheckpointTime = Date()
+    /// The step of the last reconstruction panel.
+    var lastPanelStep: Int?
     var firstLoss: Float?
     var lastLoss: Float?
     var commSeconds = 0.0, computeSeconds = 0.0, dataSeconds = 0.0
-    /// Clips and seconds since the last progress line.
-    var window = (clips: 0, seconds: 0.0)
+    /// The progress line (coordinator only prints).
+    let progress: StepProgress
     /// The first error of an overlapped bucket all-reduce (raised after backward).
     var overlapFailure: Error?
 
     init(settings: TrainingSettings, fingerprint: DatasetFingerprint, model: FIMAESC, optimizer: AdamW, loader: ClipLoader,
-         reducer: GradientReducer, metrics: MetricsLog?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
+         reducer: GradientReducer, metrics: MetricsLog?, tensorBoard: TensorBoardWriter?, views: ReconstructionViews?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
          logEvery: Int, previousSeconds: Double, lastCheckpoint: URL?) {
         self.settings = settings
         self.fingerprint = fingerprint
@@ -53,6 +60,8 @@ final class TrainingSession {
         self.loader = loader
         self.reducer = reducer
         self.metrics = metrics
+        self.tensorBoard = tensorBoard
+        self.views = views
         schedule = settings.schedule
         self.watchdog = watchdog
         self.startStep = startStep
@@ -62,6 +71,7 @@ final class TrainingSession {
         self.previousSeconds = previousSeconds
         self.lastCheckpoint = lastCheckpoint
         step = startStep
+        progress = StepProgress(total: settings.steps, unit: "clips")
     }
 
     /// The parameters and gradients.

@@ -14,8 +14,8 @@ struct PretrainCommand: ParsableCommand {
         abstract: "Pretrain FIMAE-SC on a shard dataset (run under mpirun for several ranks).",
         discussion: """
             Under mpirun every rank trains on its slice of each global batch (ranks x --batch clips) and \
-            gradients are averaged; rank 0 prints, writes <run>/metrics.jsonl and <run>/config.json, and \
-            checkpoints into <run>/checkpoints. --resume continues the latest complete checkpoint exactly, also \
+            gradients are averaged; rank 0 prints, writes <run>/metrics.jsonl, <run>/config.json, TensorBoard \
+            events in <run>/tensorboard and reconstruction panels in <run>/images, and checkpoints into <run>/checkpoints. --resume continues the latest complete checkpoint exactly, also \
             with another rank count that divides the same global batch.
             """)
 
@@ -76,6 +76,12 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Start averaging the decoders' gradients while the encoder's backward runs (non-blocking all-reduce); same results.")
     var overlapAllreduce = false
 
+    @Option(help: "Render a reconstruction panel (RUN/images/step-N.png and TensorBoard) every K steps (default: at each checkpoint only).")
+    var imagesEvery: Int?
+
+    @Option(help: "Clips in the reconstruction panel: the first sequences of the dataset (0 = no panels).")
+    var panelClips = 3
+
     @Option(help: "Loader worker threads.")
     var loaderWorkers = 2
 
@@ -103,6 +109,8 @@ struct PretrainCommand: ParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if resumeFrom != nil && resumeLatest { throw ValidationError("give --resume PATH or --resume-latest, not both") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if let imagesEvery, imagesEvery < 1 { throw ValidationError("--images-every must be at least 1") }
+        if panelClips < 0 { throw ValidationError("--panel-clips must be 0 or more") }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
         if !(bucketMb >= 0.001) { throw ValidationError("--bucket-mb must be at least 0.001 (1 KiB)") }
         if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
@@ -166,6 +174,8 @@ struct PretrainCommand: ParsableCommand {
         options.stopAtStep = stopAt
         options.overlapAllReduce = overlapAllreduce
         options.timeLimitMinutes = timeLimit
+        options.imagesEvery = imagesEvery
+        options.panelClips = panelClips
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
                                 clipGrad != nil ? .clipGradient : nil].compactMap { $0 })

@@ -16,6 +16,12 @@ public struct ClipPlan: Sendable, Equatable {
     public var cropX: Int
     public var cropY: Int
     public var cropSide: Int
+
+    /// A plan made by hand (fixed clips for pictures); training draws plans from `ClipSampler`.
+    public init(sample: Int, epoch: Int, sequence: Int, sequenceID: String, start: Int, cropX: Int, cropY: Int, cropSide: Int) {
+        self.sample = sample; self.epoch = epoch; self.sequence = sequence; self.sequenceID = sequenceID
+        self.start = start; self.cropX = cropX; self.cropY = cropY; self.cropSide = cropSide
+    }
 }
 
 /// A sequence the sampler leaves out, and why.
