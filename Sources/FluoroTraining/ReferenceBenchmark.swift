@@ -23,6 +23,18 @@ public enum ReferenceBenchmark {
 
     /// Runs `python3 script bench --config preset --threads T --steps N --batch B`.
     public static func run(script: String, preset: String, batch: Int, threads: Int, steps: Int) throws -> Result {
+        let text = try output(script: script, arguments: ["bench", "--config", preset, "--threads", "\(threads)",
+                                                          "--steps", "\(steps)", "--batch", "\(batch)"])
+        guard let stepMs = value("step_ms", in: text), let clips = value("clips_per_s", in: text),
+              let rss = value("peak_rss_kb", in: text) else {
+            throw Failure.unparsable(text)
+        }
+        return Result(stepSeconds: stepMs / 1e3, clipsPerSecond: clips, peakResidentBytes: Int(rss) * 1024)
+    }
+
+    /// Runs a reference script (python3) with `arguments`; returns its output, with the process's
+    /// peak RSS appended as `peak_rss_kb=N`.
+    public static func output(script: String, arguments: [String]) throws -> String {
         // A wrapper reports the peak RSS of the Python process after the reference's own output.
         let wrapper = """
             import resource, runpy, sys
@@ -32,8 +44,7 @@ public enum ReferenceBenchmark {
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", wrapper, script, "bench", "--config", preset, "--threads", "\(threads)",
-                             "--steps", "\(steps)", "--batch", "\(batch)"]
+        process.arguments = ["python3", "-c", wrapper, script] + arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-reference-\(getpid()).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
@@ -45,13 +56,12 @@ public enum ReferenceBenchmark {
         try? handle.close()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else { throw Failure.failed(status: process.terminationStatus, output: text) }
-        func value(_ key: String) -> Double? {
-            guard let range = text.range(of: key + "=") else { return nil }
-            return Double(text[range.upperBound...].prefix { "0123456789.".contains($0) })
-        }
-        guard let stepMs = value("step_ms"), let clips = value("clips_per_s"), let rss = value("peak_rss_kb") else {
-            throw Failure.unparsable(text)
-        }
-        return Result(stepSeconds: stepMs / 1e3, clipsPerSecond: clips, peakResidentBytes: Int(rss) * 1024)
+        return text
+    }
+
+    /// The number after `key=` in `text`.
+    public static func value(_ key: String, in text: String) -> Double? {
+        guard let range = text.range(of: key + "=") else { return nil }
+        return Double(text[range.upperBound...].prefix { "0123456789.".contains($0) })
     }
 }
