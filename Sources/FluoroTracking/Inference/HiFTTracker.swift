@@ -39,7 +39,7 @@ public final class HiFTTracker: LandmarkTracker {
         }
         scale = WorkingScale(width: first.width, height: first.height, crop: config.crop)
         frames = [scale.resize(first)]
-        estimates = [landmarks.map(scale.toWorking)]
+        estimates = [landmarks.map { scale.toWorking($0) }]
         centre = Self.mean(estimates[0])
     }
 

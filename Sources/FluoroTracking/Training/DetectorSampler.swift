@@ -29,7 +29,6 @@ public final class DetectorSampler {
     public func batch(first: Int, count: Int, seed: UInt64, config c: HiFTConfig) throws -> (frames: [Float], points: [Float]) {
         let S = c.crop, P = S * S, K = c.landmarks
         var images = [Float](repeating: 0, count: count * P), points = [Float](repeating: 0, count: count * K * 2)
-        var scratch = [Float](repeating: 0, count: P)
         for b in 0..<count {
             var rng = SplitMix64.derived(from: seed, 0x6465_7465_6374, UInt64(first + b))
             let (sequence, t) = labelled[Int(rng.next() % UInt64(labelled.count))]
@@ -37,11 +36,9 @@ public final class DetectorSampler {
             let stored = try frames.dataset.frames(sequence: sequence, range: t..<(t + 1))
             var image = WorkingScale.resample(TrackingFrame(stored: stored, index: 0, info: info), width: S, height: S)
             let augmentation = SquareAugmentation.random(&rng)
-            image.withUnsafeMutableBufferPointer { p in
-                augmentation.apply(plane: p.baseAddress!, side: S, scratch: &scratch)
-                augmentation.photometric(p.baseAddress!, count: P, &rng)
-                CropWindow.standardise(p.baseAddress!, count: P)
-            }
+            augmentation.apply(&image, side: S)
+            augmentation.photometric(&image, &rng)
+            image.withUnsafeMutableBufferPointer { CropWindow.standardise($0.baseAddress!, count: P) }
             images.replaceSubrange((b * P)..<((b + 1) * P), with: image)
             let sx = Float(S) / Float(info.width), sy = Float(S) / Float(info.height)
             for (k, point) in frames.task.landmarks(in: frames.annotations[sequence]![t])!.enumerated() {

@@ -32,24 +32,26 @@ struct SquareAugmentation {
         return (u, v)
     }
 
-    /// Moves the pixels of an S x S plane like `map` moves points.
-    func apply(plane: UnsafeMutablePointer<Float>, side S: Int, scratch: inout [Float]) {
+    /// Moves the pixels of every S x S plane of `planes` ([n, S, S]) like `map` moves points.
+    func apply(_ planes: inout [Float], side S: Int) {
         guard rotations != 0 || flipX || flipY else { return }
-        scratch.withUnsafeMutableBufferPointer { tmp in
+        let P = S * S
+        var moved = [Float](repeating: 0, count: planes.count)
+        for base in stride(from: 0, to: planes.count, by: P) {
             for y in 0..<S {
                 for x in 0..<S {
                     let (u, v) = map(x: Float(x), y: Float(y), side: S)
-                    tmp[Int(v) * S + Int(u)] = plane[y * S + x]
+                    moved[base + Int(v) * S + Int(u)] = planes[base + y * S + x]
                 }
             }
-            plane.update(from: tmp.baseAddress!, count: S * S)
         }
+        planes = moved
     }
 
     /// Gamma, then noise, on [0, 1] values (clamped to [0, 1] before the power).
-    func photometric(_ x: UnsafeMutablePointer<Float>, count: Int, _ rng: inout SplitMix64) {
+    func photometric(_ x: inout [Float], _ rng: inout SplitMix64) {
         guard gamma != 1 || noise > 0 else { return }
-        for i in 0..<count {
+        for i in x.indices {
             var v = powf(min(max(x[i], 0), 1), gamma)
             if noise > 0 { v += noise * Float(ParameterArena.standardNormal(&rng)) }
             x[i] = v

@@ -60,7 +60,7 @@ public final class TrackingSampler {
         let scale = WorkingScale(width: info.width, height: info.height, crop: S)
         let labels = annotations[sequence]!
         let truth: [[(x: Float, y: Float)]?] = ((end - W + 1)...end).map { t in
-            task.landmarks(in: labels[t]).map { $0.map(scale.toWorking) }
+            task.landmarks(in: labels[t]).map { $0.map { scale.toWorking($0) } }
         }
         let origin = cropOrigin(truth: truth, rng: &rng)
         let augmentation = SquareAugmentation.random(&rng)
@@ -92,16 +92,13 @@ public final class TrackingSampler {
         let S = config.crop, P = S * S, W = config.window
         let info = dataset.info(sequence: sequence)
         let stored = try dataset.frames(sequence: sequence, range: (end - W + 1)..<(end + 1))
-        var window = [Float](repeating: 0, count: W * P), scratch = [Float](repeating: 0, count: P)
-        window.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            for f in 0..<W {
-                let frame = scale.resize(TrackingFrame(stored: stored, index: f, info: info))
-                CropWindow.cut(frame, origin: origin, crop: S, into: base + f * P)
-                augmentation.apply(plane: base + f * P, side: S, scratch: &scratch)
-            }
+        var window = [Float](repeating: 0, count: W * P)
+        for f in 0..<W {
+            let frame = scale.resize(TrackingFrame(stored: stored, index: f, info: info))
+            window.withUnsafeMutableBufferPointer { CropWindow.cut(frame, origin: origin, crop: S, into: $0.baseAddress! + f * P) }
         }
-        window.withUnsafeMutableBufferPointer { augmentation.photometric($0.baseAddress!, count: W * P, &rng) }
+        augmentation.apply(&window, side: S)
+        augmentation.photometric(&window, &rng)
         window.withUnsafeMutableBufferPointer { CropWindow.standardise($0.baseAddress!, count: W * P) }
         return window
     }
@@ -109,14 +106,17 @@ public final class TrackingSampler {
     /// The catheter-body mask [Sc, Sc] of `frame` in {0, 1}, or nil when the run has none.
     func croppedMask(sequence: Int, frame: Int, scale: WorkingScale, origin: (x: Int, y: Int),
                      augmentation: SquareAugmentation) throws -> [Float]? {
-        guard let mask = try dataset.layer(.catheterMask, sequence: sequence, range: frame..<(frame + 1)) else { return nil }
         let info = dataset.info(sequence: sequence), S = config.crop
-        let resized = scale.resize(TrackingFrame(pixels: mask.map { Float($0) / 255 }, width: info.width, height: info.height))
-        var plane = [Float](repeating: 0, count: S * S), scratch = plane
-        plane.withUnsafeMutableBufferPointer { p in
-            CropWindow.cut(resized, origin: origin, crop: S, into: p.baseAddress!)
-            augmentation.apply(plane: p.baseAddress!, side: S, scratch: &scratch)
+        var mask = [UInt8](repeating: 0, count: info.width * info.height)
+        let present = try mask.withUnsafeMutableBytes {
+            try dataset.layer(.catheterMask, sequence: sequence, range: frame..<(frame + 1), into: $0)
         }
+        guard present else { return nil }
+        let values = mask.map { Float($0) / 255 }
+        let resized = scale.resize(TrackingFrame(pixels: values, width: info.width, height: info.height))
+        var plane = [Float](repeating: 0, count: S * S)
+        plane.withUnsafeMutableBufferPointer { CropWindow.cut(resized, origin: origin, crop: S, into: $0.baseAddress!) }
+        augmentation.apply(&plane, side: S)
         return plane.map { $0 > 0.5 ? 1 : 0 }
     }
 
