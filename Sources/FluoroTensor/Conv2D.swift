@@ -49,22 +49,33 @@ public enum Conv2D {
     ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
     public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?) {
+                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
         let hw = s.outHeight * s.outWidth
-        for b in 0..<s.batch {
+        forEachImage(s, workspaces: workspaces) { b, part in
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
             let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]
             if s.isPointwise { columns = x } else {
                 guard let workspace else { preconditionFailure("Conv2D.forward needs a workspace of \(s.workspaceCount) floats") }
-                im2col(columns: workspace, image: x, shape: s)
-                columns = UnsafePointer(workspace)
+                let mine = workspace + part * s.workspaceCount
+                im2col(columns: mine, image: x, shape: s)
+                columns = UnsafePointer(mine)
             }
             if let bias {
                 for o in 0..<s.outChannels { (out + o * hw).update(repeating: bias[o], count: hw) }
             }
             // out[Cout, HoWo] (+)= w[Cout, CKK] * columns[CKK, HoWo]
             BLAS.sgemm(m: s.outChannels, n: hw, k: s.patch, a: weight, b: columns, beta: bias == nil ? 0 : 1, c: out)
+        }
+    }
+
+    /// Runs `body(image, part)` for every image of the batch: in `min(workspaces, threads, batch)`
+    /// parallel parts (each with its own workspace slot `part`), or in order on one thread.
+    static func forEachImage(_ s: Shape, workspaces: Int, _ body: (Int, Int) -> Void) {
+        let parts = max(1, min(workspaces, Parallel.threads, s.batch))
+        if parts == 1 { for b in 0..<s.batch { body(b, 0) }; return }
+        Parallel.forEach(parts) { part in
+            for b in stride(from: part, to: s.batch, by: parts) { body(b, part) }
         }
     }
 
@@ -80,41 +91,62 @@ public enum Conv2D {
     public static func backward(inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
                                 biasGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?) {
+                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
+        let parts = max(1, min(workspaces, Parallel.threads, s.batch))
+        // With several parts each accumulates its own dw and db, added in part order at the end.
+        let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
+        forEachImage(s, workspaces: workspaces) { b, part in
+            let dw = partials.map { $0.pointer + part * (s.weightCount + s.outChannels) } ?? weightGradient
+            let db = partials.map { $0.pointer + part * (s.weightCount + s.outChannels) + s.weightCount } ?? biasGradient
+            backwardImage(b, dx: inputGradient, dw: weightGradient == nil ? nil : dw, db: biasGradient == nil ? nil : db,
+                          dout: outputGradient, input: input, weight: weight, shape: s,
+                          workspace: workspace.map { $0 + part * s.workspaceCount })
+        }
+        guard let partials else { return }
+        for part in 0..<parts {
+            let base = partials.pointer + part * (s.weightCount + s.outChannels)
+            if let dw = weightGradient { for i in 0..<s.weightCount { dw[i] += base[i] } }
+            if let db = biasGradient { for o in 0..<s.outChannels { db[o] += base[s.weightCount + o] } }
+        }
+    }
+
+    /// The gradients of image `b`, added into dx (its own slice), dw and db.
+    static func backwardImage(_ b: Int, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+                              db: UnsafeMutablePointer<Float>?, dout outputGradient: UnsafePointer<Float>,
+                              input: UnsafePointer<Float>, weight: UnsafePointer<Float>, shape s: Shape,
+                              workspace: UnsafeMutablePointer<Float>?) {
         let hw = s.outHeight * s.outWidth
         let imageCount = s.inChannels * s.height * s.width
-        for b in 0..<s.batch {
-            let x = input + b * imageCount                      // [Cin, H, W]
-            let dout = outputGradient + b * s.outChannels * hw   // [Cout, Ho*Wo]
-            if let db = biasGradient {
-                for o in 0..<s.outChannels {
-                    var sum: Float = 0
-                    let row = dout + o * hw
-                    for i in 0..<hw { sum += row[i] }
-                    db[o] += sum
-                }
+        let x = input + b * imageCount                      // [Cin, H, W]
+        let dout = outputGradient + b * s.outChannels * hw   // [Cout, Ho*Wo]
+        if let db {
+            for o in 0..<s.outChannels {
+                var sum: Float = 0
+                let row = dout + o * hw
+                for i in 0..<hw { sum += row[i] }
+                db[o] += sum
             }
-            if let dw = weightGradient {
-                let columns: UnsafePointer<Float>
-                if s.isPointwise { columns = x } else {
-                    guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
-                    im2col(columns: workspace, image: x, shape: s)
-                    columns = UnsafePointer(workspace)
-                }
-                // dw[Cout, CKK] += dout[Cout, HoWo] * columns^T[HoWo, CKK]
-                BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: hw, a: dout, b: columns, beta: 1, c: dw)
+        }
+        if let dw {
+            let columns: UnsafePointer<Float>
+            if s.isPointwise { columns = x } else {
+                guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
+                im2col(columns: workspace, image: x, shape: s)
+                columns = UnsafePointer(workspace)
             }
-            if let dx = inputGradient {
-                let dxImage = dx + b * imageCount
-                if s.isPointwise {
-                    // dx[Cin, HW] += w^T[Cin, Cout] * dout[Cout, HW]
-                    BLAS.sgemm(transA: true, m: s.inChannels, n: hw, k: s.outChannels, a: weight, b: dout, beta: 1, c: dxImage)
-                } else {
-                    guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
-                    // dcolumns[CKK, HoWo] = w^T[CKK, Cout] * dout[Cout, HoWo], then scattered back.
-                    BLAS.sgemm(transA: true, m: s.patch, n: hw, k: s.outChannels, a: weight, b: dout, beta: 0, c: workspace)
-                    col2imAdd(image: dxImage, columns: workspace, shape: s)
-                }
+            // dw[Cout, CKK] += dout[Cout, HoWo] * columns^T[HoWo, CKK]
+            BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: hw, a: dout, b: columns, beta: 1, c: dw)
+        }
+        if let dx {
+            let dxImage = dx + b * imageCount
+            if s.isPointwise {
+                // dx[Cin, HW] += w^T[Cin, Cout] * dout[Cout, HW]
+                BLAS.sgemm(transA: true, m: s.inChannels, n: hw, k: s.outChannels, a: weight, b: dout, beta: 1, c: dxImage)
+            } else {
+                guard let workspace else { preconditionFailure("Conv2D.backward needs a workspace of \(s.workspaceCount) floats") }
+                // dcolumns[CKK, HoWo] = w^T[CKK, Cout] * dout[Cout, HoWo], then scattered back.
+                BLAS.sgemm(transA: true, m: s.patch, n: hw, k: s.outChannels, a: weight, b: dout, beta: 0, c: workspace)
+                col2imAdd(image: dxImage, columns: workspace, shape: s)
             }
         }
     }
@@ -134,10 +166,12 @@ public enum Conv2D {
                         guard y >= 0 && y < H else { dst.update(repeating: 0, count: Wo); continue }
                         let src = plane + y * W
                         if s.stride == 1 {
-                            for ox in 0..<Wo {
-                                let xx = ox - s.padding + kx
-                                dst[ox] = xx >= 0 && xx < W ? src[xx] : 0
-                            }
+                            // xx = ox - pad + kx: a contiguous run of valid columns, zeros around it.
+                            let shift = kx - s.padding
+                            let lo = min(Wo, max(0, -shift)), hi = max(lo, min(Wo, W - shift))
+                            if lo > 0 { dst.update(repeating: 0, count: lo) }
+                            if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
+                            if hi < Wo { (dst + hi).update(repeating: 0, count: Wo - hi) }
                         } else {
                             for ox in 0..<Wo {
                                 let xx = ox * s.stride - s.padding + kx
@@ -165,6 +199,12 @@ public enum Conv2D {
                         guard y >= 0 && y < H else { continue }
                         let src = row + oy * Wo
                         let dst = plane + y * W
+                        if s.stride == 1 {
+                            let shift = kx - s.padding
+                            let lo = min(Wo, max(0, -shift)), hi = max(lo, min(Wo, W - shift))
+                            if hi > lo { VectorMath.axpy(1, src + lo, dst + lo + shift, hi - lo) }
+                            continue
+                        }
                         for ox in 0..<Wo {
                             let xx = ox * s.stride - s.padding + kx
                             if xx >= 0 && xx < W { dst[xx] += src[ox] }

@@ -116,8 +116,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     func train(_ communicator: Communicator) throws {
-        Parallel.configure(threads: runtime.resolvedThreads)
-        runtime.apply()
+        Parallel.configure(threads: runtime.resolvedThreads)  // also puts OpenBLAS on one thread
         let run = URL(fileURLWithPath: runDirectory)
         var settings = FinetuneSettings(config: try trackerConfig(), task: task, steps: steps ?? 300, batchPerRank: batch,
                                         ranks: communicator.size, seed: seed)

@@ -94,3 +94,31 @@ import Testing
         #expect(Conv2D.Shape(batch: 1, inChannels: 4, outChannels: 2, height: 3, width: 3, kernel: 1).workspaceCount == 0)
     }
 }
+
+/// Images of a batch split over threads (each part its own workspace and dw/db partial sums) give
+/// the serial results: forward and dx bit for bit, dw and db to rounding.
+@Suite struct Conv2DParallelTests {
+    @Test func parallelPartsMatchSerial() {
+        var rng = SplitMix64(seed: 21)
+        let s = Conv2D.Shape(batch: 5, inChannels: 3, outChannels: 4, height: 9, width: 7, kernel: 3, padding: 1)
+        let x = GradientCheck.random(s.inputCount, &rng), w = GradientCheck.random(s.weightCount, &rng)
+        let b = GradientCheck.random(4, &rng), dout = GradientCheck.random(s.outputCount, &rng)
+        func run(threads: Int, parts: Int) -> (out: [Float], dx: [Float], dw: [Float], db: [Float]) {
+            Parallel.withThreads(threads) {
+                let out = FloatBuffer(count: s.outputCount), work = FloatBuffer(count: s.workspaceCount * parts)
+                let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: 4)
+                Conv2D.forward(output: out.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s,
+                               workspace: work.pointer, workspaces: parts)
+                Conv2D.backward(inputGradient: dx.pointer, weightGradient: dw.pointer, biasGradient: db.pointer,
+                                outputGradient: dout.pointer, input: x.pointer, weight: w.pointer, shape: s,
+                                workspace: work.pointer, workspaces: parts)
+                return (out.array, dx.array, dw.array, db.array)
+            }
+        }
+        let serial = run(threads: 1, parts: 1), parallel = run(threads: 2, parts: 2)
+        #expect(parallel.out == serial.out && parallel.dx == serial.dx)
+        #expect(zip(parallel.dw, serial.dw).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(zip(parallel.db, serial.db).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(serial.out == Conv2DTests.naive(x.array, w.array, b.array, s).enumerated().map { serial.out[$0.offset] } && !serial.out.isEmpty)
+    }
+}

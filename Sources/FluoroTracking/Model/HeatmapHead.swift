@@ -17,7 +17,8 @@ final class HeatmapHead {
     let inputs: [FloatBuffer]           // conv i's input: map, then the upsampled maps [B, C(i-1), s, s]
     let activations: [FloatBuffer]      // conv i's output after ReLU [B, Ci, s, s]
     let logits: FloatBuffer             // [B, Sc, Sc]
-    let workspace: FloatBuffer          // im2col columns, the largest conv's
+    let workspace: FloatBuffer          // im2col columns, the largest conv's, one slot per parallel part
+    let workspaces: Int
     let dInputs: [FloatBuffer], dActivations: [FloatBuffer], dPre: [FloatBuffer], dMap: FloatBuffer
 
     init(prefix: String, config c: HiFTConfig, batch: Int, arena: ParameterArena) {
@@ -41,7 +42,8 @@ final class HeatmapHead {
         inputs = [map] + ups.map { FloatBuffer(count: $0.outputCount) }
         activations = convs.map { FloatBuffer(count: $0.outputCount) }
         logits = FloatBuffer(count: out.outputCount)
-        workspace = FloatBuffer(count: convs.map(\.workspaceCount).max() ?? 0)
+        workspaces = max(1, min(Parallel.threads, batch))
+        workspace = FloatBuffer(count: (convs.map(\.workspaceCount).max() ?? 0) * workspaces)
         dInputs = inputs.map { FloatBuffer(count: $0.count) }
         dActivations = activations.map { FloatBuffer(count: $0.count) }
         dPre = activations.map { FloatBuffer(count: $0.count) }
@@ -58,7 +60,7 @@ final class HeatmapHead {
         for i in convs.indices {
             if i > 0 { Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1]) }
             Conv2D.forward(output: activations[i].pointer, input: inputs[i].pointer, weight: weights[i], bias: biases[i],
-                           shape: convs[i], workspace: workspace.pointer)
+                           shape: convs[i], workspace: workspace.pointer, workspaces: workspaces)
             ReLU.forward(output: activations[i].pointer, input: activations[i].pointer, count: activations[i].count)
         }
         Conv2D.forward(output: logits.pointer, input: activations[convs.count - 1].pointer, weight: outWeight, bias: outBias,
@@ -79,7 +81,7 @@ final class HeatmapHead {
             dInputs[i].zero()
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
                             outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: convs[i],
-                            workspace: workspace.pointer)
+                            workspace: workspace.pointer, workspaces: workspaces)
             if i > 0 {
                 dActivations[i - 1].zero()
                 Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer, outputGradient: dInputs[i].pointer,
