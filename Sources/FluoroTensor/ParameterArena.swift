@@ -26,6 +26,8 @@ public final class ParameterArena: @unchecked Sendable {
         case xavierUniform
         case zeros
         case ones
+        /// Every element the same value (e.g. a heatmap head's output bias at a small prior's logit).
+        case constant(Float)
         /// Normal with this std, redrawn outside ±2 std.
         case truncatedNormal(std: Float)
     }
@@ -150,6 +152,7 @@ public final class ParameterArena: @unchecked Sendable {
             let p = values.pointer + v.offset
             switch v.initialization {
             case .zeros: break
+            case let .constant(value): p.update(repeating: value, count: v.count)
             case .ones: p.update(repeating: 1, count: v.count)
             case .xavierUniform:
                 let fanOut = v.shape.first ?? 1, fanIn = max(1, v.count / max(1, fanOut))

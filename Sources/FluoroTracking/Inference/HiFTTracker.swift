@@ -53,7 +53,11 @@ public final class HiFTTracker: LandmarkTracker {
         let found = HeatmapReadOut.landmarks(logits: heat, height: config.crop, width: config.crop, count: config.landmarks)
         let previous = estimates.last!
         let assigned = Self.assign(found.map { $0.map { (Float($0.x) + Float(origin.x), Float($0.y) + Float(origin.y)) } }, to: previous)
-        let now = zip(assigned, previous).map { $0 ?? $1 }
+        // An estimate stays on the frame (a read-out at the crop's zero padding cannot leave it).
+        let now = zip(assigned, previous).map { found, kept in
+            let p = found ?? kept
+            return (x: min(max(p.x, 0), Float(scale.width - 1)), y: min(max(p.y, 0), Float(scale.height - 1)))
+        }
         estimates.append(now)
         if estimates.count > config.window { estimates.removeFirst() }
         updateCrop(origin: origin, estimates: now)

@@ -1,4 +1,5 @@
 import FluoroModel
+import Foundation
 import FluoroTensor
 
 /// HiFT's parameter list with the reference's names (`encoder.*` VideoMAE names, `correlation.*`,
@@ -76,8 +77,15 @@ public enum HiFTParameters {
             specs += [matrix("\(p).convs.\(i).weight", [out, inChannels, 3, 3]), bias("\(p).convs.\(i).bias", out)]
             inChannels = out
         }
-        return specs + [matrix("\(p).out.weight", [1, inChannels, 1, 1]), bias("\(p).out.bias", 1)]
+        // The output bias starts at the logit of a 1% prior (as detection heads do), so the first
+        // heatmaps are near zero and the soft Dice's gradient is about the targets from the start;
+        // at 0 (p = 0.5 on every pixel) a σ = 2 px target is lost in a 128x128 map for many steps.
+        return specs + [matrix("\(p).out.weight", [1, inChannels, 1, 1]),
+                        .init(name: "\(p).out.bias", shape: [1], decays: false, initialization: .constant(HiFTParameters.priorLogit))]
     }
+
+    /// logit(0.01): the heads' initial output bias.
+    public static let priorLogit = Float(log(0.01 / 0.99))
 
     /// A decoder block's pointers inside `arena` (values, or gradients).
     static func block(_ p: String, in arena: ParameterArena, gradients: Bool = false) -> CrossAttentionBlock.Weights {
