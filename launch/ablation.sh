@@ -33,10 +33,11 @@ if [ $quick = 1 ]; then
 else
   out="${out:-ablation}"
   PRE_SEQ=96; PRE_FRAMES=24; FT_SEQ=16; TEST_SEQ=12; FRAMES=48; SIZE=256
-  PRE_STEPS=${ABLATION_PRE_STEPS:-1500}; FT_STEPS=${ABLATION_FT_STEPS:-500}; BATCH=8; SEEDS="1 2"
+  PRE_STEPS=${ABLATION_PRE_STEPS:-1200}; FT_STEPS=${ABLATION_FT_STEPS:-500}; BATCH=8; SEEDS="1 2"
   PRESET=bench; TRACKER=bench
 fi
 LR=${ABLATION_LR:-1e-3}
+BCE=${ABLATION_BCE:-10}  # heatmapBCEWeight: soft Dice alone does not leave its all-zero plateau at this budget (docs/RESULTS.md)
 if [ -z "${FLUORO:-}" ]; then
   bash launch/deps.sh
   swift build -c release --product fluoro >&2
@@ -73,7 +74,7 @@ pretrain fimae 0
 pretrain fimae-sc 1
 
 finetune() {  # run-name task seed encoder(none|fimae|fimae-sc) [config.json] [--detector]
-  local name=$1 task=$2 seed=$3 encoder=$4 config=${5:-} extra=${6:-}
+  local name=$1 task=$2 seed=$3 encoder=$4 config=${5:-$out/tracker.json} extra=${6:-}
   stage "ft-$name" && return
   local source=(--from-scratch); [ "$encoder" != none ] && source=(--encoder "$out/encoder-$encoder.safetensors")
   local cfg=(); [ -n "$config" ] && cfg=(--config "$config")
@@ -90,18 +91,19 @@ evaluate() {  # run-name task [extra evaluate args]
   mark "eval-$name"
 }
 
+echo "{\"heatmapBCEWeight\": $BCE}" > "$out/tracker.json"
 log "3. Table 3: tip tracker from none / FIMAE / FIMAE-SC, seeds $SEEDS ($FT_STEPS steps)"
 for seed in $SEEDS; do
   for encoder in none fimae fimae-sc; do
     detector=""; [ "$encoder" = fimae-sc ] && [ "$seed" = "${SEEDS%% *}" ] && detector=--detector  # reused in Table 1
-    finetune "tip-$encoder-s$seed" tip $seed $encoder "" $detector
+    finetune "tip-$encoder-s$seed" tip $seed $encoder "$out/tracker.json" $detector
     evaluate "tip-$encoder-s$seed" tip
   done
 done
 log "   correlation tokens (from FIMAE-SC)"
-echo '{"appearanceTokens": false}' > "$out/no-appearance.json"
-echo '{"trajectoryTokens": false}' > "$out/no-trajectory.json"
-echo '{"appearanceTokens": false, "trajectoryTokens": false}' > "$out/no-correlation.json"
+echo "{\"heatmapBCEWeight\": $BCE, \"appearanceTokens\": false}" > "$out/no-appearance.json"
+echo "{\"heatmapBCEWeight\": $BCE, \"trajectoryTokens\": false}" > "$out/no-trajectory.json"
+echo "{\"heatmapBCEWeight\": $BCE, \"appearanceTokens\": false, \"trajectoryTokens\": false}" > "$out/no-correlation.json"
 for seed in $SEEDS; do
   for variant in no-appearance no-trajectory no-correlation; do
     finetune "tip-fimae-sc-$variant-s$seed" tip $seed fimae-sc "$out/$variant.json"
@@ -111,7 +113,7 @@ done
 
 log "4. Table 1: markers tracker from FIMAE-SC with the detector; baselines; automatic initialisation"
 first=${SEEDS%% *}
-finetune "markers-fimae-sc-s$first" markers $first fimae-sc "" --detector
+finetune "markers-fimae-sc-s$first" markers $first fimae-sc "$out/tracker.json" --detector
 evaluate "markers-fimae-sc-s$first" markers --baseline ncc --baseline still --plots "$out/plots-markers"
 cp "$out/eval-markers-fimae-sc-s$first.json" "$out/table1-markers.json"
 if ! stage table1-tip; then
@@ -128,7 +130,7 @@ fi
 log "5. report"
 elapsed=$(( $(date +%s) - start ))
 python3 launch/ablation_report.py "$out" --quick $quick --elapsed $elapsed --threads $threads --pre-steps $PRE_STEPS \
-  --ft-steps $FT_STEPS --batch $BATCH --preset $PRESET --seeds "$SEEDS" --lr $LR --sizes "$PRE_SEQ,$PRE_FRAMES,$FT_SEQ,$TEST_SEQ,$FRAMES,$SIZE" > "$out/results.md"
+  --ft-steps $FT_STEPS --batch $BATCH --preset $PRESET --bce $BCE --seeds "$SEEDS" --lr $LR --sizes "$PRE_SEQ,$PRE_FRAMES,$FT_SEQ,$TEST_SEQ,$FRAMES,$SIZE" > "$out/results.md"
 if [ $publish = 1 ]; then
   mkdir -p docs/results
   cp "$out/results.md" docs/RESULTS.md

@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--lr", default="")
     ap.add_argument("--sizes", default="")
     ap.add_argument("--preset", default="bench")
+    ap.add_argument("--bce", default="0")
     a = ap.parse_args()
     pre_seq, pre_frames, ft_seq, test_seq, frames, size = (a.sizes.split(",") + [""] * 6)[:6]
     t3, means = table3(a.out, a.seeds)
@@ -123,7 +124,8 @@ def main():
     print(f"- Pretraining: FIMAE (wVes 0) and FIMAE-SC (wVes 1), preset `{a.preset}`, {a.pre_steps} steps of batch {a.batch}, "
           "seed 7, the same base rate (0.05, scaled by batch/256), encoders exported.")
     print(f"- Fine-tuning (METHOD §10): catheter tip, tracker preset `{a.preset}`, {a.ft_steps} steps of batch "
-          f"{a.batch}, peak lr {a.lr} with 5% warm-up and cosine decay, seeds {a.seeds}; the same data and steps for every arm.")
+          f"{a.batch}, peak lr {a.lr} with 5% warm-up and cosine decay, seeds {a.seeds}; the same data and steps for every arm. "
+          f"Loss: soft Dice + {a.bce} x pixel BCE on the heatmap (`heatmapBCEWeight`; METHOD's soft Dice alone stays on its all-zero plateau at this budget) + 0.5 x soft Dice of the catheter mask.")
     print("- Evaluation (METHOD §11): every test run tracked from frame 0's truth (manual) or the detector (auto), "
           "errors on every later frame, failure = error > 3 mm (150 mm field: {3 * int(size or 256) / 150:.1f} px at {size} px); FPS at batch 1, 1 thread.")
     print("- Spread: half the range over the fine-tuning seeds (two seeds).\n")

@@ -20,6 +20,10 @@ scratch=$(mktemp -d); "$F" synth --out "$scratch/ds" --sequences 96 --frames 32 
 echo; echo "## loader"; "$F" bench loader --preset bench
 echo; echo "## training step, 1 process"
 for t in 1 2; do "$F" bench step --preset bench --threads "$t" "${ref[@]}"; done
+echo; echo "## HiFT: fine-tuning step (batch 8) and tracking step (batch 1)"
+HIFT_REFERENCE="${HIFT_REFERENCE:-$(dirname "$REFERENCE")/hift_reference.py}"
+href=(); [ -f "$HIFT_REFERENCE" ] && python3 -c "import torch" 2>/dev/null && href=(--reference "$HIFT_REFERENCE")
+for t in 1 2; do "$F" bench track --preset bench --threads "$t" "${href[@]}"; done
 echo; echo "## training step, 1 process, OPENBLAS_CORETYPE unset (fluoro's own kernel choice)"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$F" bench step --preset bench --threads 1
 echo; echo "## training step, mpirun -np 2, 1 thread per rank"

@@ -6,7 +6,10 @@
 #      vesselness weak labels (fluoro label) and verify them,
 #   3. simulate a labelled synthetic dataset (fluoro synth),
 #   4. pretrain FIMAE-SC with mpirun -np 2, stop at a checkpoint half-way, resume it to the end,
-#   5. export the encoder with VideoMAE names and check the export.
+#   5. export the encoder with VideoMAE names and check the export,
+#   6. fine-tune the HiFT tracker (balloon markers) from that encoder on annotated simulator runs,
+#      evaluate it on held-out runs beside the NCC and still baselines, and track a held-out run
+#      and the real balloon run (markers set by hand on its first frame that shows them).
 # Everything goes under ./demo/ (removed and remade on each run). DEMO_STEPS sets the run length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,9 +49,31 @@ echo; echo "== 5. export the encoder"
 "$FLUORO" export --run "$out/run" --out "$out/encoder.safetensors"
 "$FLUORO" export --check "$out/encoder.safetensors"
 
+echo; echo "== 6. the tracker: fine-tune HiFT (balloon markers) from the exported encoder"
+"$FLUORO" synth --out "$out/annotated" --sequences 16 --frames 32 --size 256 --seed 2 --kind fluoro >/dev/null
+"$FLUORO" synth --out "$out/heldout" --sequences 4 --frames 32 --size 256 --seed 3 --kind fluoro >/dev/null
+echo '{"heatmapBCEWeight": 10}' > "$out/tracker.json"
+"$FLUORO" finetune --shards "$out/annotated" --run "$out/tracker" --task markers --encoder "$out/encoder.safetensors" \
+  --config "$out/tracker.json" --steps "${DEMO_TRACK_STEPS:-300}" --batch 8 --lr 1e-3 --log-every 50
+"$FLUORO" evaluate --model "$out/tracker" --shards "$out/heldout" --task markers --baseline ncc --baseline still \
+  --plots "$out/tracker-plots"
+"$FLUORO" track --model "$out/tracker/tracker.safetensors" --input "$out/heldout" --sequence 0 --init annotated \
+  --out "$out/tracks-heldout.csv" --overlay "$out/overlay-heldout"
+# The real balloon run: frame 0 is blank; on frame 1 the balloon's ends (its markers) are at about
+# (155.5, 169.5) and (215, 137.5) in stored pixels (read off the frame by eye).
+if [ -f "$real/xa_balloon_17f.dcm" ]; then
+  "$FLUORO" track --model "$out/tracker/tracker.safetensors" --input "$real/xa_balloon_17f.dcm" --start-frame 1 \
+    --init "155.5,169.5;215,137.5" --out "$out/tracks-balloon.csv" --overlay "$out/overlay-balloon"
+else
+  echo "(no $real/xa_balloon_17f.dcm here: the real balloon run is in ../shared/data/real)"
+fi
+
 echo
 echo "Where everything went:"
 echo "  clinical shards   $out/clinical   (fluoro inspect $out/clinical)"
 echo "  synthetic shards  $out/synthetic"
 echo "  run directory     $out/run        (config.json, metrics.jsonl, checkpoints/)"
 echo "  encoder           $out/encoder.safetensors (VideoMAE names; see docs/TRAINING.md to load it in PyTorch)"
+echo "  tracker           $out/tracker/tracker.safetensors (run: $out/tracker; plots: $out/tracker-plots)"
+echo "  tracks            $out/tracks-heldout.csv, $out/tracks-balloon.csv"
+echo "  overlays          $out/overlay-heldout/, $out/overlay-balloon/ (PNG per frame)"

@@ -26,7 +26,7 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Which sequence of a shard dataset (index, default 0).")
     var sequence = 0
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Landmarks on the first frame to track from: \"x,y\" or \"x1,y1;x2,y2\" (pixels).", valueName: "x,y[;x,y]"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Landmarks on the first frame to track from: \"x,y\" or \"x1,y1;x2,y2\" (pixels), or \"annotated\" for a shard sequence's own landmarks on that frame.", valueName: "x,y[;x,y]|annotated"))
     var initial: String?
 
     @Option(help: "Start at this frame instead of 0 (e.g. the first frame that shows the device).")
@@ -87,6 +87,7 @@ struct TrackCommand: ParsableCommand {
     }
 
     func startPoints(_ loaded: TrackerFile.Loaded, first: TrackingFrame) throws -> [Point2] {
+        if initial == "annotated" { return try annotatedStart(loaded) }
         if let initial {
             let points = try Self.parsePoints(initial)
             guard points.count == loaded.config.landmarks else {
@@ -96,6 +97,19 @@ struct TrackCommand: ParsableCommand {
         }
         guard let detector = loaded.detector else { throw TrackerFileError.noDetector(path: model) }
         return try HiFTLandmarkDetector(detector: detector).detect(first: first, count: loaded.config.landmarks)
+    }
+
+    /// The start frame's own landmarks of a shard sequence (`--init annotated`).
+    func annotatedStart(_ loaded: TrackerFile.Loaded) throws -> [Point2] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--init annotated needs a shard dataset as --input (DICOM and NumPy files carry no landmarks)")
+        }
+        let labels = try ShardDataset(directory: URL(fileURLWithPath: input)).annotations(sequence: sequence)
+        guard startFrame < labels.count, let points = loaded.task.landmarks(in: labels[startFrame]) else {
+            throw ValidationError("--init annotated: sequence \(sequence) has no \(loaded.task.rawValue) landmarks on frame \(startFrame)")
+        }
+        return points
     }
 
     /// Every frame of a DICOM/NumPy file or of a shard dataset's sequence, scaled to [0, 1].

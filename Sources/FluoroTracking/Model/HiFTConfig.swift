@@ -27,6 +27,11 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// Target Gaussian sigma in crop pixels, and the weight of the auxiliary catheter-body loss.
     public var sigma: Float = 2
     public var catheterWeight: Float = 0.5
+    /// Weight of a pixel-wise binary cross-entropy added to the heatmap's soft Dice (0: METHOD §10's
+    /// loss exactly). Soft Dice alone has a vanishing gradient once every pixel is near 0, which a
+    /// σ = 2 px target in a 128 px crop reaches within a few dozen steps from scratch (measured:
+    /// docs/RESULTS.md); the cross-entropy's gradient at the target does not vanish.
+    public var heatmapBCEWeight: Float = 0
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -112,7 +117,7 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
         try require(decoderDepth >= 0, "decoderDepth must be >= 0")
         try require(headChannels.count == stages + 1 && headChannels.allSatisfy { $0 > 0 },
                     "headChannels needs \(stages + 1) positive counts (one for the grid conv, one per x2 upsampling of patch \(patch)); got \(headChannels)")
-        try require(sigma > 0 && catheterWeight >= 0, "sigma must be > 0 and catheterWeight >= 0")
+        try require(sigma > 0 && catheterWeight >= 0 && heatmapBCEWeight >= 0, "sigma must be > 0, catheterWeight and heatmapBCEWeight >= 0")
     }
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.

@@ -72,6 +72,15 @@ extension HiFT {
         let dHeat = FloatBuffer(count: B * P)
         SoftDice.backward(dLogits: dHeat.pointer, logits: heat, targets: targets, weights: Array(repeating: 1 / Double(B), count: B),
                           batch: B, pixels: P)
+        var bce = 0.0
+        if c.heatmapBCEWeight > 0 {
+            bce = Double(targets.withUnsafeBufferPointer { t in
+                Losses.bceWithLogits(logits: heat, labels: t.baseAddress!, count: B * P)
+            })
+            targets.withUnsafeBufferPointer { t in
+                Losses.bceWithLogitsBackward(dLogits: dHeat.pointer, logits: heat, labels: t.baseAddress!, count: B * P, scale: c.heatmapBCEWeight)
+            }
+        }
         var dCath: FloatBuffer?
         if useCatheter, let cath {
             let losses = batch.catheterMasks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: B, pixels: P) }
@@ -84,7 +93,7 @@ extension HiFT {
             dCath = buffer
         }
         backward(dHeatmap: dHeat.pointer, dCatheter: dCath.map { UnsafePointer($0.pointer) })
-        let total = heatLoss + Double(c.catheterWeight) * cathLoss
+        let total = heatLoss + Double(c.heatmapBCEWeight) * bce + Double(c.catheterWeight) * cathLoss
         return TrackingLoss(total: Float(total), heatmap: Float(heatLoss), catheter: Float(cathLoss))
     }
 
