@@ -117,6 +117,8 @@ struct FinetuneCommand: ParsableCommand {
 
     func train(_ communicator: Communicator) throws {
         Parallel.configure(threads: runtime.resolvedThreads)  // also puts OpenBLAS on one thread
+        // Batches and loss buffers are several MB each step: keep them in the heap (no page faults).
+        _ = AllocatorTuning.keepLargeBuffersInHeap()
         let run = URL(fileURLWithPath: runDirectory)
         var settings = FinetuneSettings(config: try trackerConfig(), task: task, steps: steps ?? 300, batchPerRank: batch,
                                         ranks: communicator.size, seed: seed)

@@ -18,6 +18,9 @@ public enum CrossAttentionBlock {
             self.attention = attention; self.norm2Weight = norm2Weight; self.norm2Bias = norm2Bias
             self.fc1Weight = fc1Weight; self.fc1Bias = fc1Bias; self.fc2Weight = fc2Weight; self.fc2Bias = fc2Bias
         }
+        var mlp: MLPBranch.Weights {
+            .init(normWeight: norm2Weight, normBias: norm2Bias, fc1Weight: fc1Weight, fc1Bias: fc1Bias, fc2Weight: fc2Weight, fc2Bias: fc2Bias)
+        }
     }
 
     /// Sizes of one block call.
@@ -47,6 +50,7 @@ public enum CrossAttentionBlock {
             fc1 = FloatBuffer(count: M * s.hidden); gelu = FloatBuffer(count: M * s.hidden)
         }
         var cache: CrossAttention.Cache { .init(q: q.pointer, kv: kv.pointer, probs: probs.pointer, attended: attended.pointer) }
+        var mlpCache: MLPBranch.Cache { .init(norm: norm2.pointer, mean: mean2.pointer, rstd: rstd2.pointer, fc1: fc1.pointer, gelu: gelu.pointer) }
     }
 
     /// Backward scratch, shareable by every block of the same shape.
@@ -60,6 +64,7 @@ public enum CrossAttentionBlock {
             dQ = FloatBuffer(count: M * D); dAttended = FloatBuffer(count: M * D); dKv = FloatBuffer(count: Mc * 2 * D)
             dScores = FloatBuffer(count: s.batch * s.heads * s.queries * s.context)
         }
+        var mlp: MLPBranch.Scratch { .init(dHidden: dHidden.pointer, dFc1: dFc1.pointer, dNorm: dNorm.pointer) }
         var attention: CrossAttention.Scratch {
             .init(dQ: dQ.pointer, dKv: dKv.pointer, dAttended: dAttended.pointer, dScores: dScores.pointer)
         }
@@ -81,14 +86,8 @@ public enum CrossAttentionBlock {
         } else {
             acts.x2.pointer.update(from: x, count: M * D)
         }
-        LayerNorm.forward(out: acts.norm2.pointer, mean: acts.mean2.pointer, rstd: acts.rstd2.pointer, input: acts.x2.pointer,
-                          weight: w.norm2Weight, bias: w.norm2Bias, rows: M, channels: D, eps: eps)
-        Linear.forward(out: acts.fc1.pointer, input: acts.norm2.pointer, weight: w.fc1Weight, bias: w.fc1Bias,
-                       rows: M, inFeatures: D, outFeatures: s.hidden)
-        GELU.forward(out: acts.gelu.pointer, derivative: acts.fc1.pointer, input: acts.fc1.pointer, count: M * s.hidden)
-        Linear.forward(out: out, input: acts.gelu.pointer, weight: w.fc2Weight, bias: w.fc2Bias,
-                       rows: M, inFeatures: s.hidden, outFeatures: D)
-        Elementwise.add(into: out, acts.x2.pointer, count: M * D)
+        MLPBranch.forward(out: out, input: acts.x2.pointer, weights: w.mlp, cache: acts.mlpCache, rows: M, width: D,
+                          hidden: s.hidden, eps: eps)
     }
 
     /// Backward through the block, adding into `grads`.
@@ -98,14 +97,8 @@ public enum CrossAttentionBlock {
                                 queries x: UnsafePointer<Float>, context c: UnsafePointer<Float>, weights w: Weights,
                                 acts: Activations, scratch: Scratch, shape s: Shape) {
         let M = s.rows, D = s.width, Hd = s.hidden
-        Linear.backward(dInput: scratch.dHidden.pointer, dWeight: grads.fc2Weight, dBias: grads.fc2Bias, dOut: dStream,
-                        input: acts.gelu.pointer, weight: w.fc2Weight, rows: M, inFeatures: Hd, outFeatures: D, overwriteInput: true)
-        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, derivative: acts.fc1.pointer, count: M * Hd)
-        Linear.backward(dInput: scratch.dNorm.pointer, dWeight: grads.fc1Weight, dBias: grads.fc1Bias, dOut: scratch.dFc1.pointer,
-                        input: acts.norm2.pointer, weight: w.fc1Weight, rows: M, inFeatures: D, outFeatures: Hd, overwriteInput: true)
-        LayerNorm.backward(dInput: dStream, dWeight: grads.norm2Weight, dBias: grads.norm2Bias, dOut: scratch.dNorm.pointer,
-                           input: acts.x2.pointer, weight: w.norm2Weight, mean: acts.mean2.pointer, rstd: acts.rstd2.pointer,
-                           rows: M, channels: D)
+        MLPBranch.backward(dStream: dStream, grads: grads.mlp, input: acts.x2.pointer, weights: w.mlp, cache: acts.mlpCache,
+                           scratch: scratch.mlp, rows: M, width: D, hidden: Hd)
         guard s.context > 0 else { return }
         // dStream holds dx2; the attention branch adds its part through LN_q and LN_kv.
         scratch.dNorm.pointer.update(repeating: 0, count: M * D)

@@ -17,6 +17,9 @@ public enum TransformerBlock {
             self.norm2Weight = norm2Weight; self.norm2Bias = norm2Bias
             self.fc1Weight = fc1Weight; self.fc1Bias = fc1Bias; self.fc2Weight = fc2Weight; self.fc2Bias = fc2Bias
         }
+        var mlp: MLPBranch.Weights {
+            .init(normWeight: norm2Weight, normBias: norm2Bias, fc1Weight: fc1Weight, fc1Bias: fc1Bias, fc2Weight: fc2Weight, fc2Bias: fc2Bias)
+        }
     }
 
     /// Sizes of one block call.
@@ -42,6 +45,7 @@ public enum TransformerBlock {
             fc1 = FloatBuffer(count: M * s.hidden); gelu = FloatBuffer(count: M * s.hidden)
         }
         var attentionCache: SelfAttention.Cache { .init(qkv: qkv.pointer, probs: probs.pointer, attended: attended.pointer) }
+        var mlpCache: MLPBranch.Cache { .init(norm: norm2.pointer, mean: mean2.pointer, rstd: rstd2.pointer, fc1: fc1.pointer, gelu: gelu.pointer) }
     }
 
     /// Backward scratch, shareable by every block of the same shape.
@@ -54,6 +58,7 @@ public enum TransformerBlock {
             dQkv = FloatBuffer(count: M * 3 * D); dAttended = FloatBuffer(count: M * D)
             dScores = FloatBuffer(count: s.batch * s.heads * s.tokens * s.tokens)
         }
+        var mlp: MLPBranch.Scratch { .init(dHidden: dHidden.pointer, dFc1: dFc1.pointer, dNorm: dNorm.pointer) }
     }
 
     /// out: [B, N, D] = block(input: [B, N, D]); fills `acts`.
@@ -65,15 +70,8 @@ public enum TransformerBlock {
         SelfAttention.forward(out: acts.x2.pointer, cache: acts.attentionCache, input: acts.norm1.pointer,
                               weights: w.attention, batch: s.batch, tokens: s.tokens, width: D, heads: s.heads)
         Elementwise.add(into: acts.x2.pointer, input, count: M * D)
-        LayerNorm.forward(out: acts.norm2.pointer, mean: acts.mean2.pointer, rstd: acts.rstd2.pointer, input: acts.x2.pointer,
-                          weight: w.norm2Weight, bias: w.norm2Bias, rows: M, channels: D, eps: eps)
-        Linear.forward(out: acts.fc1.pointer, input: acts.norm2.pointer, weight: w.fc1Weight, bias: w.fc1Bias,
-                       rows: M, inFeatures: D, outFeatures: s.hidden)
-        // fc1 is overwritten by GELU'(fc1): backward needs only the derivative.
-        GELU.forward(out: acts.gelu.pointer, derivative: acts.fc1.pointer, input: acts.fc1.pointer, count: M * s.hidden)
-        Linear.forward(out: out, input: acts.gelu.pointer, weight: w.fc2Weight, bias: w.fc2Bias,
-                       rows: M, inFeatures: s.hidden, outFeatures: D)
-        Elementwise.add(into: out, acts.x2.pointer, count: M * D)
+        MLPBranch.forward(out: out, input: acts.x2.pointer, weights: w.mlp, cache: acts.mlpCache, rows: M, width: D,
+                          hidden: s.hidden, eps: eps)
     }
 
     /// Backward through the block, in place on the residual stream's gradient, adding into `grads`.
@@ -83,16 +81,8 @@ public enum TransformerBlock {
                                 weights w: Weights, acts: Activations, scratch: Scratch, shape s: Shape) {
         let M = s.rows, D = s.width, Hd = s.hidden
         // MLP branch: reads dOut before the stream is changed.
-        Linear.backward(dInput: scratch.dHidden.pointer, dWeight: grads.fc2Weight, dBias: grads.fc2Bias, dOut: dStream,
-                        input: acts.gelu.pointer, weight: w.fc2Weight, rows: M, inFeatures: Hd, outFeatures: D,
-                        overwriteInput: true)
-        GELU.backward(dInput: scratch.dFc1.pointer, dOut: scratch.dHidden.pointer, derivative: acts.fc1.pointer, count: M * Hd)
-        Linear.backward(dInput: scratch.dNorm.pointer, dWeight: grads.fc1Weight, dBias: grads.fc1Bias, dOut: scratch.dFc1.pointer,
-                        input: acts.norm2.pointer, weight: w.fc1Weight, rows: M, inFeatures: D, outFeatures: Hd,
-                        overwriteInput: true)
-        LayerNorm.backward(dInput: dStream, dWeight: grads.norm2Weight, dBias: grads.norm2Bias, dOut: scratch.dNorm.pointer,
-                           input: acts.x2.pointer, weight: w.norm2Weight, mean: acts.mean2.pointer, rstd: acts.rstd2.pointer,
-                           rows: M, channels: D)
+        MLPBranch.backward(dStream: dStream, grads: grads.mlp, input: acts.x2.pointer, weights: w.mlp, cache: acts.mlpCache,
+                           scratch: scratch.mlp, rows: M, width: D, hidden: Hd)
         // dStream now holds dx2. Attention branch.
         SelfAttention.backward(overwriteInput: true, dInput: scratch.dNorm.pointer, grads: grads.attention, dOut: dStream, input: acts.norm1.pointer,
                                weights: w.attention, cache: acts.attentionCache,

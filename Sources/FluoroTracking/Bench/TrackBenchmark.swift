@@ -20,6 +20,7 @@ public enum TrackBenchmark {
 
     public static func run(config: HiFTConfig, batch: Int, steps: Int, threads: Int) throws -> Result {
         Parallel.configure(threads: threads)  // OpenBLAS on one thread: Fluoro's loops split the work
+        _ = AllocatorTuning.keepLargeBuffersInHeap()  // as fine-tuning does
         let train = try trainStep(config: config, batch: batch, steps: steps, threads: threads)
         let track = try trackStep(config: config, steps: steps)
         return Result(trainStepSeconds: train.seconds, trackStepSeconds: track, batch: batch, parameters: train.parameters,
