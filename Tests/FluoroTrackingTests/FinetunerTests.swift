@@ -62,6 +62,14 @@ import Testing
         #expect(a.model.parameters.values.array == b.model.parameters.values.array)
         let metrics = try MetricsLog.read(split.appendingPathComponent("metrics.jsonl"))
         #expect(metrics.compactMap { ($0["step"] as? NSNumber)?.intValue } == Array(1...6))
+        // TensorBoard: a second event file after the resume; every step's loss once.
+        let files = TensorBoardWriter.eventFiles(in: split.appendingPathComponent("tensorboard"))
+        #expect(files.count == 2)
+        let steps = try files.flatMap { try TensorBoardWriter.read($0) }.compactMap { event -> Int? in
+            guard case let .summary(values) = event.payload, values.contains(where: { $0.tag == "train/loss" }) else { return nil }
+            return Int(event.step)
+        }
+        #expect(steps.sorted() == Array(1...6))
     }
 
     @Test func trainingLowersTheLossOnARepeatedBatch() throws {

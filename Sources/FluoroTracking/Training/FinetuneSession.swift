@@ -13,6 +13,8 @@ final class FinetuneSession {
     let decayRanges: [Range<Int>]
     let reducer: GradientReducer
     let metrics: MetricsLog?
+    /// Rank 0's TensorBoard event file (`<run>/tensorboard/`).
+    let tensorBoard: TensorBoardWriter?
     let watchdog: StallWatchdog
     let startStep: Int
     let previousSeconds: Double
@@ -24,9 +26,9 @@ final class FinetuneSession {
     var computeSeconds = 0.0
 
     init(settings: FinetuneSettings, target: FineTuningTarget, optimizer: AdamW, reducer: GradientReducer, metrics: MetricsLog?,
-         watchdog: StallWatchdog, startStep: Int, previousSeconds: Double, lastCheckpoint: URL?) {
+         tensorBoard: TensorBoardWriter?, watchdog: StallWatchdog, startStep: Int, previousSeconds: Double, lastCheckpoint: URL?) {
         self.settings = settings; self.target = target; self.optimizer = optimizer; self.reducer = reducer
-        self.metrics = metrics; self.watchdog = watchdog; self.startStep = startStep; self.previousSeconds = previousSeconds
+        self.metrics = metrics; self.tensorBoard = tensorBoard; self.watchdog = watchdog; self.startStep = startStep; self.previousSeconds = previousSeconds
         self.lastCheckpoint = lastCheckpoint
         step = startStep
         decayRanges = target.parameters.views.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
@@ -60,6 +62,8 @@ extension Finetuner {
         return FinetuneSession(settings: settings, target: target, optimizer: optimizer,
                                reducer: GradientReducer(communicator: communicator, gradients: target.parameters.gradients.buffer),
                                metrics: isCoordinator ? try MetricsLog(runDirectory: options.run) : nil,
+                               tensorBoard: isCoordinator ? try TensorBoardWriter(directory: options.run.appendingPathComponent("tensorboard"),
+                                                                                  restartStep: state.map { $0.step + 1 }) : nil,
                                watchdog: StallWatchdog(timeout: options.stallTimeout, rank: rank),
                                startStep: state?.step ?? 0, previousSeconds: state?.trainingSeconds ?? 0,
                                lastCheckpoint: checkpoint?.directory)

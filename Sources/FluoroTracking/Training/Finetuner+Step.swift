@@ -37,6 +37,9 @@ extension Finetuner {
         s.window.seconds += seconds
         try s.metrics?.write(["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
                               "lr": lr, "step_seconds": seconds, "ranks": communicator.size, "global_batch": s.settings.globalBatch])
+        try s.tensorBoard?.scalars([("train/loss", Double(loss.total)), ("train/loss_heatmap", Double(loss.heatmap)),
+                                    ("train/loss_catheter", Double(loss.catheter)), ("train/lr", lr),
+                                    ("perf/samples_per_second", Double(s.settings.globalBatch) / max(seconds, 1e-9))], step: s.step)
         let every = options.logEvery ?? max(1, (s.settings.steps - s.startStep) / 50)
         guard isCoordinator && (s.step % every == 0 || s.step == s.settings.steps) else { return }
         let rate = Double(s.window.samples) / max(s.window.seconds, 1e-9)
