@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Every benchmark in docs/BENCHMARKS.md, in one run (release build). Needs python3 with torch for
-# the PyTorch comparison (pip install torch safetensors); set REFERENCE to the reference script.
+# the PyTorch comparison (pip install torch safetensors); REFERENCE and HIFT_REFERENCE default to the
+# scripts in reference/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash launch/deps.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release --product fluoro >/dev/null
 F="$(swift build -c release --show-bin-path)/fluoro"
-REFERENCE="${REFERENCE:-../shared/reference/fimae_sc_reference.py}"
+REFERENCE="${REFERENCE:-reference/fimae_sc_reference.py}"
 ref=(); [ -f "$REFERENCE" ] && python3 -c "import torch" 2>/dev/null && ref=(--reference "$REFERENCE")
 echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) cores, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo; echo "## BLAS kernels"; bash launch/bench-blas.sh
@@ -21,7 +22,7 @@ echo; echo "## loader"; "$F" bench loader --preset bench
 echo; echo "## training step, 1 process"
 for t in 1 2; do "$F" bench step --preset bench --threads "$t" "${ref[@]}"; done
 echo; echo "## HiFT: fine-tuning step (batch 8) and tracking step (batch 1)"
-HIFT_REFERENCE="${HIFT_REFERENCE:-$(dirname "$REFERENCE")/hift_reference.py}"
+HIFT_REFERENCE="${HIFT_REFERENCE:-reference/hift_reference.py}"
 href=(); [ -f "$HIFT_REFERENCE" ] && python3 -c "import torch" 2>/dev/null && href=(--reference "$HIFT_REFERENCE")
 for t in 1 2; do "$F" bench track --preset bench --threads "$t" "${href[@]}"; done
 echo; echo "## training step, 1 process, OPENBLAS_CORETYPE unset (fluoro's own kernel choice)"

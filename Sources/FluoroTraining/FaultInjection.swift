@@ -4,9 +4,10 @@ import Foundation
 /// `FLUORO_FAULT=rank=1,step=5,kind=throw`. Kinds: `throw` (a Swift error), `crash` (SIGKILL
 /// itself, as a dead node would), `hang` (stop responding; the others must not wait forever),
 /// `nan` (this rank's loss becomes NaN, as a diverging run's would), `nangrad` (one gradient of
-/// this rank becomes NaN while its loss stays finite, as an overflow in backward would).
+/// this rank becomes NaN while its loss stays finite, as an overflow in backward would), `diverge`
+/// (after the update, one parameter of this rank changes: a replica silently diverging).
 public struct FaultInjection: Equatable, Sendable {
-    public enum Kind: String, Sendable { case `throw`, crash, hang, nan, nanGradient = "nangrad" }
+    public enum Kind: String, Sendable { case `throw`, crash, hang, nan, nanGradient = "nangrad", diverge }
 
     public var rank: Int
     public var step: Int
@@ -19,7 +20,7 @@ public struct FaultInjection: Equatable, Sendable {
         public var description: String { "injected fault (FLUORO_FAULT) on rank \(rank) at step \(step)" }
     }
 
-    /// Parses `rank=R,step=K,kind=throw|crash|hang|nan|nangrad`; nil when the text is empty or malformed.
+    /// Parses `rank=R,step=K,kind=throw|crash|hang|nan|nangrad|diverge`; nil when the text is empty or malformed.
     public static func parse(_ text: String?) -> FaultInjection? {
         guard let text, !text.isEmpty else { return nil }
         var fields: [String: String] = [:]
@@ -40,6 +41,11 @@ public struct FaultInjection: Equatable, Sendable {
         kind == .nanGradient && rank == self.rank && step == self.step
     }
 
+    /// True when this rank's parameters must be nudged after this step's update (`diverge`).
+    public func divergesParameters(rank: Int, step: Int) -> Bool {
+        kind == .diverge && rank == self.rank && step == self.step
+    }
+
     /// Fires the fault if it targets this rank and step; returns true when the loss must be poisoned (`nan`).
     @discardableResult
     public func fire(rank: Int, step: Int) throws -> Bool {
@@ -49,7 +55,7 @@ public struct FaultInjection: Equatable, Sendable {
         case .crash: kill(getpid(), SIGKILL)
         case .hang: while true { sleep(60) }
         case .nan: return true
-        case .nanGradient: return false  // see `poisonsGradient`
+        case .nanGradient, .diverge: return false  // see `poisonsGradient`, `divergesParameters`
         }
         return false
     }

@@ -11,6 +11,7 @@ extension Pretrainer {
     func prepare() throws -> TrainingSession {
         if isCoordinator { try FileManager.default.createDirectory(at: options.run, withIntermediateDirectories: true) }
         let (settings, state, checkpoint) = try resolveStart()
+        try agreeOnStart(checkpoint)
         try settings.model.validate()
         let source = try ShardDataset(directory: options.shards)
         let fingerprint = try checkDataset(source, recorded: state?.dataset)
@@ -48,6 +49,7 @@ extension Pretrainer {
             logEvery: options.logEvery ?? max(1, (total - startStep) / 50), previousSeconds: previousSeconds,
             lastCheckpoint: checkpoint?.directory)
         installOverlap(session)
+        try checkParametersAgree(session)
         return session
     }
 

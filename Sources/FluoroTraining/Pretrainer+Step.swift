@@ -50,6 +50,9 @@ extension Pretrainer {
         let lr = s.schedule.rate(at: s.step)
         let finite = try checkGradientsFinite(s)
         let norm = finite ? applyUpdate(s, learningRate: lr) : nil
+        if options.fault?.divergesParameters(rank: rank, step: s.step) == true, let first = s.arena.views.first {
+            s.arena.values.buffer[first.offset] += 1e-3
+        }
         let t4 = Date()
         return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, gradientNorm: norm, dataSeconds: t1.timeIntervalSince(t0),
                            computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),

@@ -47,7 +47,8 @@ public final class Pretrainer {
         public var timeLimitMinutes: Double?
         /// Start averaging the decoders' gradients while the encoder's backward runs (non-blocking
         /// all-reduce per bucket); off: one blocking all-reduce per bucket after backward. Both give
-        /// the same bits; on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
+        /// the same bits on 2 ranks (with 3 or more, MPI's non-blocking sum may round differently in the
+        /// last bit, the same on every rank); on 2 ranks sharing 2 cores neither is faster (docs/BENCHMARKS.md).
         public var overlapAllReduce = false
         /// A step whose averaged gradient holds NaN or Inf (with a finite loss) is skipped, without
         /// an update, instead of stopping the run.
@@ -57,6 +58,9 @@ public final class Pretrainer {
         public var imagesEvery: Int?
         /// Clips in the reconstruction panel (0: no panels).
         public var panelClips = 3
+        /// Compare every rank's parameters (a hash of the arena) after every this many steps and stop
+        /// naming the step and the ranks that differ (nil: only once, after loading).
+        public var checkReplicasEvery: Int?
         /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
         public var fault: FaultInjection?
 
@@ -106,6 +110,7 @@ public final class Pretrainer {
         while session.step < session.stopStep {
             let outcome = try trainStep(session)
             try record(outcome, session)
+            try checkReplicasIfDue(session)
             if outcome.timeUp || session.step == session.stopStep && session.stopStep < session.total {
                 if isCoordinator { Log.info("stopping at step \(session.step) of \(session.total) (\(outcome.timeUp ? "time limit" : "--stop-at")); resume with --resume latest") }
                 break

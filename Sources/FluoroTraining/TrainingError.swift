@@ -8,6 +8,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case incompatibleResume(run: String, reason: String)
     case noTrainableData(shards: String, reason: String)
     case checkpointFailed(step: Int, reason: String)
+    case replicasDiffer(step: Int, what: String, ranks: [Int], detail: String)
 
     public var description: String {
         switch self {
@@ -28,6 +29,10 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "no clips can be drawn from \(shards): \(reason)"
         case let .checkpointFailed(step, reason):
             return "the final checkpoint at step \(step) could not be written: \(reason); the previous checkpoint is intact"
+        case let .replicasDiffer(step, what, ranks, detail):
+            let who = ranks.map(String.init).joined(separator: ", ")
+            return "the replicas disagree \(what) at step \(step): rank\(ranks.count == 1 ? "" : "s") \(who) differ\(ranks.count == 1 ? "s" : "") from rank 0 (\(detail)); stopping. "
+                + "Every rank must see the same run directory (a shared filesystem, not a copy); restart the whole job with --resume latest"
         }
     }
 }

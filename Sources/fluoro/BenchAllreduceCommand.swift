@@ -26,6 +26,9 @@ struct BenchAllreduceCommand: ParsableCommand {
     @Flag(help: "Fill each rank's buffer with known values and verify the reduced result on every rank.")
     var check = false
 
+    @Flag(help: "Also average rank-dependent, inexact values by blocking and by overlapped buckets and require the same bits and the mean over ranks on every rank.")
+    var comparePaths = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -69,11 +72,19 @@ struct BenchAllreduceCommand: ParsableCommand {
             rows.append(Row(bytes: count * MemoryLayout<Float>.stride, seconds: median,
                             algbw: algbw, busbw: algbw * 2 * Double(n - 1) / Double(n)))
         }
+        var pathsIdentical: Bool?
+        if comparePaths {
+            let count = max(1, (sizeList.map(\.bytes).max() ?? 4) / MemoryLayout<Float>.stride)
+            let outcome = try AllreducePathComparison.run(count: count, bucketBytes: bucket.bytes, layerFloats: max(1, bucket.bytes / 6),
+                                                          communicator: world)
+            pathsIdentical = outcome.identical
+            if let problem = outcome.problem { failures.append("compare paths: \(problem)") }
+        }
         // Every rank's verdict reaches rank 0.
         var failed: [Double] = [failures.isEmpty ? 0 : 1]
         try world.allReduceSum(&failed)
         for failure in failures.prefix(3) { Log.info("check failed: \(failure)") }
-        if world.isCoordinator { try report(rows, ranks: n, checkFailures: Int(failed[0])) }
+        if world.isCoordinator { try report(rows, ranks: n, checkFailures: Int(failed[0]), pathsIdentical: pathsIdentical) }
         if failed[0] > 0 { throw ExitCode(1) }
     }
 
@@ -112,15 +123,16 @@ struct BenchAllreduceCommand: ParsableCommand {
         return nil
     }
 
-    private func report(_ rows: [Row], ranks n: Int, checkFailures: Int) throws {
-        let verdict = check ? (checkFailures == 0 ? "ok" : "FAILED on \(checkFailures) rank(s)") : "not checked"
+    private func report(_ rows: [Row], ranks n: Int, checkFailures: Int, pathsIdentical: Bool?) throws {
+        let verdict = check || comparePaths ? (checkFailures == 0 ? "ok" : "FAILED on \(checkFailures) rank(s)") : "not checked"
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "ranks": n, "path": path.rawValue, "repeats": repeats, "check": verdict,
                 "results": rows.map { r in
                     ["bytes": r.bytes, "median_us": r.seconds * 1e6, "algbw_gbps": r.algbw, "busbw_gbps": r.busbw] as [String: Any]
                 },
             ]
+            if let pathsIdentical { object["paths_bit_identical"] = pathsIdentical }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -133,5 +145,6 @@ struct BenchAllreduceCommand: ParsableCommand {
                   + String(format: " %14.1f %14.3f %14.3f", r.seconds * 1e6, r.algbw, r.busbw))
         }
         print("check: \(verdict)")
+        if let pathsIdentical { print("overlapped and blocking buckets: \(pathsIdentical ? "the same bits" : "equal within \(AllreducePathComparison.pathTolerance) (other summation order)")") }
     }
 }

@@ -26,7 +26,7 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Timed steps (after two warm-up steps).")
     var steps = 10
 
-    @Option(help: "Path to fimae_sc_reference.py: also time PyTorch in this run.")
+    @Option(help: "Path to the PyTorch reference, reference/fimae_sc_reference.py in this repository: also time PyTorch in this run.")
     var reference: String?
 
     @Flag(help: "Print JSON instead of text.")

@@ -21,7 +21,7 @@ struct BenchTrackCommand: ParsableCommand {
     @Option(help: "Timed steps (after two warm-up steps).")
     var steps = 10
 
-    @Option(help: "Path to hift_reference.py: also time PyTorch in this run.")
+    @Option(help: "Path to the PyTorch reference, reference/hift_reference.py in this repository: also time PyTorch in this run.")
     var reference: String?
 
     @Flag(help: "Print JSON instead of text.")

@@ -73,7 +73,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Stop cleanly with a checkpoint after this many minutes (for time-limited or preemptible jobs).")
     var timeLimit: Double?
 
-    @Flag(help: "Start averaging the decoders' gradients while the encoder's backward runs (non-blocking all-reduce); same results.")
+    @Flag(help: "Start averaging the decoders' gradients while the encoder's backward runs (non-blocking all-reduce); the same bits on 2 ranks, last-bit rounding may differ on more.")
     var overlapAllreduce = false
 
     @Option(help: "Render a reconstruction panel (RUN/images/step-N.png and TensorBoard) every K steps (default: at each checkpoint only).")
@@ -90,6 +90,9 @@ struct PretrainCommand: ParsableCommand {
 
     @Option(help: "End the job if a step makes no progress for this many seconds (0 = never).")
     var stallTimeout: Double = 600
+
+    @Option(help: "Compare every rank's parameters (a hash) after every K steps and stop naming the step and the rank that differs (default: once, after loading).")
+    var checkReplicas: Int?
 
     @Flag(help: "Skip the update of a step whose averaged gradient holds NaN or Inf (default: stop naming the step and tensor).")
     var skipNonfinite = false
@@ -109,6 +112,7 @@ struct PretrainCommand: ParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if resumeFrom != nil && resumeLatest { throw ValidationError("give --resume PATH or --resume-latest, not both") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if let checkReplicas, checkReplicas < 1 { throw ValidationError("--check-replicas must be at least 1") }
         if let imagesEvery, imagesEvery < 1 { throw ValidationError("--images-every must be at least 1") }
         if panelClips < 0 { throw ValidationError("--panel-clips must be 0 or more") }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
@@ -165,6 +169,7 @@ struct PretrainCommand: ParsableCommand {
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
         options.stepsGiven = steps != nil
         options.skipNonFiniteGradients = skipNonfinite
+        options.checkReplicasEvery = checkReplicas
         options.fault = FaultInjection.fromEnvironment  // FLUORO_FAULT, for fault tests of the command
         options.threads = threads
         options.loaderWorkers = loaderWorkers
