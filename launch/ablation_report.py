@@ -85,6 +85,26 @@ def table1(out):
     return lines
 
 
+def sweep(out):
+    """The variants of launch/tracker-sweep.sh, if it ran: what changed, and the tip errors."""
+    path = os.path.join(out, "sweep.tsv")
+    if not os.path.exists(path):
+        return []
+    lines = ["| variant (FIMAE-SC encoder, seed 1) | steps | mean px | median px | max px | failure % | lost frames |",
+             "|---|---|---|---|---|---|---|"]
+    for row in open(path).read().splitlines():
+        name, what = row.split("\t", 1)
+        result = os.path.join(out, f"sweep-{name}.json")
+        settings = os.path.join(out, f"sweep-run-{name}", "finetune.json")
+        if not os.path.exists(result):
+            continue
+        g = group(method(load(result), "hift"), "tip")
+        steps = load(settings)["steps"] if os.path.exists(settings) else "?"
+        lines.append(f"| {what} | {steps} | {g['px']['mean']:.2f} | {g['px']['median']:.2f} | {g['px']['max']:.2f} | "
+                     f"{100 * g['failureRate']:.1f} | {g['lostFrames']} |")
+    return lines
+
+
 def verdict(means):
     none, fimae, sc = (means.get(k, (None, None)) for k in ("none", "FIMAE", "FIMAE-SC"))
     if None in (none[0], fimae[0], sc[0]):
@@ -134,6 +154,10 @@ def main():
     print(verdict(means) + "\n")
     print("## Table 1 — HiFT (FIMAE-SC) beside classic baselines\n")
     print("\n".join(table1(a.out)) + "\n")
+    tried = sweep(a.out)
+    if tried:
+        print("## What else was tried (`launch/tracker-sweep.sh`)\n")
+        print("\n".join(tried) + "\n")
 
 
 if __name__ == "__main__":

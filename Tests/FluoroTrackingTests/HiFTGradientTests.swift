@@ -33,8 +33,8 @@ import Testing
             let picks = Array(order.prefix(count / 2)) + (0..<(count / 2)).map { _ in Int(rng.next() % UInt64(view.count)) }
             for i in picks {
                 let p = arena.values.pointer + view.offset + i, saved = p.pointee, h: Float = 2e-3
-                p.pointee = saved + h; let up = Double(try model.forwardBackward(batch).total)
-                p.pointee = saved - h; let down = Double(try model.forwardBackward(batch).total)
+                p.pointee = saved + h; let up = try model.forwardBackward(batch).precise
+                p.pointee = saved - h; let down = try model.forwardBackward(batch).precise
                 p.pointee = saved
                 worst = max(worst, abs(Float((up - down) / Double(2 * h)) - analytic[i]))
             }

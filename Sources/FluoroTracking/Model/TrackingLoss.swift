@@ -9,6 +9,12 @@ public struct TrackingLoss: Sendable, Equatable {
     public var total: Float
     public var heatmap: Float
     public var catheter: Float
+    /// `total` as summed, in Double (finite-difference checks resolve it far below Float's step).
+    public var precise: Double
+
+    public init(total: Float, heatmap: Float, catheter: Float, precise: Double? = nil) {
+        self.total = total; self.heatmap = heatmap; self.catheter = catheter; self.precise = precise ?? Double(total)
+    }
 }
 
 /// One training batch for HiFT, in crop pixels (pixel centres at integer coordinates).
@@ -94,7 +100,7 @@ extension HiFT {
         }
         backward(dHeatmap: dHeat.pointer, dCatheter: dCath.map { UnsafePointer($0.pointer) })
         let total = heatLoss + Double(c.heatmapBCEWeight) * bce + Double(c.catheterWeight) * cathLoss
-        return TrackingLoss(total: Float(total), heatmap: Float(heatLoss), catheter: Float(cathLoss))
+        return TrackingLoss(total: Float(total), heatmap: Float(heatLoss), catheter: Float(cathLoss), precise: total)
     }
 
     func check(_ b: TrackingBatch) throws {
