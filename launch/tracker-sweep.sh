@@ -3,12 +3,12 @@
 # tried: budget, learning rates, encoder learning-rate scale, frozen vs fine-tuned encoder"): the
 # catheter-tip tracker from the study's FIMAE-SC encoder, one seed, each variant evaluated on the
 # study's test set. Needs a finished (or at least pretrained) `launch/ablation.sh` directory.
-#   bash launch/tracker-sweep.sh [--out ablation] [--steps 400] [--threads 2]
+#   bash launch/tracker-sweep.sh [--out ablation] [--steps 300] [--threads 2]
 # Writes DIR/sweep-*.json and DIR/sweep.tsv (name, what changed); launch/ablation_report.py adds
 # them to results.md. Resumable like the study (a .done marker per variant).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=ablation; steps=400; threads=2
+out=ablation; steps=300; threads=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift ;;
@@ -38,9 +38,7 @@ variant() {  # name lr encoder-lr-scale "json config" "what changed"
   touch "$out/sweep-$name.done"
 }
 variant dice-2e-4 2e-4 1 '{}' "METHOD's loss (soft Dice only), the paper's lr 2e-4"
-variant dice-1e-3 1e-3 1 '{}' "soft Dice only, lr 1e-3"
 variant bce-2e-4 2e-4 1 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 2e-4"
 variant bce-enc0.1 1e-3 0.1 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 1e-3, encoder at 0.1 x lr"
 variant bce-frozen 1e-3 0 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 1e-3, encoder frozen"
-variant bce-sigma4 1e-3 1 '{"heatmapBCEWeight": 10, "sigma": 4}' "+ 10 x BCE, lr 1e-3, target sigma 4 px"
 echo "tracker-sweep: done ($out/sweep.tsv)"
