@@ -33,6 +33,8 @@ import Testing
         #expect(whole.past.elementsEqual(a.past + b.past) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(whole.current == a.current + b.current)
         #expect(whole.catheterMasks == a.catheterMasks + b.catheterMasks && whole.hasCatheterMask.allSatisfy { $0 })
+        let threaded = try Parallel.withThreads(2) { try sampler.batch(first: 4, count: 4, seed: 9) }
+        #expect(threaded.windows == whole.windows && threaded.current == whole.current)
         let other = try sampler.batch(first: 4, count: 4, seed: 10)
         #expect(other.windows != whole.windows)
         // Standardised windows, landmarks near the crop (offset at most Sc/2 - 15 Sc/128 plus motion).

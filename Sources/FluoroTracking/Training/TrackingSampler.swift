@@ -47,8 +47,38 @@ public final class TrackingSampler {
                                   current: [Float](repeating: 0, count: count * K * 2),
                                   catheterMasks: [Float](repeating: 0, count: count * P),
                                   hasCatheterMask: [Bool](repeating: false, count: count))
-        for b in 0..<count { try fill(&batch, slot: b, index: first + b, seed: seed) }
+        // Samples are drawn in parallel, each into its own one-sample batch (each has its own RNG,
+        // so the result is the same for any thread count), then copied into place.
+        let drawn = UnsafeMutablePointer<Result<TrackingBatch, Error>>.allocate(capacity: count)
+        defer { drawn.deinitialize(count: count); drawn.deallocate() }
+        Parallel.forEach(count) { b in
+            drawn.advanced(by: b).initialize(to: Result { try self.single(index: first + b, seed: seed) })
+        }
+        for b in 0..<count { try place(drawn[b].get(), into: &batch, slot: b) }
         return batch
+    }
+
+    /// Sample `index` as a batch of one.
+    func single(index: Int, seed: UInt64) throws -> TrackingBatch {
+        let c = config, P = c.crop * c.crop, K = c.landmarks
+        var one = TrackingBatch(windows: [Float](repeating: 0, count: c.window * P),
+                                past: [Float](repeating: .nan, count: (c.window - 1) * K * 2),
+                                current: [Float](repeating: 0, count: K * 2),
+                                catheterMasks: [Float](repeating: 0, count: P), hasCatheterMask: [false])
+        try fill(&one, slot: 0, index: index, seed: seed)
+        return one
+    }
+
+    /// Copies a one-sample batch into slot `b`.
+    func place(_ one: TrackingBatch, into batch: inout TrackingBatch, slot b: Int) {
+        func copy(_ source: [Float], into target: inout [Float]) {
+            target.replaceSubrange((b * source.count)..<((b + 1) * source.count), with: source)
+        }
+        copy(one.windows, into: &batch.windows)
+        copy(one.past, into: &batch.past)
+        copy(one.current, into: &batch.current)
+        copy(one.catheterMasks, into: &batch.catheterMasks)
+        batch.hasCatheterMask[b] = one.hasCatheterMask[0]
     }
 
     /// Draws sample `index` into slot `b` of `batch`.
