@@ -38,7 +38,6 @@ variant() {  # name lr encoder-lr-scale "json config" "what changed"
   touch "$out/sweep-$name.done"
 }
 variant dice-2e-4 2e-4 1 '{}' "METHOD's loss (soft Dice only), the paper's lr 2e-4"
-variant bce-2e-4 2e-4 1 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 2e-4"
 variant bce-enc0.1 1e-3 0.1 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 1e-3, encoder at 0.1 x lr"
 variant bce-frozen 1e-3 0 '{"heatmapBCEWeight": 10}' "+ 10 x BCE, lr 1e-3, encoder frozen"
 echo "tracker-sweep: done ($out/sweep.tsv)"
