@@ -25,6 +25,8 @@ public final class HiFT {
     let normOut, normMean, normRstd: FloatBuffer
     // Gradients of activations.
     let dStream, dNormOut, dContext, dFeatures: FloatBuffer
+    /// The loss's gradients of the heatmap and catheter logits [B, Sc, Sc], reused every step.
+    let dHeatmapLogits, dCatheterLogits: FloatBuffer
     var features: UnsafePointer<Float>?
     var ranCatheterHead = false
 
@@ -54,6 +56,8 @@ public final class HiFT {
         dStream = FloatBuffer(count: M * D); dNormOut = FloatBuffer(count: M * D)
         dContext = FloatBuffer(count: batch * c.contextTokens * D)
         dFeatures = FloatBuffer(count: batch * c.tokens * D)
+        dHeatmapLogits = FloatBuffer(count: batch * c.crop * c.crop)
+        dCatheterLogits = FloatBuffer(count: batch * c.crop * c.crop)
     }
 
     /// Loads the encoder from an exported FIMAE/FIMAE-SC encoder (`encoder.*` names), checking shapes.

@@ -75,7 +75,8 @@ extension HiFT {
         let heatLosses = SoftDice.forward(logits: heat, targets: targets, batch: B, pixels: P)
         let heatLoss = heatLosses.reduce(0, +) / Double(B)
         var cathLoss = 0.0
-        let dHeat = FloatBuffer(count: B * P)
+        let dHeat = dHeatmapLogits
+        dHeat.zero()
         SoftDice.backward(dLogits: dHeat.pointer, logits: heat, targets: targets, weights: Array(repeating: 1 / Double(B), count: B),
                           batch: B, pixels: P)
         var bce = 0.0
@@ -92,7 +93,8 @@ extension HiFT {
             let losses = batch.catheterMasks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: B, pixels: P) }
             cathLoss = zip(losses, batch.hasCatheterMask).filter(\.1).map(\.0).reduce(0, +) / Double(withMask)
             let weights = batch.hasCatheterMask.map { $0 ? Double(c.catheterWeight) / Double(withMask) : 0 }
-            let buffer = FloatBuffer(count: B * P)
+            let buffer = dCatheterLogits
+            buffer.zero()
             batch.catheterMasks.withUnsafeBufferPointer {
                 SoftDice.backward(dLogits: buffer.pointer, logits: cath, targets: $0.baseAddress!, weights: weights, batch: B, pixels: P)
             }
