@@ -9,7 +9,8 @@ extension Finetuner {
         s.watchdog.beat(step: s.step)
         let t0 = Date()
         let first = s.step * s.settings.globalBatch + rank * s.settings.batchPerRank
-        let local = try s.target.step(first: first, count: s.settings.batchPerRank, seed: s.settings.seed)
+        let local = try s.target.step(first: first, count: s.settings.batchPerRank, seed: s.settings.seed,
+                                     progress: Double(s.step) / Double(max(1, s.settings.steps)))
         try s.reducer.averageAll()
         var losses = [Double(local.total), Double(local.heatmap), Double(local.catheter)]
         try communicator.allReduceSum(&losses)
