@@ -46,6 +46,8 @@ final class TrainingSession {
     var commSeconds = 0.0, computeSeconds = 0.0, dataSeconds = 0.0
     /// The progress line (coordinator only prints).
     let progress: StepProgress
+    /// Metrics and TensorBoard records dropped on a full disk (coordinator only writes).
+    let reports = ReportWrites()
     /// The first error of an overlapped bucket all-reduce (raised after backward).
     var overlapFailure: Error?
 
