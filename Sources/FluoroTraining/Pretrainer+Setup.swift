@@ -57,7 +57,8 @@ extension Pretrainer {
     /// (runs shorter than a clip are skipped, not an error: counted here and in config.json).
     func announce(_ settings: TrainingSettings, sequences: Int, skipped: [SkippedSequence]) throws {
         let short = skipped.isEmpty ? "" : " (\(skipped.count) shorter than \(settings.model.frames) frames skipped)"
-        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, "
+        let micro = settings.accumulationSteps > 1 ? " x \(settings.accumulationSteps) accumulated" : ""
+        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank)\(micro) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, "
               + "\(sequences - skipped.count) of \(sequences) sequences\(short), run \(options.run.path)")
         fflush(stdout)
     }
@@ -98,6 +99,7 @@ extension Pretrainer {
         guard options.overlapAllReduce && communicator.size > 1 else { return }
         let reducer = session.reducer
         session.model.gradientsReady = { [unowned session] range in
+            guard session.reducesDuringBackward else { return }
             do { try reducer.bucketReady(range) } catch { session.overlapFailure = session.overlapFailure ?? error }
         }
     }

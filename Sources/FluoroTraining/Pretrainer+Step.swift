@@ -20,44 +20,75 @@ extension Pretrainer {
         var stepSeconds: Double { dataSeconds + computeSeconds + commSeconds }
     }
 
-    /// One optimisation step on every rank: load a batch, forward and backward, average the
-    /// gradients, agree on the loss (and rank 0's votes), clip, and update with AdamW.
+    /// This rank's loss terms (the mean over its micro-batches) and how long loading and computing took.
+    struct LocalLosses {
+        var total: Double, rec: Double, ves: Double
+        var dataSeconds: Double, computeSeconds: Double
+    }
+
+    /// One optimisation step on every rank: this rank's gradients over its micro-batches, averaged
+    /// over the ranks, the loss (and rank 0's votes) agreed, then the AdamW update (clipped, unless
+    /// the gradient is not finite).
     func trainStep(_ s: TrainingSession) throws -> StepOutcome {
         s.watchdog.beat(step: s.step)
         let poison = try options.fault?.fire(rank: rank, step: s.step) ?? false
-        let t0 = Date()
-        let batch = try s.loader.next()
-        let t1 = Date()
-        let local = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
+        let local = try accumulateGradients(s)
         if options.fault?.poisonsGradient(rank: rank, step: s.step) == true, let last = s.arena.views.last {
             s.arena.gradients.buffer[last.offset] = .nan
         }
         let t2 = Date()
         try averageGradients(s)
-        // The coordinator's votes ride along with the losses, so every rank agrees on them:
-        // stop now (time limit), and checkpoint now (time-based cadence).
-        let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(s.runStart) >= $0 * 60 } ?? false
-        let checkpointDue = isCoordinator && s.settings.checkpointMinutes.map { Date().timeIntervalSince(s.lastCheckpointTime) >= $0 * 60 } ?? false
-        var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
-                                timeUp ? 1 : 0, checkpointDue ? 1 : 0]
-        try communicator.allReduceSum(&losses)
+        var agreed = try agreeOnLosses(local, poison: poison, s)
         let t3 = Date()
-        let scale = 1 / Double(communicator.size)
-        let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
-        guard loss.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: s.step, loss: loss, lastCheckpoint: s.lastCheckpoint?.path)
+        guard agreed.loss.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: s.step, loss: agreed.loss, lastCheckpoint: s.lastCheckpoint?.path)
         }
-        let lr = s.schedule.rate(at: s.step)
         let finite = try checkGradientsFinite(s)
-        let norm = finite ? applyUpdate(s, learningRate: lr) : nil
+        agreed.gradientNorm = finite ? applyUpdate(s, learningRate: agreed.learningRate) : nil
+        agreed.skipped = !finite
         if options.fault?.divergesParameters(rank: rank, step: s.step) == true, let first = s.arena.views.first {
             s.arena.values.buffer[first.offset] += 1e-3
         }
-        let t4 = Date()
-        return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, gradientNorm: norm, dataSeconds: t1.timeIntervalSince(t0),
-                           computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),
-                           commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0,
-                           skipped: !finite)
+        agreed.dataSeconds = local.dataSeconds
+        agreed.commSeconds = t3.timeIntervalSince(t2)
+        agreed.computeSeconds = local.computeSeconds + Date().timeIntervalSince(t3)
+        return agreed
+    }
+
+    /// Loads `accumulationSteps` micro-batches in turn and sums their gradients into the arena
+    /// (the first replaces what is there); the overlapped all-reduce, when on, starts during the
+    /// last one's backward. Gradients: [arena] = Σ over micro-batches of ∂(micro-batch mean loss)/∂θ
+    /// (divided by the count in `applyUpdate`).
+    func accumulateGradients(_ s: TrainingSession) throws -> LocalLosses {
+        let count = s.settings.accumulationSteps
+        var sum = LocalLosses(total: 0, rec: 0, ves: 0, dataSeconds: 0, computeSeconds: 0)
+        for micro in 0..<count {
+            let t0 = Date()
+            let batch = try s.loader.next()
+            let t1 = Date()
+            s.reducesDuringBackward = micro == count - 1
+            let losses = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask, accumulate: micro > 0)
+            sum.total += Double(losses.total); sum.rec += Double(losses.rec); sum.ves += Double(losses.ves)
+            sum.dataSeconds += t1.timeIntervalSince(t0)
+            sum.computeSeconds += Date().timeIntervalSince(t1)
+        }
+        let n = Double(count)
+        (sum.total, sum.rec, sum.ves) = (sum.total / n, sum.rec / n, sum.ves / n)
+        return sum
+    }
+
+    /// Averages the loss terms over the ranks in one all-reduce, which also carries the
+    /// coordinator's votes so every rank agrees on them: stop now (time limit), and checkpoint now
+    /// (time-based cadence). The timings are left for the caller.
+    func agreeOnLosses(_ local: LocalLosses, poison: Bool, _ s: TrainingSession) throws -> StepOutcome {
+        let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(s.runStart) >= $0 * 60 } ?? false
+        let checkpointDue = isCoordinator && s.settings.checkpointMinutes.map { Date().timeIntervalSince(s.lastCheckpointTime) >= $0 * 60 } ?? false
+        var losses: [Double] = [poison ? .nan : local.total, local.rec, local.ves, timeUp ? 1 : 0, checkpointDue ? 1 : 0]
+        try communicator.allReduceSum(&losses)
+        let scale = 1 / Double(communicator.size)
+        return StepOutcome(loss: Float(losses[0] * scale), rec: Float(losses[1] * scale), ves: Float(losses[2] * scale),
+                           learningRate: s.schedule.rate(at: s.step), gradientNorm: nil, dataSeconds: 0, computeSeconds: 0,
+                           commSeconds: 0, timeUp: losses[3] > 0, checkpointDue: losses[4] > 0)
     }
 
     /// True when the averaged gradients are all finite. Otherwise (the same on every rank, since
@@ -85,14 +116,16 @@ extension Pretrainer {
         }
     }
 
-    /// The AdamW update with the step's learning rate (and the clipping coefficient, if clipping);
-    /// returns the gradient norm when clipping computed it.
+    /// The AdamW update with the step's learning rate, the gradients divided by the micro-batch
+    /// count as they are read (and times the clipping coefficient, if clipping); returns the
+    /// gradient norm (of the mean over micro-batches) when clipping computed it.
     func applyUpdate(_ s: TrainingSession, learningRate: Double) -> Float? {
         let arena = s.arena
-        var gradientScale: Float = 1, norm: Float?
+        let perMicroBatch = 1 / Float(s.settings.accumulationSteps)
+        var gradientScale = perMicroBatch, norm: Float?
         if let maxNorm = s.settings.clipGradientNorm {
-            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
-            gradientScale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm)
+            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads) * perMicroBatch
+            gradientScale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm) * perMicroBatch
             norm = global
         }
         s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),

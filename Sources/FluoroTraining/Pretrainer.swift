@@ -74,6 +74,7 @@ public final class Pretrainer {
     /// Settings that change the math of a run; naming one on resume that differs from the checkpoint is an error.
     public enum ExplicitSetting: String, Sendable {
         case model = "--preset/--config", seed = "--seed", learningRate = "--lr", batch = "--batch", clipGradient = "--clip-grad"
+        case accumulate = "--accumulate"
     }
 
     /// What a finished run reports.

@@ -48,6 +48,9 @@ final class TrainingSession {
     let progress: StepProgress
     /// Metrics and TensorBoard records dropped on a full disk (coordinator only writes).
     let reports = ReportWrites()
+    /// Whether the running backward is the step's last micro-batch, whose finished buckets the
+    /// overlapped all-reduce may start on (the earlier ones' sums are not final).
+    var reducesDuringBackward = true
     /// The first error of an overlapped bucket all-reduce (raised after backward).
     var overlapFailure: Error?
 

@@ -40,6 +40,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Clips per rank per step; the global batch is ranks x batch (default: 4).")
     var batch: Int?
 
+    @Option(help: "Sum the gradients of N micro-batches of --batch clips before each update: the same update as N times the batch, in the memory of one (default: 1; the global batch is ranks x batch x N).")
+    var accumulate: Int?
+
     @Option(help: "Seed of initialisation, data order, crops and masks (default: 0).")
     var seed: UInt64?
 
@@ -105,6 +108,7 @@ struct PretrainCommand: ParsableCommand {
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let accumulate, accumulate < 1 { throw ValidationError("--accumulate must be at least 1") }
         if let logEvery, logEvery < 1 { throw ValidationError("--log-every must be at least 1") }
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be at least 1") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be a positive number of minutes") }
@@ -158,6 +162,7 @@ struct PretrainCommand: ParsableCommand {
         _ = AllocatorTuning.keepLargeBuffersInHeap()
         var settings = TrainingSettings(model: try modelConfig(), preset: preset ?? "tiny", steps: steps ?? Self.defaultSteps, batchPerRank: batch ?? 4,
                                         ranks: communicator.size, seed: seed ?? 0)
+        settings.accumulationSteps = accumulate ?? 1
         if let lr { settings.baseLearningRate = lr }
         settings.clipGradientNorm = clipGrad
         settings.checkpointEvery = checkpointEvery
@@ -183,7 +188,7 @@ struct PretrainCommand: ParsableCommand {
         options.panelClips = panelClips
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
-                                clipGrad != nil ? .clipGradient : nil].compactMap { $0 })
+                                clipGrad != nil ? .clipGradient : nil, accumulate != nil ? .accumulate : nil].compactMap { $0 })
         let summary = try Pretrainer(options: options, communicator: communicator).run()
         if communicator.isCoordinator {
             let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"
