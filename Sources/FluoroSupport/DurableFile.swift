@@ -83,6 +83,16 @@ public enum DurableFile {
         guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync", errno: errno) }
     }
 
+    /// Creates the file at `url`, lets `produce` write it piece by piece through the function it
+    /// is given (no copy of the whole file in memory), and fsyncs it (no rename).
+    public static func writeSynced(to url: URL, _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DurableFileError.io(path: url.path, operation: "create", errno: errno) }
+        defer { close(fd) }
+        try produce { try writeAll(fd: fd, $0, path: url.path) }
+        guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync", errno: errno) }
+    }
+
     /// Writes all of `bytes` to `fd` (retrying short writes and EINTR), honouring the task's
     /// simulated disk: past its budget a write fails with ENOSPC after writing what fitted, as a
     /// real full disk does. `path` names the file in errors.

@@ -53,10 +53,24 @@ public struct CheckpointStore {
 
     static func name(step: Int) -> String { String(format: "step-%08d", step) }
 
-    /// Writes a checkpoint for `step`. On failure (e.g. a full disk) removes the partial write,
-    /// keeps every earlier checkpoint and throws.
+    /// Writes a checkpoint for `step`, streaming the tensors from their memory to the file (no
+    /// in-memory copy of it). On failure (e.g. a full disk) removes the partial write, keeps every
+    /// earlier checkpoint and throws.
+    @discardableResult
+    public func save(step: Int, tensors: SafetensorsStream, state: Data) throws -> URL {
+        try save(step: step, state: state) { sink in try tensors.write(to: sink) }
+    }
+
+    /// Writes a checkpoint for `step` from tensors encoded in memory (small files, tests).
     @discardableResult
     public func save(step: Int, tensors: SafetensorsWriter, state: Data) throws -> URL {
+        let bytes = try tensors.encoded()
+        return try save(step: step, state: state) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+    }
+
+    /// The atomic write: `writeTensors` hands tensors.safetensors to a sink piece by piece (sized
+    /// and hashed on the way for the `COMPLETE` marker), then state.json, then the marker.
+    func save(step: Int, state: Data, writeTensors: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let final = directory.appendingPathComponent(Self.name(step: step))
         let tmp = directory.appendingPathComponent(".tmp-\(Self.name(step: step))-\(getpid())")
@@ -64,8 +78,16 @@ public struct CheckpointStore {
         try? FileManager.default.removeItem(at: tmp)
         do {
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
-            let tensorBytes = try tensors.encoded()
-            try DurableFile.writeSynced(tensorBytes, to: tmp.appendingPathComponent("tensors.safetensors"))
+            var hasher = XXHash64(), tensorBytes = 0
+            try DurableFile.writeSynced(to: tmp.appendingPathComponent("tensors.safetensors")) { write in
+                try withoutActuallyEscaping(write) { write in
+                    try writeTensors { piece in
+                        hasher.update(piece)
+                        tensorBytes += piece.count
+                        try write(piece)
+                    }
+                }
+            }
             try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
             try DurableFile.syncDirectory(tmp)
             // A checkpoint already at this step (e.g. a run resumed from it reached it again) stays
@@ -77,7 +99,7 @@ public struct CheckpointStore {
             try DurableFile.rename(tmp, to: final)
             let marker: [String: Any] = [
                 "format": Self.markerFormat, "step": step,
-                "tensors_bytes": tensorBytes.count, "tensors_xxh64": Self.hex(XXHash64.hash(tensorBytes)),
+                "tensors_bytes": tensorBytes, "tensors_xxh64": Self.hex(hasher.digest()),
                 "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
             ]
             let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
@@ -151,7 +173,8 @@ public struct CheckpointStore {
             throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker (format \(markerFormat) expected; was it written by an older Fluoro?)")
         }
         let tensorURL = path.appendingPathComponent("tensors.safetensors")
-        guard let tensorBytes = try? Data(contentsOf: tensorURL), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
+        // Mapped, not read: the file's pages come from the page cache as they are hashed and copied.
+        guard let tensorBytes = try? Data(contentsOf: tensorURL, options: .alwaysMapped), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
             throw CheckpointError.corrupt(path: path.path, reason: "a file is missing")
         }
         guard hex(XXHash64.hash(tensorBytes)) == tensorsHash else {
