@@ -18,6 +18,10 @@ extension Pretrainer {
                                    "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample]
         if o.skipped { line["skipped_nonfinite"] = true }
         if let norm = o.gradientNorm { line["grad_norm"] = norm }
+        if let v = o.validation {
+            line.merge(["val_loss": v.losses.total, "val_loss_rec": v.losses.rec, "val_loss_ves": v.losses.ves, "val_seconds": v.seconds]) { $1 }
+            s.lastValidation = (s.step, v.losses.total)
+        }
         // A full disk drops these records (logged), it does not end training.
         try s.reports.attempt("metrics.jsonl", step: s.step) { try s.metrics?.write(line) }
         try s.reports.attempt("the TensorBoard events", step: s.step) { try s.tensorBoard?.scalars(scalars(o, s), step: s.step) }
@@ -32,16 +36,23 @@ extension Pretrainer {
             ("train/lr", o.learningRate),
         ]
         if let norm = o.gradientNorm { values.append(("train/grad_norm", Double(norm))) }
+        if let v = o.validation {
+            values += [("val/loss", Double(v.losses.total)), ("val/loss_rec", Double(v.losses.rec)), ("val/loss_ves", Double(v.losses.ves))]
+        }
         values.append(("perf/clips_per_second", Double(s.settings.globalBatch) / max(o.stepSeconds, 1e-9)))
         values.append(("perf/comm_share", o.commSeconds / max(o.stepSeconds, 1e-9)))
         return values
     }
 
     /// The progress line: step/total, losses, lr, share of time in communication, smoothed clips/s and ETA.
+    /// The last validation loss follows the training loss, with its step when it is older.
     func printProgress(_ o: StepOutcome, _ s: TrainingSession) {
         let commShare = s.commSeconds / max(s.commSeconds + s.computeSeconds + s.dataSeconds, 1e-9)
+        let validation = s.lastValidation.map { v in
+            String(format: "  val %.4f", v.loss) + (v.step == s.step ? "" : " (step \(v.step))")
+        } ?? ""
         s.progress.report(step: s.step, itemsPerStep: s.settings.globalBatch,
-                          details: String(format: "loss %.4f (rec %.4f, ves %.4f)  lr %.2e  comm %.0f%%",
-                                          o.loss, o.rec, o.ves, o.learningRate, 100 * commShare))
+                          details: String(format: "loss %.4f (rec %.4f, ves %.4f)", o.loss, o.rec, o.ves) + validation
+                              + String(format: "  lr %.2e  comm %.0f%%", o.learningRate, 100 * commShare))
     }
 }

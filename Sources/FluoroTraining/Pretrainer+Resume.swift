@@ -40,6 +40,8 @@ extension Pretrainer {
         settings.checkpointMinutes = asked.checkpointMinutes
         settings.keepCheckpoints = asked.keepCheckpoints
         settings.bucketBytes = asked.bucketBytes
+        settings.validationEvery = asked.validationEvery
+        settings.validationClips = asked.validationClips
         let global = settings.globalBatch, perRank = communicator.size * settings.accumulationSteps
         guard global % perRank == 0 else {
             throw TrainingError.incompatibleResume(run: run, reason: "its global batch \(global) does not divide over \(communicator.size) ranks x \(settings.accumulationSteps) accumulated micro-batches; use a rank count that divides it")

@@ -28,7 +28,8 @@ extension Pretrainer {
         let loader = try makeLoader(source, settings: settings, cursor: cursor)
         if isCoordinator {
             try announce(settings, sequences: source.sequenceCount, skipped: loader.skipped)
-            try DurableFile.write(RunConfigFile.encode(settings, sequences: source.sequenceCount, skipped: loader.skipped),
+            try DurableFile.write(RunConfigFile.encode(settings, sequences: source.sequenceCount, skipped: loader.skipped,
+                                                                 validationShards: options.validationShards),
                                   to: options.run.appendingPathComponent("config.json"))
         }
         let reducer = GradientReducer(communicator: communicator, gradients: model.parameters.gradients.buffer, bucketBytes: settings.bucketBytes)
@@ -44,7 +45,7 @@ extension Pretrainer {
             metrics: isCoordinator ? try MetricsLog(runDirectory: options.run) : nil,
             tensorBoard: isCoordinator ? try TensorBoardWriter(directory: options.run.appendingPathComponent("tensorboard"),
                                                                restartStep: state.map { $0.step + 1 }) : nil,
-            views: isCoordinator ? try makeViews(source, settings: settings) : nil,
+            views: isCoordinator ? try makeViews(source, settings: settings) : nil, validation: try makeValidation(settings, model: model),
             watchdog: StallWatchdog(timeout: options.stallTimeout, rank: rank), startStep: startStep, stopStep: stopStep,
             logEvery: options.logEvery ?? max(1, (total - startStep) / 50), previousSeconds: previousSeconds,
             lastCheckpoint: checkpoint?.directory)

@@ -17,6 +17,8 @@ extension Pretrainer {
         var checkpointDue: Bool
         /// The gradients were not finite and the update was skipped (`skipNonFiniteGradients`).
         var skipped = false
+        /// The validation loss after this step, when one was due.
+        var validation: ValidationResult?
         var stepSeconds: Double { dataSeconds + computeSeconds + commSeconds }
     }
 

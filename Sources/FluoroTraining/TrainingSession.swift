@@ -23,6 +23,10 @@ final class TrainingSession {
     let tensorBoard: TensorBoardWriter?
     /// Renders the reconstruction panels (coordinator only).
     let views: ReconstructionViews?
+    /// This rank's share of the validation clips (nil: no validation).
+    let validation: ValidationSet?
+    /// The last validation loss and its step, for the progress line.
+    var lastValidation: (step: Int, loss: Float)?
     let schedule: LearningRateSchedule
     let watchdog: StallWatchdog
     /// The step the run started (or resumed) at, the step it stops at and the run's total.
@@ -55,7 +59,7 @@ final class TrainingSession {
     var overlapFailure: Error?
 
     init(settings: TrainingSettings, fingerprint: DatasetFingerprint, model: FIMAESC, optimizer: AdamW, loader: ClipLoader,
-         reducer: GradientReducer, metrics: MetricsLog?, tensorBoard: TensorBoardWriter?, views: ReconstructionViews?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
+         reducer: GradientReducer, metrics: MetricsLog?, tensorBoard: TensorBoardWriter?, views: ReconstructionViews?, validation: ValidationSet?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
          logEvery: Int, previousSeconds: Double, lastCheckpoint: URL?) {
         self.settings = settings
         self.fingerprint = fingerprint
@@ -67,6 +71,7 @@ final class TrainingSession {
         self.metrics = metrics
         self.tensorBoard = tensorBoard
         self.views = views
+        self.validation = validation
         schedule = settings.schedule
         self.watchdog = watchdog
         self.startStep = startStep

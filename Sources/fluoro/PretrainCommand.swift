@@ -100,6 +100,15 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Skip the update of a step whose averaged gradient holds NaN or Inf (default: stop naming the step and tensor).")
     var skipNonfinite = false
 
+    @Option(help: "Held-out shards for a validation loss (fixed clips, crops and masks), in the progress line, metrics.jsonl (val_loss) and TensorBoard (val/loss).")
+    var valShards: String?
+
+    @Option(help: "Evaluate the validation loss every K steps and at the end (default with --val-shards: about 20 times per run).")
+    var valEvery: Int?
+
+    @Option(help: "Validation clips (one per held-out sequence first, then more crops of them).")
+    var valClips = 16
+
     @Flag(help: "Train sequences without a vesselness layer on zero maps instead of stopping.")
     var allowMissingVesselness = false
 
@@ -119,6 +128,12 @@ struct PretrainCommand: ParsableCommand {
         if let checkReplicas, checkReplicas < 1 { throw ValidationError("--check-replicas must be at least 1") }
         if let imagesEvery, imagesEvery < 1 { throw ValidationError("--images-every must be at least 1") }
         if panelClips < 0 { throw ValidationError("--panel-clips must be 0 or more") }
+        if let valEvery, valEvery < 1 { throw ValidationError("--val-every must be at least 1") }
+        if valClips < 1 { throw ValidationError("--val-clips must be at least 1") }
+        if valEvery != nil && valShards == nil { throw ValidationError("--val-every needs --val-shards DIR (held-out shards)") }
+        if let valShards, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: valShards).appendingPathComponent("manifest.json").path) {
+            throw ValidationError("--val-shards \(valShards) is not a shard dataset (no manifest.json)")
+        }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
         if !(bucketMb >= 0.001) { throw ValidationError("--bucket-mb must be at least 0.001 (1 KiB)") }
         if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
@@ -169,6 +184,10 @@ struct PretrainCommand: ParsableCommand {
         settings.checkpointMinutes = checkpointMinutes
         settings.keepCheckpoints = keep
         settings.bucketBytes = max(4, Int(bucketMb * 1_048_576) / 4 * 4)
+        if valShards != nil {
+            settings.validationEvery = valEvery ?? max(1, (steps ?? Self.defaultSteps) / 20)
+            settings.validationClips = valClips
+        }
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
@@ -186,6 +205,7 @@ struct PretrainCommand: ParsableCommand {
         options.timeLimitMinutes = timeLimit
         options.imagesEvery = imagesEvery
         options.panelClips = panelClips
+        options.validationShards = valShards.map { URL(fileURLWithPath: $0) }
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
                                 clipGrad != nil ? .clipGradient : nil, accumulate != nil ? .accumulate : nil].compactMap { $0 })
