@@ -68,8 +68,9 @@ public struct CheckpointStore {
         return try save(step: step, state: state) { sink in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
-    /// The atomic write: `writeTensors` hands tensors.safetensors to a sink piece by piece (sized
-    /// and hashed on the way for the `COMPLETE` marker), then state.json, then the marker.
+    /// The atomic write: the files go into a temporary directory (`writeFiles`), which is renamed
+    /// to `step-N` (a complete checkpoint already there is moved aside until the new one is
+    /// complete), and then the `COMPLETE` marker is written.
     func save(step: Int, state: Data, writeTensors: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let final = directory.appendingPathComponent(Self.name(step: step))
@@ -77,19 +78,7 @@ public struct CheckpointStore {
         let previous = directory.appendingPathComponent(".old-\(Self.name(step: step))-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)
         do {
-            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
-            var hasher = XXHash64(), tensorBytes = 0
-            try DurableFile.writeSynced(to: tmp.appendingPathComponent("tensors.safetensors")) { write in
-                try withoutActuallyEscaping(write) { write in
-                    try writeTensors { piece in
-                        hasher.update(piece)
-                        tensorBytes += piece.count
-                        try write(piece)
-                    }
-                }
-            }
-            try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
-            try DurableFile.syncDirectory(tmp)
+            let marker = try writeFiles(into: tmp, step: step, state: state, writeTensors: writeTensors)
             // A checkpoint already at this step (e.g. a run resumed from it reached it again) stays
             // complete until the new one is: move it aside and delete it only at the end.
             if FileManager.default.fileExists(atPath: final.path) {
@@ -97,13 +86,7 @@ public struct CheckpointStore {
                 try DurableFile.rename(final, to: previous)
             }
             try DurableFile.rename(tmp, to: final)
-            let marker: [String: Any] = [
-                "format": Self.markerFormat, "step": step,
-                "tensors_bytes": tensorBytes, "tensors_xxh64": Self.hex(hasher.digest()),
-                "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
-            ]
-            let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
-            try DurableFile.write(markerData, to: final.appendingPathComponent("COMPLETE"))
+            try DurableFile.write(marker, to: final.appendingPathComponent("COMPLETE"))
             try? FileManager.default.removeItem(at: previous)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
@@ -115,6 +98,30 @@ public struct CheckpointStore {
         }
         prune()
         return final
+    }
+
+    /// Writes tensors.safetensors (streamed from `writeTensors`, sized and hashed on the way) and
+    /// state.json into the new directory `tmp`, fsynced; returns the `COMPLETE` marker's bytes.
+    func writeFiles(into tmp: URL, step: Int, state: Data, writeTensors: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Data {
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
+        var hasher = XXHash64(), tensorBytes = 0
+        try DurableFile.writeSynced(to: tmp.appendingPathComponent("tensors.safetensors")) { write in
+            try withoutActuallyEscaping(write) { write in
+                try writeTensors { piece in
+                    hasher.update(piece)
+                    tensorBytes += piece.count
+                    try write(piece)
+                }
+            }
+        }
+        try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
+        try DurableFile.syncDirectory(tmp)
+        let marker: [String: Any] = [
+            "format": Self.markerFormat, "step": step,
+            "tensors_bytes": tensorBytes, "tensors_xxh64": Self.hex(hasher.digest()),
+            "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
+        ]
+        return try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
     }
 
     /// Steps of the complete checkpoints, ascending.
