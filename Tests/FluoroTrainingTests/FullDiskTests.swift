@@ -30,6 +30,17 @@ import Testing
         #expect(try String(contentsOf: log.url, encoding: .utf8) == "{\"step\":1}\n{\"step\":3}\n")
     }
 
+    /// A failed write is counted and training goes on; an error that is not a failed write (a bug) still ends the run.
+    @Test func onlyFailedWritesAreDropped() throws {
+        let reports = ReportWrites()
+        try reports.attempt("metrics.jsonl", step: 1) { throw DurableFileError.io(path: "m", operation: "write", errno: ENOSPC) }
+        try reports.attempt("metrics.jsonl", step: 2) { throw DurableFileError.io(path: "m", operation: "write", errno: ENOSPC) }
+        try reports.attempt("metrics.jsonl", step: 3) {}
+        #expect(reports.dropped == 2)
+        #expect(throws: CocoaError.self) { try reports.attempt("metrics.jsonl", step: 4) { throw CocoaError(.coderInvalidValue) } }
+        #expect(reports.dropped == 2)
+    }
+
     /// metrics.jsonl on a device that is always full (/dev/full: ENOSPC from the kernel): the run
     /// trains to the end and writes its checkpoint.
     @Test func metricsOnAFullDeviceDoNotEndTraining() throws {
