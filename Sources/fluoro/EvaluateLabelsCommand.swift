@@ -51,13 +51,14 @@ struct EvaluateLabelsCommand: ParsableCommand {
         for factor in factors {
             let results = try comparison.run(contrast: factor, maxFramesPerSequence: maxFrames)
             for (name, m) in results.sorted(by: { $0.key < $1.key }) {
-                print(String(format: "%8.2f  %-6@  %8.3f  %10.3f  %.4f  %7.3f", factor, name, m.diceAtHalf, m.bestDice.dice, m.auc, m.precision()))
+                print(String(format: "%8.2f  %@  %8.3f  %10.3f  %.4f  %7.3f", factor, name.padding(toLength: 6, withPad: " ", startingAt: 0), m.diceAtHalf, m.bestDice.dice, m.auc, m.precision()))
                 report[String(factor), default: [:]][name] = m.summary
             }
         }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try encoder.encode(["shards": [shards: report]]).write(to: URL(fileURLWithPath: json))
         }
     }

@@ -39,6 +39,16 @@ import Testing
         let worst = zip(fa, fb).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst < 1e-4, "1 x 2 and 2 x 1 differ by \(worst)")
 
+        // Both labellers scored against the masks, and timed.
+        let model = dir.appendingPathComponent("one/labeller.safetensors").path
+        let json = dir.appendingPathComponent("eval.json")
+        let eval = try FluoroBinary.run(["evaluate-labels", "--shards", shards.path, "--model", model, "--contrast", "1,0.5",
+                                         "--max-frames", "1", "--json", json.path])
+        #expect(eval.status == 0 && eval.stdout.contains("unet") && eval.stdout.contains("frangi"), "\(eval.stdout) \(eval.stderr)")
+        #expect(FileManager.default.fileExists(atPath: json.path))
+        let bench = try FluoroBinary.run(["bench", "label", "--size", "32", "--frames", "2", "--model", model, "--threads", "1"])
+        #expect(bench.status == 0 && bench.stdout.contains("bench label unet") && bench.stdout.contains("bench label frangi"), "\(bench.stdout) \(bench.stderr)")
+
         // Label the same runs with the U-Net: frames untouched, the layer replaced.
         let before = try ShardDataset(directory: shards)
         let frames = try before.frames(sequence: 0, range: 0..<3), simLayer = try before.layer(.vesselness, sequence: 0, range: 0..<3)
