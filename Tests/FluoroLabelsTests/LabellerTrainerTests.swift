@@ -103,6 +103,34 @@ import Testing
         #expect(throws: LabelError.self) { try labeller.label(pixels: pixels.dropLast(), info: info, frameCount: 3) }
     }
 
+    @Test func cropsArePureFunctionsOfSeedAndIndexAndStandardised() throws {
+        let shards = try Self.dataset()
+        let sampler = try VesselCropSampler(dataset: try ShardDataset(directory: shards), crop: 16, shards: shards.path)
+        #expect(sampler.heldOut.count == 1 && sampler.training.count == 3)
+        func draw(_ g: Int, seed: UInt64) throws -> ([Float], [Float]) {
+            let image = FloatBuffer(count: 256), target = FloatBuffer(count: 256)
+            try sampler.sample(g, seed: seed, image: image.pointer, target: target.pointer)
+            return (image.array, target.array)
+        }
+        let a = try draw(5, seed: 1), b = try draw(5, seed: 1), c = try draw(6, seed: 1)
+        #expect(a.0 == b.0 && a.1 == b.1)
+        #expect(a.0 != c.0)
+        #expect(abs(a.0.reduce(0, +) / 256) < 1e-4)
+        #expect(a.1.allSatisfy { $0 == 0 || $0 == 1 })
+    }
+
+    @Test func shutterClearsTheTargetBeneathIt() {
+        var augmentation = VesselAugmentation()
+        augmentation.shutterProbability = 1
+        augmentation.shutterDepth = 0.25
+        var image = [Float](repeating: 0.6, count: 64), target = [Float](repeating: 1, count: 64)
+        var rng = SplitMix64(seed: 3)
+        augmentation.shutter(&image, &target, 8, &rng)
+        #expect(target[0] == 0 && target[63] == 0)          // corners lie under two bands
+        #expect(target.contains(1))                         // the middle survives (bands ≤ 25% deep)
+        #expect(image[0] < 0.6)
+    }
+
     @Test func metricsOfAPerfectAndAUselessScore() {
         var perfect = SegmentationMetrics(), useless = SegmentationMetrics()
         let truth: [Bool] = (0..<100).map { $0 < 20 }
