@@ -131,6 +131,16 @@ import Testing
         #expect(image[0] < 0.6)
     }
 
+    /// docs/models/unet-labeller.safetensors is a standard-shape labeller that labels a frame.
+    @Test func committedLabellerLoadsAndLabels() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let labeller = try UNetLabeller(model: root.appendingPathComponent("docs/models/unet-labeller.safetensors"))
+        #expect(labeller.config == .standard)
+        let info = SequenceInfo(id: "x", frameCount: 1, width: 20, height: 24, pixelFormat: .uint8, bitsStored: 8, modality: "SYN", source: "test")
+        let layer = try labeller.label(pixels: Data((0..<480).map { UInt8($0 % 251) }), info: info, frameCount: 1)
+        #expect(layer.count == 480)
+    }
+
     @Test func metricsOfAPerfectAndAUselessScore() {
         var perfect = SegmentationMetrics(), useless = SegmentationMetrics()
         let truth: [Bool] = (0..<100).map { $0 < 20 }
