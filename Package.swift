@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
         // The synthetic X-ray simulator (METHOD §12).
         .target(name: "FluoroSim", dependencies: ["FluoroSupport", "FluoroShards"]),
-        // Weak labels for pretraining (METHOD §9): the training-free Frangi vesselness filter.
-        .target(name: "FluoroLabels", dependencies: ["FluoroSupport", "FluoroShards"]),
+        // Weak labels for pretraining (METHOD §9): the Frangi filter and the U-Net labeller (its training too).
+        .target(name: "FluoroLabels", dependencies: [
+            "FluoroSupport", "FluoroShards", "FluoroTensor", "FluoroTraining", "FluoroDistributed",
+        ]),
         // FIMAE-SC: encoder, two decoders and the loss, over a flat parameter arena.
         .target(name: "FluoroModel", dependencies: ["FluoroSupport", "FluoroTensor"]),
         // MPI communicator and gradient reducer; the model never imports this.
@@ -64,7 +66,8 @@ let package = Package(
         .testTarget(name: "FluoroSimTests", dependencies: ["FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards"]),
+        .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards", "FluoroTensor",
+                                                             "FluoroTraining", "FluoroDistributed", "FluoroSupport"]),
         .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroPlotTests", dependencies: ["FluoroPlot"]),
         .testTarget(name: "FluoroTrackingTests", dependencies: ["FluoroTracking", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroTraining", "FluoroDistributed"],

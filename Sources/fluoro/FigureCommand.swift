@@ -78,17 +78,21 @@ extension FigureCommand {
     struct Frangi: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "frangi",
-            abstract: "The real runs (left) and their Frangi vesselness as `fluoro label` writes it (right).",
+            abstract: "The real runs (left) and their Frangi vesselness as `fluoro label` writes it (right); with --model, the U-Net's too.",
             discussion: """
                 One row per run: the longest (angiography) at 45% of its length, then the shortest \
                 (fluoroscopy) at its middle frame. The vesselness is the layer `fluoro label --method frangi` \
-                stores (UInt8, 255 for 1), shown unscaled.
+                stores (UInt8, 255 for 1), shown unscaled; with --model a third column holds the layer of \
+                `fluoro label --method unet --model FILE` (docs/labellers-on-real-runs.png).
                 """)
 
         @OptionGroup var figure: FigureOptions
 
         @Option(help: "Panel side in pixels.")
         var panel = 384
+
+        @Option(help: "A U-Net labeller (fluoro train-labeller): adds its vesselness beside Frangi's.")
+        var model: String?
 
         func validate() throws {
             if panel < 16 { throw ValidationError("--panel must be at least 16 pixels, got \(panel)") }
@@ -97,6 +101,8 @@ extension FigureCommand {
         func run() throws {
             let runs = try RealRuns(directory: figure.real)
             let labeller = VesselnessLabeller(filter: FrangiFilter(), threads: CoreBudget.defaultThreads)
+            let unet: UNetLabeller?
+            do { unet = try model.map { try UNetLabeller(model: URL(fileURLWithPath: $0)) } } catch { throw ValidationError("\(error)") }
             var panels: [(RGBImage, String)] = []
             for (run, position) in [(runs.angiography, 0.45), (runs.fluoroscopy, 0.5)] {
                 let t = RealRuns.frameIndex(run.sequence, at: position)
@@ -105,8 +111,13 @@ extension FigureCommand {
                 panels.append((Figure.frame(run.sequence, t), "\(run.name) #\(t)"))
                 panels.append((RGBImage(gray: layer.map { Float($0) / 255 }, width: info.width, height: info.height),
                                "Frangi vesselness"))
+                if let unet {
+                    let learned = try unet.label(pixels: Figure.pixels(run.sequence, t), info: info, frameCount: 1)
+                    panels.append((RGBImage(gray: learned.map { Float($0) / 255 }, width: info.width, height: info.height),
+                                   "U-Net vesselness"))
+                }
             }
-            try figure.write(Figure.grid(panels, columns: 2, side: panel))
+            try figure.write(Figure.grid(panels, columns: unet == nil ? 2 : 3, side: panel))
         }
     }
 }

@@ -7,6 +7,6 @@ struct FluoroCommand: ParsableCommand {
         commandName: "fluoro",
         abstract: "Self-supervised pretraining (FIMAE-SC) on interventional X-ray video.",
         version: FluoroVersion.fluoro,
-        subcommands: [EnvCommand.self, SynthCommand.self, PackCommand.self, PretrainCommand.self, FinetuneCommand.self, TrackCommand.self, ExportCommand.self, EvaluateCommand.self, LabelCommand.self, FigureCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, ReconstructCommand.self, ReportCommand.self]
+        subcommands: [EnvCommand.self, SynthCommand.self, PackCommand.self, PretrainCommand.self, FinetuneCommand.self, TrackCommand.self, ExportCommand.self, EvaluateCommand.self, LabelCommand.self, TrainLabellerCommand.self, EvaluateLabelsCommand.self, FigureCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, ReconstructCommand.self, ReportCommand.self]
     )
 }

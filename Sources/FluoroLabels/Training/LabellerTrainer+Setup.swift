@@ -1,0 +1,68 @@
+import FluoroDistributed
+import FluoroShards
+import FluoroSupport
+import FluoroTensor
+import FluoroTraining
+import Foundation
+
+extension LabellerTrainer {
+    /// Settings, data, model and optimizer: fresh, or from the latest checkpoint.
+    func prepare() throws -> LabellerSession {
+        if isCoordinator { try FileManager.default.createDirectory(at: options.run, withIntermediateDirectories: true) }
+        let (settings, state, checkpoint) = try resolveStart()
+        try settings.config.validate()
+        try settings.config.checkInput(width: settings.crop, height: settings.crop)
+        let sampler = try VesselCropSampler(dataset: try ShardDataset(directory: options.shards), crop: settings.crop,
+                                            augmentation: settings.augmentation, shards: options.shards.path)
+        let parameters = UNet.makeParameters(settings.config, seed: settings.seed)
+        let optimizer = AdamW(count: parameters.values.count, hyperparameters: .init(weightDecay: settings.weightDecay), threads: options.threads)
+        if let state, let checkpoint {
+            try CheckpointTensors.restore(checkpoint, parameters: parameters, optimizer: optimizer, optimizerStep: state.optimizerStep)
+            if isCoordinator { Log.info("resuming \(options.run.path) from step \(state.step)") }
+        }
+        if isCoordinator {
+            try DurableFile.write(Self.encoder.encode(settings), to: Self.settingsURL(run: options.run))
+            if let state { try MetricsLog.truncate(runDirectory: options.run, keepingThrough: state.step) }
+            print("train-labeller: \(communicator.size) rank(s) x batch \(settings.batchPerRank) x \(options.threads) thread(s), \(settings.steps) steps, "
+                  + "\(settings.crop)-px crops from \(sampler.training.count) sequence(s), \(sampler.heldOut.count) held out, run \(options.run.path)")
+            fflush(stdout)
+        }
+        return try LabellerSession(settings: settings, sampler: sampler, parameters: parameters, optimizer: optimizer,
+                                   communicator: communicator, metrics: isCoordinator ? try MetricsLog(runDirectory: options.run) : nil,
+                                   startStep: state?.step ?? 0, previousSeconds: state?.trainingSeconds ?? 0,
+                                   lastCheckpoint: checkpoint?.directory)
+    }
+
+    /// The run's settings and state: the asked ones, or the latest checkpoint's.
+    func resolveStart() throws -> (LabellerSettings, LabellerState?, Checkpoint?) {
+        guard options.resume else {
+            if let latest = store.completeSteps().last { throw TrainingError.runDirectoryInUse(run: options.run.path, latestStep: latest) }
+            var settings = options.settings
+            settings.ranks = communicator.size
+            return (settings, nil, nil)
+        }
+        let checkpoint = try store.latest()
+        let state: LabellerState
+        do { state = try JSONDecoder().decode(LabellerState.self, from: checkpoint.state) } catch {
+            throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json is not a labeller training state (\(error))")
+        }
+        var settings = state.settings
+        settings.steps = options.steps ?? settings.steps
+        settings.checkpointEvery = options.settings.checkpointEvery ?? settings.checkpointEvery
+        guard settings.globalBatch % communicator.size == 0 else {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "its global batch \(settings.globalBatch) does not divide over \(communicator.size) ranks")
+        }
+        settings.batchPerRank = settings.globalBatch / communicator.size
+        settings.ranks = communicator.size
+        guard state.step <= settings.steps else {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
+        }
+        return (settings, state, checkpoint)
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return e
+    }
+}
