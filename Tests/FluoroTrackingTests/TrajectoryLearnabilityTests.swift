@@ -44,7 +44,7 @@ import Testing
         var c = HiFTConfig.tiny
         c.landmarks = 1; c.appearanceTokens = false; c.catheterWeight = 0
         c.heatmapBCEWeight = 10; c.sigmaStart = 6
-        let B = 8, steps = 400
+        let B = 4, steps = 250
         let model = HiFT(config: c, batch: B, seed: 1)
         let arena = model.parameters
         let optimizer = AdamW(count: arena.values.count)
