@@ -63,11 +63,16 @@ public enum MatrixPrecision: String, Codable, Sendable, CaseIterable, CustomStri
     /// Checks that `precision` can run here and makes it `current`. bf16 needs AVX512_BF16 or AMX
     /// (unless `allowEmulation`) and a working oneDNN bf16 matmul.
     public static func enable(_ precision: MatrixPrecision, allowEmulation: Bool = false) throws {
-        if precision == .bf16 {
-            if !hardwareHasBF16 && !allowEmulation { throw Unavailable.noBF16Instructions(cpu: CPUFeatures.current.modelName) }
-            if let failure = DNNLMatmul.probeBF16() { throw Unavailable.oneDNN(failure) }
-        }
+        try checkAvailable(precision, allowEmulation: allowEmulation)
         configured = precision
+    }
+
+    /// Throws `Unavailable` when `precision` cannot run here (bf16 without AVX512_BF16/AMX and
+    /// without `allowEmulation`, or oneDNN failing a small bf16 product).
+    public static func checkAvailable(_ precision: MatrixPrecision, allowEmulation: Bool = false) throws {
+        guard precision == .bf16 else { return }
+        if !hardwareHasBF16 && !allowEmulation { throw Unavailable.noBF16Instructions(cpu: CPUFeatures.current.modelName) }
+        if let failure = DNNLMatmul.probeBF16() { throw Unavailable.oneDNN(failure) }
     }
 
     /// Runs `body` with `precision` for this thread's matrix products and those of the `Parallel`

@@ -2,6 +2,7 @@ import FluoroDistributed
 import FluoroModel
 import FluoroShards
 import FluoroSupport
+import FluoroTensor
 import Foundation
 
 extension Pretrainer {
@@ -11,6 +12,7 @@ extension Pretrainer {
     func prepare() throws -> TrainingSession {
         if isCoordinator { try FileManager.default.createDirectory(at: options.run, withIntermediateDirectories: true) }
         let (settings, state, checkpoint) = try resolveStart()
+        try MatrixPrecision.checkAvailable(settings.matrixPrecision, allowEmulation: options.allowBF16Emulation)
         try agreeOnStart(checkpoint)
         try settings.model.validate()
         let source = try ShardDataset(directory: options.shards)
@@ -57,7 +59,7 @@ extension Pretrainer {
     /// (runs shorter than a clip are skipped, not an error: counted here and in config.json).
     func announce(_ settings: TrainingSettings, sequences: Int, skipped: [SkippedSequence]) throws {
         let short = skipped.isEmpty ? "" : " (\(skipped.count) shorter than \(settings.model.frames) frames skipped)"
-        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, "
+        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank) (global \(settings.globalBatch)) x \(options.threads) thread(s)\(settings.matrixPrecision == .bf16 ? ", bf16 matrix products" : ""), \(settings.steps) steps, "
               + "\(sequences - skipped.count) of \(sequences) sequences\(short), run \(options.run.path)")
         fflush(stdout)
     }

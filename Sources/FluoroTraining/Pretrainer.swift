@@ -63,6 +63,8 @@ public final class Pretrainer {
         public var checkReplicasEvery: Int?
         /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
         public var fault: FaultInjection?
+        /// Run `--precision bf16` on a CPU without AVX512_BF16/AMX (oneDNN emulates bf16; slow).
+        public var allowBF16Emulation = false
 
         public init(shards: URL, run: URL, settings: TrainingSettings) {
             self.shards = shards
@@ -74,6 +76,7 @@ public final class Pretrainer {
     /// Settings that change the math of a run; naming one on resume that differs from the checkpoint is an error.
     public enum ExplicitSetting: String, Sendable {
         case model = "--preset/--config", seed = "--seed", learningRate = "--lr", batch = "--batch", clipGradient = "--clip-grad"
+        case precision = "--precision"
     }
 
     /// What a finished run reports.
@@ -107,6 +110,11 @@ public final class Pretrainer {
         defer { lock?.release() }
         let session = try prepare()
         defer { session.close() }
+        // The run's matrix precision holds for this thread and the Parallel loops it starts.
+        return try MatrixPrecision.with(session.settings.matrixPrecision) { try loop(session) }
+    }
+
+    func loop(_ session: TrainingSession) throws -> Summary {
         while session.step < session.stopStep {
             let outcome = try trainStep(session)
             try record(outcome, session)

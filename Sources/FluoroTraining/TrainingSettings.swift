@@ -1,5 +1,6 @@
 import FluoroDistributed
 import FluoroModel
+import FluoroTensor
 import Foundation
 
 /// Everything that defines a pretraining run besides the data: the model, the optimisation and
@@ -34,6 +35,11 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var keepCheckpoints: Int = 3
     /// Gradient all-reduce bucket size in bytes.
     public var bucketBytes: Int = GradientReducer.defaultBucketBytes
+    /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
+    public var precision: MatrixPrecision?
+
+    /// The precision in force: `precision`, fp32 when unset.
+    public var matrixPrecision: MatrixPrecision { precision ?? .fp32 }
 
     /// Clips per step over all ranks.
     public var globalBatch: Int { ranks * batchPerRank }

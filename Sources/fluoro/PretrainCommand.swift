@@ -102,6 +102,8 @@ struct PretrainCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -164,6 +166,7 @@ struct PretrainCommand: ParsableCommand {
         settings.checkpointMinutes = checkpointMinutes
         settings.keepCheckpoints = keep
         settings.bucketBytes = max(4, Int(bucketMb * 1_048_576) / 4 * 4)
+        settings.precision = precisionOptions.resolved
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
@@ -181,9 +184,11 @@ struct PretrainCommand: ParsableCommand {
         options.timeLimitMinutes = timeLimit
         options.imagesEvery = imagesEvery
         options.panelClips = panelClips
+        options.allowBF16Emulation = precisionOptions.allowBF16Emulation
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
-                                clipGrad != nil ? .clipGradient : nil].compactMap { $0 })
+                                clipGrad != nil ? .clipGradient : nil,
+                                precisionOptions.precision != nil ? .precision : nil].compactMap { $0 })
         let summary = try Pretrainer(options: options, communicator: communicator).run()
         if communicator.isCoordinator {
             let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"
