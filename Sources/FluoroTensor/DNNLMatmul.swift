@@ -140,6 +140,36 @@ public enum DNNLMatmul {
                 b: b16, ldb: bColumns, beta: beta, c: c, ldc: ldc)
     }
 
+    /// `bf16` split over `parts` threads (C's rows, or its columns when C is wide): the inputs are
+    /// rounded once, by the calling thread, and every part multiplies its block of them.
+    public static func bf16(parts: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                            alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        let state = state()
+        let (aRows, aColumns) = transA ? (k, m) : (m, k)
+        let (bRows, bColumns) = transB ? (n, k) : (k, n)
+        let a16 = state.bufferA.reserve(aRows * aColumns)
+        let b16 = state.bufferB.reserve(bRows * bColumns)
+        BFloat16.convert(a, rows: aRows, columns: aColumns, ld: lda, into: a16)
+        BFloat16.convert(b, rows: bRows, columns: bColumns, ld: ldb, into: b16)
+        if m >= n {
+            Parallel.forEach(parts) { part in
+                let m0 = m * part / parts, m1 = m * (part + 1) / parts
+                product(.bf16, transA: transA, transB: transB, m: m1 - m0, n: n, k: k, alpha: alpha,
+                        a: a16 + (transA ? m0 : m0 * aColumns), lda: aColumns, b: b16, ldb: bColumns,
+                        beta: beta, c: c + m0 * ldc, ldc: ldc)
+            }
+        } else {
+            Parallel.forEach(parts) { part in
+                let n0 = n * part / parts, n1 = n * (part + 1) / parts
+                product(.bf16, transA: transA, transB: transB, m: m, n: n1 - n0, k: k, alpha: alpha,
+                        a: a16, lda: aColumns, b: b16 + (transB ? n0 * bColumns : n0), ldb: bColumns,
+                        beta: beta, c: c + n0, ldc: ldc)
+            }
+        }
+    }
+
     /// nil when a small bf16 product runs and is right here; else why not.
     public static func probeBF16() -> String? {
         let state = state()
