@@ -9,10 +9,12 @@ import FluoroTensor
 /// u = 2^-9 ≈ 0.2% of it; a product of two rounded inputs is off by at most 2u of Σ|a||b| (fp32
 /// accumulation adds nothing comparable). The errors of the ~30 products between the input and a
 /// loss (and ~60 back to a gradient) are independent roundings, partly cancelling; measured on this
-/// fixture the losses move by ≤ 0.3% and the worst gradient element by ≤ ~2% of its tensor's largest
-/// value (the logits' gradients pass the most products). The bounds below are 1% on the losses and
-/// 5% on every gradient — about 5u and 25u: what bf16 rounding explains, while a wrong transpose,
-/// stride or beta gives errors of order 100%. fp32 keeps its own 1e-5/1e-4 parity tests unchanged.
+/// fixture (2026-11-29) the losses move by 9e-5 (relative) and the worst gradient element by 0.9%
+/// of its tensor's largest value (a LayerNorm bias deep in the vesselness decoder: its gradient sums
+/// many cancelling terms, each carrying the rounding of every product after it). The bounds below
+/// are 1% on the losses and 5% on every gradient — about 5u and 25u: room for other fixtures and
+/// summation orders, what bf16 rounding explains, while a wrong transpose, stride or beta gives
+/// errors of order 100%. fp32 keeps its own 1e-5/1e-4 parity tests unchanged.
 @Suite struct FIMAESCBF16Tests {
     static let lossTolerance: Float = 1e-2
     static let gradientTolerance: Float = 5e-2

