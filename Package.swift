@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroLabelsTests", dependencies: ["FluoroLabels", "FluoroSim", "FluoroShards"]),
-        .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"]),
+        .testTarget(name: "FluoroTrainingTests", dependencies: ["FluoroTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluoroPlotTests", dependencies: ["FluoroPlot"]),
         .testTarget(name: "FluoroTrackingTests", dependencies: ["FluoroTracking", "FluoroTensor", "FluoroModel", "FluoroShards", "FluoroSim", "FluoroTraining", "FluoroDistributed"],
                     resources: [.copy("Fixtures")]),

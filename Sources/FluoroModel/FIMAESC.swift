@@ -62,11 +62,22 @@ public final class FIMAESC {
     }
 
     /// A model for `config` and `batch`, parameters initialised from `seed`.
-    public init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
+    public convenience init(config: ModelConfig, batch: Int, seed: UInt64 = 0) {
+        let parameters = ParameterArena(specs: FIMAESCParameters.specs(for: config))
+        parameters.initialize(seed: seed)
+        self.init(config: config, batch: batch, sharing: parameters)
+    }
+
+    /// A model for `config` and `batch` over an existing arena laid out for `config` (e.g. a
+    /// batch-1 model evaluating a training model's parameters as they are, without a copy; its
+    /// `forward` reads the values and writes only its own activations).
+    public init(config: ModelConfig, batch: Int, sharing parameters: ParameterArena) {
+        let specs = FIMAESCParameters.specs(for: config)
+        precondition(parameters.names == specs.map(\.name) && parameters.views.map(\.shape) == specs.map(\.shape),
+                     "FIMAESC: the arena is not laid out for this config")
         self.config = config
         self.batch = batch
-        parameters = ParameterArena(specs: FIMAESCParameters.specs(for: config))
-        parameters.initialize(seed: seed)
+        self.parameters = parameters
         let M = batch * config.tokens, V = config.tokenValues
         patches = FloatBuffer(count: M * V); target = FloatBuffer(count: M * V); vesselPatches = FloatBuffer(count: M * V)
         visible = .init(count: batch * config.visibleTokens)

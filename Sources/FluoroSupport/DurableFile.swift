@@ -27,7 +27,15 @@ public enum DurableFile {
     public final class SimulatedDisk: @unchecked Sendable {
         private let lock = NSLock()
         private var free: Int
-        init(freeBytes: Int) { free = freeBytes }
+        /// A disk with `freeBytes` bytes left.
+        public init(freeBytes: Int) { free = freeBytes }
+
+        /// Bytes left before writes fail.
+        public var freeBytes: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return max(0, free)
+        }
 
         /// Takes up to `wanted` bytes of the budget; nil when it is exhausted.
         func take(_ wanted: Int) -> Int? {
@@ -46,7 +54,12 @@ public enum DurableFile {
 
     /// Runs `body` with writes from this task failing with ENOSPC after `bytes` bytes.
     public static func withSimulatedFreeBytes<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
-        try $simulatedDisk.withValue(SimulatedDisk(freeBytes: bytes), operation: body)
+        try withSimulatedDisk(SimulatedDisk(freeBytes: bytes), body)
+    }
+
+    /// Runs `body` with writes from this task taking their bytes from `disk` (to read what is left after).
+    public static func withSimulatedDisk<T>(_ disk: SimulatedDisk, _ body: () throws -> T) rethrows -> T {
+        try $simulatedDisk.withValue(disk, operation: body)
     }
 
     /// Writes `data` to `url` atomically and durably.
@@ -66,23 +79,38 @@ public enum DurableFile {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DurableFileError.io(path: url.path, operation: "create", errno: errno) }
         defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                var chunk = min(raw.count - offset, 1 << 24)
-                if let disk = simulatedDisk {
-                    guard let granted = disk.take(chunk) else { throw DurableFileError.io(path: url.path, operation: "write", errno: ENOSPC) }
-                    chunk = granted
-                }
-                let n = Foundation.write(fd, raw.baseAddress! + offset, chunk)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFileError.io(path: url.path, operation: "write", errno: errno)
-                }
-                offset += n
-            }
-        }
+        try data.withUnsafeBytes { try writeAll(fd: fd, $0, path: url.path) }
         guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync", errno: errno) }
+    }
+
+    /// Creates the file at `url`, lets `produce` write it piece by piece through the function it
+    /// is given (no copy of the whole file in memory), and fsyncs it (no rename).
+    public static func writeSynced(to url: URL, _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DurableFileError.io(path: url.path, operation: "create", errno: errno) }
+        defer { close(fd) }
+        try produce { try writeAll(fd: fd, $0, path: url.path) }
+        guard fsync(fd) == 0 else { throw DurableFileError.io(path: url.path, operation: "fsync", errno: errno) }
+    }
+
+    /// Writes all of `bytes` to `fd` (retrying short writes and EINTR), honouring the task's
+    /// simulated disk: past its budget a write fails with ENOSPC after writing what fitted, as a
+    /// real full disk does. `path` names the file in errors.
+    public static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            var chunk = min(bytes.count - offset, 1 << 24)
+            if let disk = simulatedDisk {
+                guard let granted = disk.take(chunk) else { throw DurableFileError.io(path: path, operation: "write", errno: ENOSPC) }
+                chunk = granted
+            }
+            let n = Foundation.write(fd, bytes.baseAddress! + offset, chunk)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DurableFileError.io(path: path, operation: "write", errno: errno)
+            }
+            offset += n
+        }
     }
 
     /// Renames `from` to `to` (replacing it) and fsyncs the destination directory.

@@ -128,8 +128,12 @@ public final class ParameterArena: @unchecked Sendable {
             guard entry.shape == v.shape else {
                 throw ParameterArenaError.shapeMismatch(file: file.path, name: key, expected: v.shape, found: entry.shape)
             }
-            let data = try file.floats(key)
-            (values.pointer + v.offset).update(from: data, count: v.count)
+            let destination = UnsafeMutableBufferPointer(start: values.pointer + v.offset, count: v.count)
+            if entry.dtype == "F32" {
+                try file.copyFloats(key, shape: v.shape, into: destination)
+            } else {
+                _ = destination.update(fromContentsOf: try file.floats(key))
+            }
         }
     }
 
@@ -139,6 +143,14 @@ public final class ParameterArena: @unchecked Sendable {
         for v in views {
             writer.add(prefix + v.name, shape: v.shape,
                        floats: UnsafeBufferPointer(start: source.pointer + v.offset, count: v.count))
+        }
+    }
+
+    /// Adds every view (as `prefix + name`) to a safetensors stream, as pointers into the arena:
+    /// the arena must not change until the stream is written.
+    public func write(into stream: inout SafetensorsStream, prefix: String = "") {
+        for v in views {
+            stream.add(prefix + v.name, shape: v.shape, floats: UnsafeBufferPointer(start: values.pointer + v.offset, count: v.count))
         }
     }
 

@@ -116,6 +116,19 @@ public struct SafetensorsFile {
         }
     }
 
+    /// Copies an F32 tensor of `shape` straight into `destination` (no intermediate array: a
+    /// checkpoint's moments are GBs at the base model's size).
+    public func copyFloats(_ name: String, shape: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let e = try entry(name)
+        guard e.shape == shape else { throw SafetensorsError.shapeMismatch(file: path, name: name, expected: shape, found: e.shape) }
+        guard e.dtype == "F32" else { throw SafetensorsError.unsupportedType(file: path, name: name, dtype: e.dtype) }
+        precondition(destination.count == e.range.count / 4, "copyFloats: \(name) has \(e.range.count / 4) values for \(destination.count)")
+        data.withUnsafeBytes { raw in
+            // Raw bytes into the floats' memory (little-endian hosts, as every platform Fluoro runs on).
+            UnsafeMutableRawBufferPointer(destination).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[e.range]))
+        }
+    }
+
     /// A tensor as floats, checking its shape.
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         let e = try entry(name)
@@ -161,20 +174,31 @@ public struct SafetensorsWriter {
 
     /// The encoded file.
     public func encoded() throws -> Data {
+        var out = try SafetensorsHeader.encode(header.map { ($0.0, $0.1, $0.2, $0.3) }, metadata: metadata)
+        out.append(body)
+        return out
+    }
+}
+
+/// The start of a safetensors file: the 8-byte little-endian header length and the JSON header
+/// (entries with byte offsets in the given order, keys sorted, padded with spaces so the data
+/// starts 8-byte aligned). Shared by `SafetensorsWriter` and `SafetensorsStream`.
+enum SafetensorsHeader {
+    /// `tensors`: (name, dtype, shape, byte count) in data order.
+    static func encode(_ tensors: [(name: String, dtype: String, shape: [Int], bytes: Int)], metadata: [String: String]) throws -> Data {
         var object: [String: Any] = [:]
         var offset = 0
-        for (name, dtype, shape, count) in header {
-            object[name] = ["dtype": dtype, "shape": shape, "data_offsets": [offset, offset + count]] as [String: Any]
-            offset += count
+        for t in tensors {
+            object[t.name] = ["dtype": t.dtype, "shape": t.shape, "data_offsets": [offset, offset + t.bytes]] as [String: Any]
+            offset += t.bytes
         }
         if !metadata.isEmpty { object["__metadata__"] = metadata }
         var json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        while (8 + json.count) % 8 != 0 { json.append(0x20) }  // pad with spaces so data is 8-byte aligned
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
         var out = Data()
         var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
         out.append(json)
-        out.append(body)
         return out
     }
 }

@@ -46,6 +46,9 @@ public protocol LandmarkTracker: AnyObject {
     func start(first: TrackingFrame, landmarks: [Point2]) throws
     /// The K estimates in the next frame of the run.
     func track(_ frame: TrackingFrame) throws -> [LandmarkEstimate]
+    /// Replaces the last frame's estimates by `truth` before the next `track` (one-step, or
+    /// teacher-forced, evaluation: each frame's error without the drift of earlier ones).
+    func correct(to truth: [Point2])
 }
 
 /// Automatic initialisation: the K landmarks of a run's first frame, in full-frame pixels.

@@ -79,6 +79,20 @@ public final class AdamW {
     /// The state to save in a checkpoint (copies the moments).
     public var state: State { State(step: step, m: Array(m), v: Array(v)) }
 
+    /// The moment buffers as they are, m and v: [count] each, for writing a checkpoint without a
+    /// copy (valid while the optimiser lives; they change at the next `step`).
+    public var moments: (m: UnsafeBufferPointer<Float>, v: UnsafeBufferPointer<Float>) {
+        (UnsafeBufferPointer(m), UnsafeBufferPointer(v))
+    }
+
+    /// Restores a checkpoint's state in place: `fill` writes both moment buffers (m, v: [count]
+    /// each; e.g. straight from a checkpoint file); the step is set once it returns.
+    public func load(step: Int, fill: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
+        guard step >= 0 else { throw AdamWError.negativeStep(step) }
+        try fill(m, v)
+        self.step = step
+    }
+
     /// Restores a checkpoint's state; the moment buffers must have `count` elements.
     public func load(_ state: State) throws {
         guard state.m.count == count, state.v.count == count else {

@@ -53,21 +53,32 @@ public struct CheckpointStore {
 
     static func name(step: Int) -> String { String(format: "step-%08d", step) }
 
-    /// Writes a checkpoint for `step`. On failure (e.g. a full disk) removes the partial write,
-    /// keeps every earlier checkpoint and throws.
+    /// Writes a checkpoint for `step`, streaming the tensors from their memory to the file (no
+    /// in-memory copy of it). On failure (e.g. a full disk) removes the partial write, keeps every
+    /// earlier checkpoint and throws.
+    @discardableResult
+    public func save(step: Int, tensors: SafetensorsStream, state: Data) throws -> URL {
+        try save(step: step, state: state) { sink in try tensors.write(to: sink) }
+    }
+
+    /// Writes a checkpoint for `step` from tensors encoded in memory (small files, tests).
     @discardableResult
     public func save(step: Int, tensors: SafetensorsWriter, state: Data) throws -> URL {
+        let bytes = try tensors.encoded()
+        return try save(step: step, state: state) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+    }
+
+    /// The atomic write: the files go into a temporary directory (`writeFiles`), which is renamed
+    /// to `step-N` (a complete checkpoint already there is moved aside until the new one is
+    /// complete), and then the `COMPLETE` marker is written.
+    func save(step: Int, state: Data, writeTensors: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let final = directory.appendingPathComponent(Self.name(step: step))
         let tmp = directory.appendingPathComponent(".tmp-\(Self.name(step: step))-\(getpid())")
         let previous = directory.appendingPathComponent(".old-\(Self.name(step: step))-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)
         do {
-            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
-            let tensorBytes = try tensors.encoded()
-            try DurableFile.writeSynced(tensorBytes, to: tmp.appendingPathComponent("tensors.safetensors"))
-            try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
-            try DurableFile.syncDirectory(tmp)
+            let marker = try writeFiles(into: tmp, step: step, state: state, writeTensors: writeTensors)
             // A checkpoint already at this step (e.g. a run resumed from it reached it again) stays
             // complete until the new one is: move it aside and delete it only at the end.
             if FileManager.default.fileExists(atPath: final.path) {
@@ -75,13 +86,7 @@ public struct CheckpointStore {
                 try DurableFile.rename(final, to: previous)
             }
             try DurableFile.rename(tmp, to: final)
-            let marker: [String: Any] = [
-                "format": Self.markerFormat, "step": step,
-                "tensors_bytes": tensorBytes.count, "tensors_xxh64": Self.hex(XXHash64.hash(tensorBytes)),
-                "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
-            ]
-            let markerData = try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
-            try DurableFile.write(markerData, to: final.appendingPathComponent("COMPLETE"))
+            try DurableFile.write(marker, to: final.appendingPathComponent("COMPLETE"))
             try? FileManager.default.removeItem(at: previous)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
@@ -93,6 +98,30 @@ public struct CheckpointStore {
         }
         prune()
         return final
+    }
+
+    /// Writes tensors.safetensors (streamed from `writeTensors`, sized and hashed on the way) and
+    /// state.json into the new directory `tmp`, fsynced; returns the `COMPLETE` marker's bytes.
+    func writeFiles(into tmp: URL, step: Int, state: Data, writeTensors: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Data {
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
+        var hasher = XXHash64(), tensorBytes = 0
+        try DurableFile.writeSynced(to: tmp.appendingPathComponent("tensors.safetensors")) { write in
+            try withoutActuallyEscaping(write) { write in
+                try writeTensors { piece in
+                    hasher.update(piece)
+                    tensorBytes += piece.count
+                    try write(piece)
+                }
+            }
+        }
+        try DurableFile.writeSynced(state, to: tmp.appendingPathComponent("state.json"))
+        try DurableFile.syncDirectory(tmp)
+        let marker: [String: Any] = [
+            "format": Self.markerFormat, "step": step,
+            "tensors_bytes": tensorBytes, "tensors_xxh64": Self.hex(hasher.digest()),
+            "state_bytes": state.count, "state_xxh64": Self.hex(XXHash64.hash(state)),
+        ]
+        return try JSONSerialization.data(withJSONObject: marker, options: [.sortedKeys])
     }
 
     /// Steps of the complete checkpoints, ascending.
@@ -151,7 +180,8 @@ public struct CheckpointStore {
             throw CheckpointError.corrupt(path: path.path, reason: "unreadable COMPLETE marker (format \(markerFormat) expected; was it written by an older Fluoro?)")
         }
         let tensorURL = path.appendingPathComponent("tensors.safetensors")
-        guard let tensorBytes = try? Data(contentsOf: tensorURL), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
+        // Mapped, not read: the file's pages come from the page cache as they are hashed and copied.
+        guard let tensorBytes = try? Data(contentsOf: tensorURL, options: .alwaysMapped), let state = try? Data(contentsOf: path.appendingPathComponent("state.json")) else {
             throw CheckpointError.corrupt(path: path.path, reason: "a file is missing")
         }
         guard hex(XXHash64.hash(tensorBytes)) == tensorsHash else {

@@ -1,30 +1,25 @@
 import FluoroSupport
 import Foundation
 
-/// Appends one JSON object per line to `<run>/metrics.jsonl`, flushed per line so a crash
-/// loses at most the line being written. Only the coordinator writes it.
+/// Appends one JSON object per line to `<run>/metrics.jsonl`, written per line so a crash
+/// loses at most the line being written, and whole or not at all (a line that does not fit on a
+/// full disk is cut off again, see `AppendFile`). Only the coordinator writes it.
 public final class MetricsLog {
-    private let handle: FileHandle
+    private let file: AppendFile
     /// Where the lines go.
-    public let url: URL
+    public var url: URL { file.url }
 
     /// Opens (creating or appending to) the metrics file of a run directory.
     public init(runDirectory: URL, fileName: String = "metrics.jsonl") throws {
-        url = runDirectory.appendingPathComponent(fileName)
-        if !FileManager.default.fileExists(atPath: url.path) {
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
+        file = try AppendFile(url: runDirectory.appendingPathComponent(fileName))
     }
 
-    deinit { try? handle.close() }
-
-    /// Writes one record (keys sorted, so lines diff well).
+    /// Writes one record (keys sorted, so lines diff well); throws `DurableFileError` when it
+    /// cannot be written (the file then holds no part of it).
     public func write(_ record: [String: Any]) throws {
         var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         line.append(0x0A)
-        try handle.write(contentsOf: line)
+        try file.append(line)
     }
 
     /// Drops the records after `step` (a resumed run repeats those steps), atomically.

@@ -45,10 +45,11 @@ extension Pretrainer {
         s.watchdog.pause()
         if isCoordinator && (s.lastCheckpoint?.lastPathComponent != CheckpointStore.name(step: s.step)) {
             do { s.lastCheckpoint = try saveCheckpoint(s) } catch {
-                throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)")
+                throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)", lastCheckpoint: s.lastCheckpoint?.path)
             }
         }
         if isCoordinator && s.lastPanelStep != s.step { renderPanel(s) }
+        if s.reports.dropped > 0 { Log.error("\(s.reports.dropped) metrics/TensorBoard record(s) could not be written (see above) and are missing") }
         if isCoordinator { s.progress.finish() }
         try communicator.barrier()
         s.watchdog.stop()

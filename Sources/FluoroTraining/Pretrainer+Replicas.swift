@@ -12,7 +12,9 @@ extension Pretrainer {
         let views = disagreement.words.enumerated().map { rank, w in
             "rank \(rank): " + (w[0] == UInt64.max ? "no checkpoint" : "step \(w[0]), content \(String(format: "%016llx", w[1]))")
         }
-        throw TrainingError.replicasDiffer(step: checkpoint?.step ?? 0, what: "on the checkpoint to start from",
+        // Rank 0's step, so every rank reports the same error (whichever prints first).
+        let reference = disagreement.words[0][0]
+        throw TrainingError.replicasDiffer(step: reference == UInt64.max ? 0 : Int(reference), what: "on the checkpoint to start from",
                                            ranks: disagreement.ranks, detail: views.joined(separator: "; "))
     }
 

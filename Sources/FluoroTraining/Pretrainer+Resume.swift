@@ -30,7 +30,8 @@ extension Pretrainer {
         compare(.model, asked.model, settings.model)
         compare(.seed, asked.seed, settings.seed)
         compare(.learningRate, asked.baseLearningRate, settings.baseLearningRate)
-        compare(.batch, asked.batchPerRank * communicator.size, settings.globalBatch)
+        compare(.accumulate, asked.accumulationSteps, settings.accumulationSteps)
+        compare(.batch, asked.batchPerRank * communicator.size * settings.accumulationSteps, settings.globalBatch)
         compare(.clipGradient, asked.clipGradientNorm, settings.clipGradientNorm)
         compare(.precision, asked.matrixPrecision, settings.matrixPrecision)
         if !mismatches.isEmpty {
@@ -40,11 +41,13 @@ extension Pretrainer {
         settings.checkpointMinutes = asked.checkpointMinutes
         settings.keepCheckpoints = asked.keepCheckpoints
         settings.bucketBytes = asked.bucketBytes
-        let global = settings.globalBatch
-        guard global % communicator.size == 0 else {
-            throw TrainingError.incompatibleResume(run: run, reason: "its global batch \(global) does not divide over \(communicator.size) ranks; use a rank count that divides it")
+        settings.validationEvery = asked.validationEvery
+        settings.validationClips = asked.validationClips
+        let global = settings.globalBatch, perRank = communicator.size * settings.accumulationSteps
+        guard global % perRank == 0 else {
+            throw TrainingError.incompatibleResume(run: run, reason: "its global batch \(global) does not divide over \(communicator.size) ranks x \(settings.accumulationSteps) accumulated micro-batches; use a rank count that divides it")
         }
-        settings.batchPerRank = global / communicator.size
+        settings.batchPerRank = global / perRank
         settings.ranks = communicator.size
         if options.stepsGiven && asked.steps != settings.steps {
             if isCoordinator { Log.info("resuming with --steps \(asked.steps) instead of \(settings.steps): the learning-rate schedule changes from here on") }

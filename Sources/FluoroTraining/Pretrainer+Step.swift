@@ -17,47 +17,80 @@ extension Pretrainer {
         var checkpointDue: Bool
         /// The gradients were not finite and the update was skipped (`skipNonFiniteGradients`).
         var skipped = false
+        /// The validation loss after this step, when one was due.
+        var validation: ValidationResult?
         var stepSeconds: Double { dataSeconds + computeSeconds + commSeconds }
     }
 
-    /// One optimisation step on every rank: load a batch, forward and backward, average the
-    /// gradients, agree on the loss (and rank 0's votes), clip, and update with AdamW.
+    /// This rank's loss terms (the mean over its micro-batches) and how long loading and computing took.
+    struct LocalLosses {
+        var total: Double, rec: Double, ves: Double
+        var dataSeconds: Double, computeSeconds: Double
+    }
+
+    /// One optimisation step on every rank: this rank's gradients over its micro-batches, averaged
+    /// over the ranks, the loss (and rank 0's votes) agreed, then the AdamW update (clipped, unless
+    /// the gradient is not finite).
     func trainStep(_ s: TrainingSession) throws -> StepOutcome {
         s.watchdog.beat(step: s.step)
         let poison = try options.fault?.fire(rank: rank, step: s.step) ?? false
-        let t0 = Date()
-        let batch = try s.loader.next()
-        let t1 = Date()
-        let local = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask)
+        let local = try accumulateGradients(s)
         if options.fault?.poisonsGradient(rank: rank, step: s.step) == true, let last = s.arena.views.last {
             s.arena.gradients.buffer[last.offset] = .nan
         }
         let t2 = Date()
         try averageGradients(s)
-        // The coordinator's votes ride along with the losses, so every rank agrees on them:
-        // stop now (time limit), and checkpoint now (time-based cadence).
-        let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(s.runStart) >= $0 * 60 } ?? false
-        let checkpointDue = isCoordinator && s.settings.checkpointMinutes.map { Date().timeIntervalSince(s.lastCheckpointTime) >= $0 * 60 } ?? false
-        var losses: [Double] = [poison ? .nan : Double(local.total), Double(local.rec), Double(local.ves),
-                                timeUp ? 1 : 0, checkpointDue ? 1 : 0]
-        try communicator.allReduceSum(&losses)
+        var agreed = try agreeOnLosses(local, poison: poison, s)
         let t3 = Date()
-        let scale = 1 / Double(communicator.size)
-        let (loss, rec, ves) = (Float(losses[0] * scale), Float(losses[1] * scale), Float(losses[2] * scale))
-        guard loss.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: s.step, loss: loss, lastCheckpoint: s.lastCheckpoint?.path)
+        guard agreed.loss.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: s.step, loss: agreed.loss, lastCheckpoint: s.lastCheckpoint?.path)
         }
-        let lr = s.schedule.rate(at: s.step)
         let finite = try checkGradientsFinite(s)
-        let norm = finite ? applyUpdate(s, learningRate: lr) : nil
+        agreed.gradientNorm = finite ? applyUpdate(s, learningRate: agreed.learningRate) : nil
+        agreed.skipped = !finite
         if options.fault?.divergesParameters(rank: rank, step: s.step) == true, let first = s.arena.views.first {
             s.arena.values.buffer[first.offset] += 1e-3
         }
-        let t4 = Date()
-        return StepOutcome(loss: loss, rec: rec, ves: ves, learningRate: lr, gradientNorm: norm, dataSeconds: t1.timeIntervalSince(t0),
-                           computeSeconds: t2.timeIntervalSince(t1) + t4.timeIntervalSince(t3),
-                           commSeconds: t3.timeIntervalSince(t2), timeUp: losses[3] > 0, checkpointDue: losses[4] > 0,
-                           skipped: !finite)
+        agreed.dataSeconds = local.dataSeconds
+        agreed.commSeconds = t3.timeIntervalSince(t2)
+        agreed.computeSeconds = local.computeSeconds + Date().timeIntervalSince(t3)
+        return agreed
+    }
+
+    /// Loads `accumulationSteps` micro-batches in turn and sums their gradients into the arena
+    /// (the first replaces what is there); the overlapped all-reduce, when on, starts during the
+    /// last one's backward. Gradients: [arena] = Σ over micro-batches of ∂(micro-batch mean loss)/∂θ
+    /// (divided by the count in `applyUpdate`).
+    func accumulateGradients(_ s: TrainingSession) throws -> LocalLosses {
+        let count = s.settings.accumulationSteps
+        var sum = LocalLosses(total: 0, rec: 0, ves: 0, dataSeconds: 0, computeSeconds: 0)
+        for micro in 0..<count {
+            let t0 = Date()
+            let batch = try s.loader.next()
+            let t1 = Date()
+            s.reducesDuringBackward = micro == count - 1
+            let losses = try s.model.forwardBackward(clip: batch.clips, vessel: batch.vesselness, mask: batch.mask, accumulate: micro > 0)
+            sum.total += Double(losses.total); sum.rec += Double(losses.rec); sum.ves += Double(losses.ves)
+            sum.dataSeconds += t1.timeIntervalSince(t0)
+            sum.computeSeconds += Date().timeIntervalSince(t1)
+        }
+        let n = Double(count)
+        (sum.total, sum.rec, sum.ves) = (sum.total / n, sum.rec / n, sum.ves / n)
+        return sum
+    }
+
+    /// Averages the loss terms over the ranks in one all-reduce, which also carries the
+    /// coordinator's votes so every rank agrees on them: stop now (time limit), and checkpoint now
+    /// (time-based cadence). The timings are left for the caller.
+    func agreeOnLosses(_ local: LocalLosses, poison: Bool, _ s: TrainingSession) throws -> StepOutcome {
+        let timeUp = isCoordinator && options.timeLimitMinutes.map { Date().timeIntervalSince(s.runStart) >= $0 * 60 } ?? false
+        let checkpointDue = isCoordinator && s.settings.checkpointMinutes.map { Date().timeIntervalSince(s.lastCheckpointTime) >= $0 * 60 } ?? false
+        var losses: [Double] = [poison ? .nan : local.total, local.rec, local.ves, timeUp ? 1 : 0, checkpointDue ? 1 : 0]
+        try communicator.allReduceSum(&losses)
+        let scale = 1 / Double(communicator.size)
+        return StepOutcome(loss: Float(losses[0] * scale), rec: Float(losses[1] * scale), ves: Float(losses[2] * scale),
+                           learningRate: s.schedule.rate(at: s.step), gradientNorm: nil, dataSeconds: 0, computeSeconds: 0,
+                           commSeconds: 0, timeUp: losses[3] > 0, checkpointDue: losses[4] > 0)
     }
 
     /// True when the averaged gradients are all finite. Otherwise (the same on every rank, since
@@ -85,60 +118,20 @@ extension Pretrainer {
         }
     }
 
-    /// The AdamW update with the step's learning rate (and the clipping coefficient, if clipping);
-    /// returns the gradient norm when clipping computed it.
+    /// The AdamW update with the step's learning rate, the gradients divided by the micro-batch
+    /// count as they are read (and times the clipping coefficient, if clipping); returns the
+    /// gradient norm (of the mean over micro-batches) when clipping computed it.
     func applyUpdate(_ s: TrainingSession, learningRate: Double) -> Float? {
         let arena = s.arena
-        var gradientScale: Float = 1, norm: Float?
+        let perMicroBatch = 1 / Float(s.settings.accumulationSteps)
+        var gradientScale = perMicroBatch, norm: Float?
         if let maxNorm = s.settings.clipGradientNorm {
-            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
-            gradientScale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm)
+            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads) * perMicroBatch
+            gradientScale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm) * perMicroBatch
             norm = global
         }
         s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
                          decayRanges: s.decayRanges, learningRate: Float(learningRate), gradientScale: gradientScale)
         return norm
-    }
-
-    /// Counts a finished step: timings, the metrics line, the TensorBoard scalars and, every
-    /// `logEvery` steps, the progress line.
-    func record(_ o: StepOutcome, _ s: TrainingSession) throws {
-        s.step += 1
-        s.dataSeconds += o.dataSeconds
-        s.computeSeconds += o.computeSeconds
-        s.commSeconds += o.commSeconds
-        s.progress.count(items: s.settings.globalBatch, seconds: o.stepSeconds)
-        if s.firstLoss == nil { s.firstLoss = o.loss }
-        s.lastLoss = o.loss
-        var line: [String: Any] = ["step": s.step, "loss": o.loss, "loss_rec": o.rec, "loss_ves": o.ves, "lr": o.learningRate,
-                                   "step_seconds": o.stepSeconds, "data_seconds": o.dataSeconds,
-                                   "comm_seconds": o.commSeconds, "ranks": communicator.size,
-                                   "global_batch": s.settings.globalBatch, "samples_seen": s.loader.cursor.nextSample]
-        if o.skipped { line["skipped_nonfinite"] = true }
-        if let norm = o.gradientNorm { line["grad_norm"] = norm }
-        try s.metrics?.write(line)
-        try s.tensorBoard?.scalars(scalars(o, s), step: s.step)
-        if isCoordinator && (s.step % s.logEvery == 0 || s.step == s.total) { printProgress(o, s) }
-    }
-
-    /// The TensorBoard scalars of a step: losses, learning rate, gradient norm (when clipping
-    /// computes it), clips/s and the share of the step spent in communication.
-    func scalars(_ o: StepOutcome, _ s: TrainingSession) -> [(tag: String, value: Double)] {
-        var values: [(tag: String, value: Double)] = [
-            ("train/loss", Double(o.loss)), ("train/loss_rec", Double(o.rec)), ("train/loss_ves", Double(o.ves)),
-            ("train/lr", o.learningRate),
-        ]
-        if let norm = o.gradientNorm { values.append(("train/grad_norm", Double(norm))) }
-        values.append(("perf/clips_per_second", Double(s.settings.globalBatch) / max(o.stepSeconds, 1e-9)))
-        values.append(("perf/comm_share", o.commSeconds / max(o.stepSeconds, 1e-9)))
-        return values
-    }
-
-    /// The progress line: step/total, losses, lr, share of time in communication, smoothed clips/s and ETA.
-    func printProgress(_ o: StepOutcome, _ s: TrainingSession) {
-        let commShare = s.commSeconds / max(s.commSeconds + s.computeSeconds + s.dataSeconds, 1e-9)
-        s.progress.report(step: s.step, itemsPerStep: s.settings.globalBatch,
-                          details: String(format: "loss %.4f (rec %.4f, ves %.4f)  lr %.2e  comm %.0f%%",
-                                          o.loss, o.rec, o.ves, o.learningRate, 100 * commShare))
     }
 }

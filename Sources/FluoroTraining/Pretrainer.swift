@@ -61,6 +61,8 @@ public final class Pretrainer {
         /// Compare every rank's parameters (a hash of the arena) after every this many steps and stop
         /// naming the step and the ranks that differ (nil: only once, after loading).
         public var checkReplicasEvery: Int?
+        /// Shards to evaluate the validation loss on, every `settings.validationEvery` steps (nil: none).
+        public var validationShards: URL?
         /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
         public var fault: FaultInjection?
         /// Run `--precision bf16` on a CPU without AVX512_BF16/AMX (oneDNN emulates bf16; slow).
@@ -76,6 +78,7 @@ public final class Pretrainer {
     /// Settings that change the math of a run; naming one on resume that differs from the checkpoint is an error.
     public enum ExplicitSetting: String, Sendable {
         case model = "--preset/--config", seed = "--seed", learningRate = "--lr", batch = "--batch", clipGradient = "--clip-grad"
+        case accumulate = "--accumulate"
         case precision = "--precision"
     }
 
@@ -116,17 +119,22 @@ public final class Pretrainer {
 
     func loop(_ session: TrainingSession) throws -> Summary {
         while session.step < session.stopStep {
-            let outcome = try trainStep(session)
+            var outcome = try trainStep(session)
+            outcome.validation = try validateIfDue(session)
             try record(outcome, session)
             try checkReplicasIfDue(session)
-            if outcome.timeUp || session.step == session.stopStep && session.stopStep < session.total {
-                if isCoordinator { Log.info("stopping at step \(session.step) of \(session.total) (\(outcome.timeUp ? "time limit" : "--stop-at")); resume with --resume latest") }
-                break
-            }
+            if stopsEarly(outcome, session) { break }
             let checkpointed = try checkpointIfDue(session, timeDue: outcome.checkpointDue)
             try panelIfDue(session, checkpointed: checkpointed)
         }
         try finish(session)
         return session.summary()
+    }
+
+    /// True when the run stops before its total: at the time limit (rank 0's vote) or `--stop-at`.
+    func stopsEarly(_ outcome: StepOutcome, _ session: TrainingSession) -> Bool {
+        guard outcome.timeUp || session.step == session.stopStep && session.stopStep < session.total else { return false }
+        if isCoordinator { Log.info("stopping at step \(session.step) of \(session.total) (\(outcome.timeUp ? "time limit" : "--stop-at")); resume with --resume latest") }
+        return true
     }
 }

@@ -7,7 +7,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case runDirectoryInUse(run: String, latestStep: Int)
     case incompatibleResume(run: String, reason: String)
     case noTrainableData(shards: String, reason: String)
-    case checkpointFailed(step: Int, reason: String)
+    case checkpointFailed(step: Int, reason: String, lastCheckpoint: String?)
     case replicasDiffer(step: Int, what: String, ranks: [Int], detail: String)
 
     public var description: String {
@@ -27,8 +27,10 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "cannot resume \(run): \(reason)"
         case let .noTrainableData(shards, reason):
             return "no clips can be drawn from \(shards): \(reason)"
-        case let .checkpointFailed(step, reason):
-            return "the final checkpoint at step \(step) could not be written: \(reason); the previous checkpoint is intact"
+        case let .checkpointFailed(step, reason, last):
+            let kept = last.map { "the last complete checkpoint, \($0), is intact: free space and continue with --resume latest" }
+                ?? "no checkpoint was written before it: free space and start again"
+            return "the final checkpoint at step \(step) could not be written: \(reason); \(kept)"
         case let .replicasDiffer(step, what, ranks, detail):
             let who = ranks.map(String.init).joined(separator: ", ")
             return "the replicas disagree \(what) at step \(step): rank\(ranks.count == 1 ? "" : "s") \(who) differ\(ranks.count == 1 ? "s" : "") from rank 0 (\(detail)); stopping. "

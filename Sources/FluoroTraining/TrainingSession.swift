@@ -23,6 +23,10 @@ final class TrainingSession {
     let tensorBoard: TensorBoardWriter?
     /// Renders the reconstruction panels (coordinator only).
     let views: ReconstructionViews?
+    /// This rank's share of the validation clips (nil: no validation).
+    let validation: ValidationSet?
+    /// The last validation loss and its step, for the progress line.
+    var lastValidation: (step: Int, loss: Float)?
     let schedule: LearningRateSchedule
     let watchdog: StallWatchdog
     /// The step the run started (or resumed) at, the step it stops at and the run's total.
@@ -46,11 +50,16 @@ final class TrainingSession {
     var commSeconds = 0.0, computeSeconds = 0.0, dataSeconds = 0.0
     /// The progress line (coordinator only prints).
     let progress: StepProgress
+    /// Metrics and TensorBoard records dropped on a full disk (coordinator only writes).
+    let reports = ReportWrites()
+    /// Whether the running backward is the step's last micro-batch, whose finished buckets the
+    /// overlapped all-reduce may start on (the earlier ones' sums are not final).
+    var reducesDuringBackward = true
     /// The first error of an overlapped bucket all-reduce (raised after backward).
     var overlapFailure: Error?
 
     init(settings: TrainingSettings, fingerprint: DatasetFingerprint, model: FIMAESC, optimizer: AdamW, loader: ClipLoader,
-         reducer: GradientReducer, metrics: MetricsLog?, tensorBoard: TensorBoardWriter?, views: ReconstructionViews?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
+         reducer: GradientReducer, metrics: MetricsLog?, tensorBoard: TensorBoardWriter?, views: ReconstructionViews?, validation: ValidationSet?, watchdog: StallWatchdog, startStep: Int, stopStep: Int,
          logEvery: Int, previousSeconds: Double, lastCheckpoint: URL?) {
         self.settings = settings
         self.fingerprint = fingerprint
@@ -62,6 +71,7 @@ final class TrainingSession {
         self.metrics = metrics
         self.tensorBoard = tensorBoard
         self.views = views
+        self.validation = validation
         schedule = settings.schedule
         self.watchdog = watchdog
         self.startStep = startStep

@@ -34,23 +34,29 @@ public enum CheckpointTensors {
     public static let firstMoment = "optimizer.m"
     public static let secondMoment = "optimizer.v"
 
-    /// Parameters plus AdamW moments, ready for `CheckpointStore.save`.
-    public static func writer(parameters: ParameterArena, optimizer: AdamW, metadata: [String: String]) -> SafetensorsWriter {
-        var writer = SafetensorsWriter(metadata: metadata)
-        parameters.write(into: &writer, prefix: parameterPrefix)
-        let state = optimizer.state
-        writer.add(firstMoment, shape: [state.m.count], floats: state.m)
-        writer.add(secondMoment, shape: [state.v.count], floats: state.v)
-        return writer
+    /// Parameters plus AdamW moments, ready for `CheckpointStore.save`, as pointers into the arena
+    /// and the optimiser (no copy): neither may change until the checkpoint is written.
+    public static func writer(parameters: ParameterArena, optimizer: AdamW, metadata: [String: String]) -> SafetensorsStream {
+        var stream = SafetensorsStream(metadata: metadata)
+        parameters.write(into: &stream, prefix: parameterPrefix)
+        let moments = optimizer.moments
+        stream.add(firstMoment, shape: [moments.m.count], floats: moments.m)
+        stream.add(secondMoment, shape: [moments.v.count], floats: moments.v)
+        return stream
     }
 
     /// Restores parameters and AdamW state from a checkpoint (moments as long as the optimiser:
-    /// the arena's storage, padding included).
+    /// the arena's storage, padding included), copying each tensor straight into place.
     public static func restore(_ checkpoint: Checkpoint, parameters: ParameterArena, optimizer: AdamW, optimizerStep: Int) throws {
         try parameters.load(from: checkpoint.tensors, prefix: parameterPrefix)
-        let count = optimizer.count
-        let m = try checkpoint.tensors.floats(firstMoment, shape: [count])
-        let v = try checkpoint.tensors.floats(secondMoment, shape: [count])
-        try optimizer.load(AdamW.State(step: optimizerStep, m: m, v: v))
+        let shape = [optimizer.count]
+        for name in [firstMoment, secondMoment] where try checkpoint.tensors.entry(name).shape != shape {
+            throw AdamWError.stateSizeMismatch(expected: optimizer.count, moments: try checkpoint.tensors.entry(firstMoment).shape.reduce(1, *),
+                                               secondMoments: try checkpoint.tensors.entry(secondMoment).shape.reduce(1, *))
+        }
+        try optimizer.load(step: optimizerStep) { m, v in
+            try checkpoint.tensors.copyFloats(firstMoment, shape: shape, into: m)
+            try checkpoint.tensors.copyFloats(secondMoment, shape: shape, into: v)
+        }
     }
 }

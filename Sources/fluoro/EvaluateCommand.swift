@@ -46,6 +46,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Initialise runs with the model's detector instead of frame 0's truth (needs --model).")
     var autoInit = false
 
+    @Flag(name: .customLong("one-step"), help: "Correct every tracker to the truth after each frame: per-frame errors without earlier drift (a diagnostic; methods are reported as <name>-1step).")
+    var oneStep = false
+
     @Flag(help: "Print the summaries as JSON instead of the table.")
     var json = false
 
@@ -96,7 +99,8 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro synth` or `fluoro pack`")
         }
         let dataset = try ShardDataset(directory: directory)
-        let evaluator = TrackingEvaluator(task: task, detector: try detector(), threads: runtime.resolvedThreads)
+        var evaluator = TrackingEvaluator(task: task, detector: try detector(), threads: runtime.resolvedThreads)
+        evaluator.oneStep = oneStep
         var evaluations: [TrackingEvaluation] = []
         for factory in factories {
             let tracker = try factory.make()

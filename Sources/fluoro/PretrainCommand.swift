@@ -40,6 +40,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Clips per rank per step; the global batch is ranks x batch (default: 4).")
     var batch: Int?
 
+    @Option(help: "Sum the gradients of N micro-batches of --batch clips before each update: the same update as N times the batch, in the memory of one (default: 1; the global batch is ranks x batch x N).")
+    var accumulate: Int?
+
     @Option(help: "Seed of initialisation, data order, crops and masks (default: 0).")
     var seed: UInt64?
 
@@ -97,6 +100,15 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Skip the update of a step whose averaged gradient holds NaN or Inf (default: stop naming the step and tensor).")
     var skipNonfinite = false
 
+    @Option(help: "Held-out shards for a validation loss (fixed clips, crops and masks), in the progress line, metrics.jsonl (val_loss) and TensorBoard (val/loss).")
+    var valShards: String?
+
+    @Option(help: "Evaluate the validation loss every K steps and at the end (default with --val-shards: about 20 times per run).")
+    var valEvery: Int?
+
+    @Option(help: "Validation clips (one per held-out sequence first, then more crops of them).")
+    var valClips = 16
+
     @Flag(help: "Train sequences without a vesselness layer on zero maps instead of stopping.")
     var allowMissingVesselness = false
 
@@ -107,6 +119,7 @@ struct PretrainCommand: ParsableCommand {
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let accumulate, accumulate < 1 { throw ValidationError("--accumulate must be at least 1") }
         if let logEvery, logEvery < 1 { throw ValidationError("--log-every must be at least 1") }
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be at least 1") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be a positive number of minutes") }
@@ -117,6 +130,12 @@ struct PretrainCommand: ParsableCommand {
         if let checkReplicas, checkReplicas < 1 { throw ValidationError("--check-replicas must be at least 1") }
         if let imagesEvery, imagesEvery < 1 { throw ValidationError("--images-every must be at least 1") }
         if panelClips < 0 { throw ValidationError("--panel-clips must be 0 or more") }
+        if let valEvery, valEvery < 1 { throw ValidationError("--val-every must be at least 1") }
+        if valClips < 1 { throw ValidationError("--val-clips must be at least 1") }
+        if valEvery != nil && valShards == nil { throw ValidationError("--val-every needs --val-shards DIR (held-out shards)") }
+        if let valShards, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: valShards).appendingPathComponent("manifest.json").path) {
+            throw ValidationError("--val-shards \(valShards) is not a shard dataset (no manifest.json)")
+        }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
         if !(bucketMb >= 0.001) { throw ValidationError("--bucket-mb must be at least 0.001 (1 KiB)") }
         if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
@@ -160,12 +179,17 @@ struct PretrainCommand: ParsableCommand {
         _ = AllocatorTuning.keepLargeBuffersInHeap()
         var settings = TrainingSettings(model: try modelConfig(), preset: preset ?? "tiny", steps: steps ?? Self.defaultSteps, batchPerRank: batch ?? 4,
                                         ranks: communicator.size, seed: seed ?? 0)
+        settings.accumulationSteps = accumulate ?? 1
         if let lr { settings.baseLearningRate = lr }
         settings.clipGradientNorm = clipGrad
         settings.checkpointEvery = checkpointEvery
         settings.checkpointMinutes = checkpointMinutes
         settings.keepCheckpoints = keep
         settings.bucketBytes = max(4, Int(bucketMb * 1_048_576) / 4 * 4)
+        if valShards != nil {
+            settings.validationEvery = valEvery ?? max(1, (steps ?? Self.defaultSteps) / 20)
+            settings.validationClips = valClips
+        }
         settings.precision = precisionOptions.resolved
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
@@ -184,11 +208,12 @@ struct PretrainCommand: ParsableCommand {
         options.timeLimitMinutes = timeLimit
         options.imagesEvery = imagesEvery
         options.panelClips = panelClips
-        options.allowBF16Emulation = precisionOptions.allowBF16Emulation
+        options.validationShards = valShards.map { URL(fileURLWithPath: $0) }
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
-                                clipGrad != nil ? .clipGradient : nil,
+                                clipGrad != nil ? .clipGradient : nil, accumulate != nil ? .accumulate : nil,
                                 precisionOptions.precision != nil ? .precision : nil].compactMap { $0 })
+        options.allowBF16Emulation = precisionOptions.allowBF16Emulation
         let summary = try Pretrainer(options: options, communicator: communicator).run()
         if communicator.isCoordinator {
             let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"

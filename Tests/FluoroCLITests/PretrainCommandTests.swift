@@ -60,6 +60,45 @@ import Testing
         #expect(worst < 1e-5, "largest parameter difference \(worst)")
     }
 
+    /// 2 ranks x batch 1 x --accumulate 2, with the overlapped all-reduce (which must wait for the
+    /// last micro-batch), take the steps of 1 rank x batch 4.
+    @Test func accumulationOnTwoRanksEqualsOneRankWithTheGlobalBatch() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let two = try Self.mpirun(2, Self.pretrainArguments(dir, run: "two", steps: 8, batch: 1,
+                                                            extra: ["--accumulate", "2", "--overlap-allreduce", "--bucket-mb", "0.02"]))
+        #expect(two.status == 0, "2 ranks: \(two.stderr)")
+        #expect(two.stdout.contains("2 rank(s) x batch 1 x 2 accumulated (global 4)"))
+        let one = try FluoroBinary.run(Self.pretrainArguments(dir, run: "one", steps: 8, batch: 4))
+        #expect(one.status == 0, "1 rank: \(one.stderr)")
+        #expect(try Self.metric(dir, run: "two", "lr") == Self.metric(dir, run: "one", "lr"))
+        let p2 = try Self.parameters(dir, run: "two"), p1 = try Self.parameters(dir, run: "one")
+        var worst: Float = 0
+        for (name, a) in p2 { for (x, y) in zip(a, p1[name] ?? []) { worst = max(worst, abs(x - y)) } }
+        #expect(p2.keys.sorted() == p1.keys.sorted() && worst < 1e-5, "largest parameter difference \(worst)")
+    }
+
+    /// The validation loss is in the progress line and metrics.jsonl, and 2 ranks (each evaluating
+    /// half the clips) report the value 1 rank does for the same steps.
+    @Test func validationLossOnOneAndTwoRanks() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let held = dir.appendingPathComponent("held-out").path
+        let synth = try FluoroBinary.run(["synth", "--out", held, "--sequences", "3", "--frames", "12", "--size", "64", "--seed", "77"])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        let validation = ["--val-shards", held, "--val-every", "3", "--val-clips", "5", "--log-every", "3"]
+        let one = try FluoroBinary.run(Self.pretrainArguments(dir, run: "one", steps: 6, batch: 2, extra: validation))
+        #expect(one.status == 0, "1 rank: \(one.stderr)")
+        #expect(one.stdout.contains("step 3/6") && one.stdout.contains("  val "), "\(one.stdout)")
+        let two = try Self.mpirun(2, Self.pretrainArguments(dir, run: "two", steps: 6, batch: 1, extra: validation))
+        #expect(two.status == 0, "2 ranks: \(two.stderr)")
+        let a = try Self.metric(dir, run: "one", "val_loss"), b = try Self.metric(dir, run: "two", "val_loss")
+        #expect(a.count == 2 && b.count == 2)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, abs(x)), "val_loss \(x) on 1 rank vs \(y) on 2") }
+        let bad = try FluoroBinary.run(Self.pretrainArguments(dir, run: "bad", steps: 2, batch: 1, extra: ["--val-every", "2"]))
+        #expect(bad.status != 0 && bad.stderr.contains("--val-every needs --val-shards"))
+    }
+
     /// Starting the decoders' all-reduce during the encoder's backward changes nothing in the result.
     @Test func overlappedAllReduceGivesTheSameBits() throws {
         let dir = try Self.workspace()

@@ -15,6 +15,27 @@ import Testing
         #expect(throws: SafetensorsError.self) { try file.floats("missing") }
     }
 
+    /// A stream from the tensors' memory writes the bytes the in-memory writer encodes, and
+    /// `copyFloats` reads a tensor straight into place.
+    @Test func streamWritesTheWritersBytes() throws {
+        let a: [Float] = [1, 2, 3, 4, 5, -6.5], b: [Float] = [], c = (0..<37).map { Float($0) * 0.25 }
+        var writer = SafetensorsWriter(metadata: ["config": "{}"])
+        var stream = SafetensorsStream(metadata: ["config": "{}"])
+        for (name, values, shape) in [("a", a, [2, 3]), ("b", b, [0]), ("c", c, [37])] {
+            writer.add(name, shape: shape, floats: values)
+            values.withUnsafeBufferPointer { stream.add(name, shape: shape, floats: $0) }  // arrays outlive the stream's use below
+        }
+        var pieces = 0
+        var streamed = Data()
+        try a.withUnsafeBufferPointer { _ in try stream.write { streamed.append(contentsOf: $0); pieces += 1 } }
+        #expect(streamed == (try writer.encoded()))
+        #expect(pieces == 3)  // the header, then a and c from their own memory (b is empty)
+        let file = try SafetensorsFile(bytes: streamed)
+        var copied = [Float](repeating: 0, count: 37)
+        try copied.withUnsafeMutableBufferPointer { try file.copyFloats("c", shape: [37], into: $0) }
+        #expect(copied == c)
+    }
+
     @Test func truncatedFileIsAnError() throws {
         var writer = SafetensorsWriter()
         writer.add("x", shape: [100], floats: [Float](repeating: 1, count: 100))

@@ -136,4 +136,24 @@ import Testing
         #expect(Double(value) == loss())
         #expect(zip(fused.array, dx.array).allSatisfy { abs($0 - $1) <= 1e-7 })
     }
+    @Test func qualityFocalLossValueAndGradient() {
+        let n = 5000  // more than one block of the parallel sum
+        var rng = SplitMix64(seed: 16)
+        let x = GradientCheck.random(n, &rng, scale: 4)
+        let y = FloatBuffer((0..<n).map { i in i % 7 == 0 ? Float(rng.nextUnit()) : 0 })
+        func loss() -> Double { QualityFocalLoss.forward(logits: x.pointer, targets: y.pointer, count: n, normaliser: 3) }
+        var want = 0.0
+        for i in 0..<n {
+            let s = 1 / (1 + exp(-Double(x[i]))), t = Double(y[i])
+            want -= (s - t) * (s - t) * (t * log(s) + (1 - t) * log(1 - s))
+        }
+        #expect(abs(loss() - want / 3) < 1e-9 * max(1, abs(want)))
+        let dx = FloatBuffer(count: n)
+        _ = QualityFocalLoss.forward(logits: x.pointer, targets: y.pointer, count: n, normaliser: 3, gradient: dx.pointer)
+        GradientCheck.expectGradients("qfl", inputs: [("logits", x)], analytic: ["logits": dx], h: 1e-3, loss: loss)
+        // A confident right answer costs nothing and pulls nothing; a confident miss at a target pulls hard.
+        let (right, slopeRight) = QualityFocalLoss.term(logit: -12, target: 0)
+        let (_, slopeMiss) = QualityFocalLoss.term(logit: -6, target: 1)
+        #expect(right < 1e-9 && abs(slopeRight) < 1e-9 && slopeMiss < -0.9)
+    }
 }

@@ -72,6 +72,38 @@ import Testing
         }
     }
 
+    @Test func focalTermAndWideTargetsKeepGradientsExact() throws {
+        Parallel.configure(threads: 1)
+        var c = HiFTConfig.tiny
+        c.heatmapFocalWeight = 2; c.sigmaStart = 6
+        let model = HiFT(config: c, batch: 2, seed: 4)
+        let batch = Self.tinyBatch(c, batch: 2, seed: 3)
+        try check(model, batch, names: ["heatmap_head.out.weight", "heatmap_head.convs.1.weight", "decoder.blocks.0.mlp.fc1.weight"])
+        // The focal term adds to the loss; a wider target changes the soft Dice.
+        var plain = c
+        plain.heatmapFocalWeight = nil
+        let without = try HiFT(config: plain, batch: 2, seed: 4).forwardBackward(batch)
+        let with = try model.forwardBackward(batch)
+        #expect(with.total > without.total && with.heatmap == without.heatmap)
+        let wide = try model.forwardBackward(batch, sigma: c.targetSigma(progress: 0))
+        #expect(wide.heatmap != with.heatmap)
+    }
+
+    @Test func sigmaCurriculumFallsToSigmaByHalfway() throws {
+        var c = HiFTConfig.tiny
+        #expect(c.targetSigma(progress: 0) == c.sigma)
+        c.sigmaStart = 8
+        #expect(c.targetSigma(progress: 0) == 8 && c.targetSigma(progress: 0.25) == 5)
+        #expect(c.targetSigma(progress: 0.5) == 2 && c.targetSigma(progress: 0.9) == 2)
+        // Configs written before these fields existed still decode; the JSON override knows them.
+        let old = try JSONEncoder().encode(HiFTConfig.tiny)
+        #expect(!String(decoding: old, as: UTF8.self).contains("sigmaStart"))
+        #expect(try JSONDecoder().decode(HiFTConfig.self, from: old) == HiFTConfig.tiny)
+        let overridden = try HiFTConfig.tiny.overriding(withJSON: Data(#"{"sigmaStart": 6, "heatmapFocalWeight": 1}"#.utf8))
+        #expect(overridden.sigmaStart == 6 && overridden.heatmapFocalWeight == 1)
+        #expect(throws: (any Error).self) { try HiFTConfig.tiny.overriding(withJSON: Data(#"{"sigmaStart": -1}"#.utf8)) }
+    }
+
     @Test func gaussianTargetsPeakAtTheLandmarks() {
         let t = GaussianTargets.make(points: [3, 4, 10, 2, .nan, .nan, 5, 5], batch: 2, landmarks: 2, size: 12, sigma: 2)
         #expect(t[4 * 12 + 3] == 1 && t[2 * 12 + 10] == 1)

@@ -39,6 +39,22 @@ import Testing
         #expect(tracker.centre.x == 45 && tracker.centre.y == 32)
     }
 
+    @Test func correctionReplacesTheLastEstimateAndMovesTheCropByItsRule() throws {
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let tracker = HiFTTracker(model: HiFT(config: c, batch: 1))
+        try tracker.start(first: Self.frame(64), landmarks: [Point2(x: 32.5, y: 32.5)])
+        tracker.correct(to: [Point2(x: 40.5, y: 32.5)])  // inside the crop's margin: the crop stays
+        #expect(tracker.estimates.last![0].x == 40 && tracker.estimates.last![0].y == 32)
+        #expect(tracker.centre.x == 32 && tracker.centre.y == 32)
+        tracker.correct(to: [Point2(x: 45.5, y: 32.5)])  // near the border: the crop re-centres on it
+        #expect(tracker.centre.x == 45 && tracker.centre.y == 32)
+        #expect(tracker.estimates.count == 1, "a correction replaces, it does not append")
+        _ = try tracker.track(Self.frame(64))
+        tracker.correct(to: [Point2(x: 44.5, y: 30.5)])
+        #expect(tracker.estimates.count == 2 && tracker.estimates[1][0].x == 44 && tracker.estimates[1][0].y == 30)
+    }
+
     @Test func markersAreAssignedToTheNearerPreviousEstimates() {
         let previous: [(x: Float, y: Float)] = [(10, 10), (30, 30)]
         let swapped = HiFTTracker.assign([(29, 31), (11, 9)], to: previous)

@@ -41,6 +41,23 @@ import Testing
         #expect(ncc.fps > 0 && ncc.method == "ncc")
     }
 
+    @Test func oneStepErrorsAreEachFramesMotionForStill() throws {
+        let dataset = try Self.makeDataset(runs: 1, frames: 8)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        var evaluator = TrackingEvaluator(task: .tip)
+        evaluator.oneStep = true
+        let oneStep = try evaluator.evaluate(StillTracker(), on: dataset)
+        let online = try TrackingEvaluator(task: .tip).evaluate(StillTracker(), on: dataset)
+        #expect(oneStep.method == "still-1step" && online.method == "still")
+        let truth = online.records.sorted { $0.frame < $1.frame }.map(\.truth)
+        for r in oneStep.records where r.frame > 0 {
+            // Held at the previous frame's truth: the error is exactly the motion of one frame.
+            #expect(r.estimate == truth[r.frame - 1])
+        }
+        let motion = try #require(oneStep.summary.group(.tip)).px.mean, drift = try #require(online.summary.group(.tip)).px.mean
+        #expect(motion < drift, "one frame's motion \(motion) px vs drift from frame 0 \(drift) px")
+    }
+
     @Test func markersAreTrackedAsTwoLandmarks() throws {
         let dataset = try Self.makeDataset(runs: 1, frames: 6, size: 64)
         defer { try? FileManager.default.removeItem(at: dataset.directory) }

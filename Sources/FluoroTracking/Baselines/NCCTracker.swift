@@ -34,6 +34,9 @@ public final class NCCTracker: LandmarkTracker {
         max(3, Int((0.08 * Double(frameSide)).rounded()))
     }
 
+    /// One-step evaluation: search around the previous frame's truth (templates stay the first frame's).
+    public func correct(to truth: [Point2]) { estimates = truth }
+
     public func start(first: TrackingFrame, landmarks: [Point2]) throws {
         let frameSide = max(first.width, first.height)
         side = templateSide ?? Self.defaultTemplateSide(frameSide: frameSide)

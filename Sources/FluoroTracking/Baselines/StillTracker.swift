@@ -15,4 +15,7 @@ public final class StillTracker: LandmarkTracker {
     public func track(_ frame: TrackingFrame) throws -> [LandmarkEstimate] {
         landmarks.map { LandmarkEstimate(point: $0) }
     }
+
+    /// One-step evaluation: hold the previous frame's truth (its error is the motion per frame).
+    public func correct(to truth: [Point2]) { landmarks = truth }
 }

@@ -27,6 +27,9 @@ public struct TrackingEvaluator {
     public var detector: LandmarkDetector?
     /// Threads the caller gave the tracker, stated in the result.
     public var threads: Int
+    /// One-step evaluation: after each frame the tracker is corrected to the truth, so every error
+    /// is one frame's, free of earlier drift; the method is reported as "<name>-1step".
+    public var oneStep = false
 
     public init(task: TrackingTask, detector: LandmarkDetector? = nil, threads: Int = 1) {
         self.task = task; self.detector = detector; self.threads = threads
@@ -55,7 +58,7 @@ public struct TrackingEvaluator {
             records += run.records; seconds += run.seconds; tracked += run.tracked
             progress?(dataset.info(sequence: index).id)
         }
-        return TrackingEvaluation(method: tracker.name, task: task, summary: TrackingSummary(records: records),
+        return TrackingEvaluation(method: oneStep ? "\(tracker.name)-1step" : tracker.name, task: task, summary: TrackingSummary(records: records),
                                   fps: seconds > 0 ? Double(tracked) / seconds : 0, trackedFrames: tracked,
                                   trackSeconds: seconds, threads: threads, records: records)
     }
@@ -83,6 +86,7 @@ public struct TrackingEvaluator {
             if t < annotations.count {
                 records += makeRecords(estimates, frame: t, info: info, annotation: annotations[t],
                                        initialisation: initialisation)
+                if oneStep, let truth = task.landmarks(in: annotations[t]) { tracker.correct(to: truth) }
             }
         }
         return (records, seconds, max(0, info.frameCount - 1))

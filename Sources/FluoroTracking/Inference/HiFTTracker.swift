@@ -64,6 +64,14 @@ public final class HiFTTracker: LandmarkTracker {
         return zip(now, assigned).map { LandmarkEstimate(point: scale.toFrame(x: $0.x, y: $0.y), lost: $1 == nil) }
     }
 
+    /// One-step evaluation: the last estimates become `truth` and the crop follows its rule for them.
+    public func correct(to truth: [Point2]) {
+        guard !estimates.isEmpty, truth.count == config.landmarks else { return }
+        let origin = CropWindow.origin(centreX: centre.x, centreY: centre.y, crop: config.crop)
+        estimates[estimates.count - 1] = truth.map { scale.toWorking($0) }
+        updateCrop(origin: origin, estimates: estimates[estimates.count - 1])
+    }
+
     /// The window [W, Sc, Sc] and past estimates [W-1, K, 2] in crop coordinates, padded at the start.
     func fillWindow(origin: (x: Int, y: Int)) {
         let W = config.window, P = config.crop * config.crop, K = config.landmarks

@@ -32,6 +32,13 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// σ = 2 px target in a 128 px crop reaches within a few dozen steps from scratch (measured:
     /// docs/RESULTS.md); the cross-entropy's gradient at the target does not vanish.
     public var heatmapBCEWeight: Float = 0
+    /// Weight of a quality focal loss (`QualityFocalLoss`, summed over pixels per landmark) added to
+    /// the heatmap's soft Dice; nil or 0: off. It keeps the landmark pixels' gradient alive where
+    /// pixel-mean BCE lets the background drown them (docs/RESULTS.md).
+    public var heatmapFocalWeight: Float?
+    /// A σ curriculum: the target's sigma starts here and falls linearly to `sigma` over the first
+    /// half of fine-tuning (nil: `sigma` throughout). A wide target is found before a narrow one.
+    public var sigmaStart: Float?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -56,6 +63,12 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     public var queries: Int { grid * grid }
     /// x2 upsampling stages of the head: log2 p.
     public var stages: Int { Int(log2(Double(patch)).rounded()) }
+    /// The target's sigma at `progress` ∈ [0, 1] of fine-tuning (the σ curriculum).
+    public func targetSigma(progress: Double) -> Float {
+        guard let start = sigmaStart, start > 0 else { return sigma }
+        let left = Float(max(0, 1 - progress / 0.5))
+        return sigma + (start - sigma) * left
+    }
     /// Side of the appearance window, in tokens.
     public static let appearanceSide = 3
     /// Appearance tokens: (slots - 1) * K * 9 when on.
@@ -117,8 +130,13 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
         try require(decoderDepth >= 0, "decoderDepth must be >= 0")
         try require(headChannels.count == stages + 1 && headChannels.allSatisfy { $0 > 0 },
                     "headChannels needs \(stages + 1) positive counts (one for the grid conv, one per x2 upsampling of patch \(patch)); got \(headChannels)")
-        try require(sigma > 0 && catheterWeight >= 0 && heatmapBCEWeight >= 0, "sigma must be > 0, catheterWeight and heatmapBCEWeight >= 0")
+        try require(sigma > 0 && catheterWeight >= 0 && heatmapBCEWeight >= 0 && (heatmapFocalWeight ?? 0) >= 0,
+                    "sigma must be > 0, catheterWeight, heatmapBCEWeight and heatmapFocalWeight >= 0")
+        try require((sigmaStart ?? 1) > 0, "sigmaStart must be > 0 (or absent)")
     }
+
+    /// Fields that may be absent (JSON omits them when nil).
+    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {
@@ -127,7 +145,7 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
         }
         var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
         for (key, value) in overrides {
-            guard fields[key] != nil else { throw ConfigError.unknownField(key, file: file) }
+            guard fields[key] != nil || Self.optionalFields.contains(key) else { throw ConfigError.unknownField(key, file: file) }
             fields[key] = value
         }
         let merged: HiFTConfig

@@ -37,7 +37,8 @@ public final class HiFTDetector {
     }
 
     /// Zeroes the gradients, runs forward and backward on frames [B, Sc, Sc] against landmarks
-    /// [B, K, 2] (detector pixels; NaN = absent) with Gaussians of `sigma` px; returns the mean soft Dice.
+    /// [B, K, 2] (detector pixels; NaN = absent) with Gaussians of `sigma` px; returns the mean soft Dice (+ the
+    /// weighted focal loss when the config asks for it).
     public func forwardBackward(frames: [Float], points: [Float], sigma: Float) throws -> Float {
         let P = config.crop * config.crop
         guard frames.count == batch * P else { throw ModelInputError.wrongCount(input: "frames", expected: batch * P, found: frames.count) }
@@ -48,10 +49,18 @@ public final class HiFTDetector {
         let dLogits = FloatBuffer(count: batch * P)
         SoftDice.backward(dLogits: dLogits.pointer, logits: logits, targets: targets,
                           weights: Array(repeating: 1 / Double(batch), count: batch), batch: batch, pixels: P)
+        var focal = 0.0
+        if let w = config.heatmapFocalWeight, w > 0 {
+            let present = stride(from: 0, to: points.count, by: 2).filter { points[$0].isFinite }.count
+            focal = Double(w) * targets.withUnsafeBufferPointer { t in
+                QualityFocalLoss.forward(logits: logits, targets: t.baseAddress!, count: batch * P, normaliser: Double(max(1, present)),
+                                         gradient: dLogits.pointer, scale: w)
+            }
+        }
         dTokens.zero()
         head.backward(dLogits: dLogits.pointer, dTokens: dTokens.pointer)
         encoder.backward(dTokens: dTokens.pointer)
-        return Float(losses.reduce(0, +) / Double(batch))
+        return Float(losses.reduce(0, +) / Double(batch) + focal)
     }
 
     /// Loads the encoder views from an exported encoder (`encoder.*`), checking shapes.

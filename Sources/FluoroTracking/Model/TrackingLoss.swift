@@ -62,11 +62,12 @@ public enum GaussianTargets {
 extension HiFT {
     /// Zeroes the gradients, runs forward and backward on `batch` and returns the loss; the
     /// gradients of this batch's mean loss are in `parameters.gradients`.
-    public func forwardBackward(_ batch: TrackingBatch) throws -> TrackingLoss {
+    /// `sigma` overrides the config's target sigma (the σ curriculum).
+    public func forwardBackward(_ batch: TrackingBatch, sigma: Float? = nil) throws -> TrackingLoss {
         let c = config, B = self.batch, P = c.crop * c.crop
         try check(batch)
         parameters.zeroGradients()
-        let targets = GaussianTargets.make(points: batch.current, batch: B, landmarks: c.landmarks, size: c.crop, sigma: c.sigma)
+        let targets = GaussianTargets.make(points: batch.current, batch: B, landmarks: c.landmarks, size: c.crop, sigma: sigma ?? c.sigma)
         let withMask = batch.hasCatheterMask.filter { $0 }.count
         let useCatheter = withMask > 0 && c.catheterWeight > 0
         let (heat, cath) = batch.windows.withUnsafeBufferPointer { w in
@@ -88,6 +89,15 @@ extension HiFT {
                 Losses.bceWithLogitsBackward(dLogits: dHeat.pointer, logits: heat, labels: t.baseAddress!, count: B * P, scale: c.heatmapBCEWeight)
             }
         }
+        var focal = 0.0
+        if let w = c.heatmapFocalWeight, w > 0 {
+            let present = stride(from: 0, to: batch.current.count, by: 2).filter { batch.current[$0].isFinite }.count
+            focal = targets.withUnsafeBufferPointer { t in
+                QualityFocalLoss.forward(logits: heat, targets: t.baseAddress!, count: B * P, normaliser: Double(max(1, present)),
+                                         gradient: dHeat.pointer, scale: w)
+            }
+            focal *= Double(w)
+        }
         var dCath: FloatBuffer?
         if useCatheter, let cath {
             let losses = batch.catheterMasks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: B, pixels: P) }
@@ -101,7 +111,7 @@ extension HiFT {
             dCath = buffer
         }
         backward(dHeatmap: dHeat.pointer, dCatheter: dCath.map { UnsafePointer($0.pointer) })
-        let total = heatLoss + Double(c.heatmapBCEWeight) * bce + Double(c.catheterWeight) * cathLoss
+        let total = heatLoss + Double(c.heatmapBCEWeight) * bce + focal + Double(c.catheterWeight) * cathLoss
         return TrackingLoss(total: Float(total), heatmap: Float(heatLoss), catheter: Float(cathLoss), precise: total)
     }
 

@@ -23,7 +23,7 @@ public final class DetectorSampler {
     }
 
     /// The Gaussian sigma in detector pixels: the tracker's sigma at the detector's scale (Sc / working side).
-    public func sigma(for config: HiFTConfig) -> Float { config.sigma / 2 }
+    public func sigma(for config: HiFTConfig, progress: Double = 1) -> Float { config.targetSigma(progress: progress) / 2 }
 
     /// Frames [count, Sc, Sc] and landmarks [count, K, 2] for samples `first ..< first + count`.
     public func batch(first: Int, count: Int, seed: UInt64, config c: HiFTConfig) throws -> (frames: [Float], points: [Float]) {

@@ -8,8 +8,9 @@ protocol FineTuningTarget: AnyObject {
     var parameters: ParameterArena { get }
     /// Views trained at the encoder's learning rate (a prefix of the arena: the encoder comes first).
     var encoderRange: Range<Int> { get }
-    /// Zeroes the gradients, draws samples `first ..< first + count` and runs forward and backward.
-    func step(first: Int, count: Int, seed: UInt64) throws -> TrackingLoss
+    /// Zeroes the gradients, draws samples `first ..< first + count` and runs forward and backward;
+    /// `progress` ∈ [0, 1] is how far fine-tuning is (the σ curriculum).
+    func step(first: Int, count: Int, seed: UInt64, progress: Double) throws -> TrackingLoss
     /// Loads the `encoder.*` views from an exported encoder.
     func loadEncoder(from file: SafetensorsFile) throws
 }
@@ -30,8 +31,8 @@ final class TrackerTarget: FineTuningTarget {
     init(model: HiFT, sampler: TrackingSampler) { self.model = model; self.sampler = sampler }
     var parameters: ParameterArena { model.parameters }
     var encoderRange: Range<Int> { model.parameters.span(prefix: "encoder.") }
-    func step(first: Int, count: Int, seed: UInt64) throws -> TrackingLoss {
-        try model.forwardBackward(sampler.batch(first: first, count: count, seed: seed))
+    func step(first: Int, count: Int, seed: UInt64, progress: Double) throws -> TrackingLoss {
+        try model.forwardBackward(sampler.batch(first: first, count: count, seed: seed), sigma: model.config.targetSigma(progress: progress))
     }
     func loadEncoder(from file: SafetensorsFile) throws { try model.loadEncoder(from: file) }
 }
@@ -43,9 +44,9 @@ final class DetectorTarget: FineTuningTarget {
     init(detector: HiFTDetector, sampler: DetectorSampler) { self.detector = detector; self.sampler = sampler }
     var parameters: ParameterArena { detector.parameters }
     var encoderRange: Range<Int> { detector.parameters.span(prefix: "encoder.") }
-    func step(first: Int, count: Int, seed: UInt64) throws -> TrackingLoss {
+    func step(first: Int, count: Int, seed: UInt64, progress: Double) throws -> TrackingLoss {
         let batch = try sampler.batch(first: first, count: count, seed: seed, config: detector.config)
-        let loss = try detector.forwardBackward(frames: batch.frames, points: batch.points, sigma: sampler.sigma(for: detector.config))
+        let loss = try detector.forwardBackward(frames: batch.frames, points: batch.points, sigma: sampler.sigma(for: detector.config, progress: progress))
         return TrackingLoss(total: loss, heatmap: loss, catheter: 0)
     }
     func loadEncoder(from file: SafetensorsFile) throws { try detector.loadEncoder(from: file) }

@@ -15,6 +15,8 @@ final class FinetuneSession {
     let metrics: MetricsLog?
     /// Rank 0's TensorBoard event file (`<run>/tensorboard/`).
     let tensorBoard: TensorBoardWriter?
+    /// Metrics and TensorBoard records dropped on a full disk (not fatal).
+    let reports = ReportWrites()
     let watchdog: StallWatchdog
     let startStep: Int
     let previousSeconds: Double

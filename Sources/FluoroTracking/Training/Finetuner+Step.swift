@@ -9,7 +9,8 @@ extension Finetuner {
         s.watchdog.beat(step: s.step)
         let t0 = Date()
         let first = s.step * s.settings.globalBatch + rank * s.settings.batchPerRank
-        let local = try s.target.step(first: first, count: s.settings.batchPerRank, seed: s.settings.seed)
+        let local = try s.target.step(first: first, count: s.settings.batchPerRank, seed: s.settings.seed,
+                                     progress: Double(s.step) / Double(max(1, s.settings.steps)))
         try s.reducer.averageAll()
         var losses = [Double(local.total), Double(local.heatmap), Double(local.catheter)]
         try communicator.allReduceSum(&losses)
@@ -35,11 +36,15 @@ extension Finetuner {
         s.lastLoss = loss.total
         s.window.samples += s.settings.globalBatch
         s.window.seconds += seconds
-        try s.metrics?.write(["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
-                              "lr": lr, "step_seconds": seconds, "ranks": communicator.size, "global_batch": s.settings.globalBatch])
-        try s.tensorBoard?.scalars([("train/loss", Double(loss.total)), ("train/loss_heatmap", Double(loss.heatmap)),
-                                    ("train/loss_catheter", Double(loss.catheter)), ("train/lr", lr),
-                                    ("perf/samples_per_second", Double(s.settings.globalBatch) / max(seconds, 1e-9))], step: s.step)
+        let line: [String: Any] = ["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
+                                   "lr": lr, "step_seconds": seconds, "ranks": communicator.size, "global_batch": s.settings.globalBatch]
+        let scalars: [(tag: String, value: Double)] = [
+            ("train/loss", Double(loss.total)), ("train/loss_heatmap", Double(loss.heatmap)), ("train/loss_catheter", Double(loss.catheter)),
+            ("train/lr", lr), ("perf/samples_per_second", Double(s.settings.globalBatch) / max(seconds, 1e-9)),
+        ]
+        // A full disk drops these records (logged), it does not end training.
+        try s.reports.attempt("metrics.jsonl", step: s.step) { try s.metrics?.write(line) }
+        try s.reports.attempt("the TensorBoard events", step: s.step) { try s.tensorBoard?.scalars(scalars, step: s.step) }
         let every = options.logEvery ?? max(1, (s.settings.steps - s.startStep) / 50)
         guard isCoordinator && (s.step % every == 0 || s.step == s.settings.steps) else { return }
         let rate = Double(s.window.samples) / max(s.window.seconds, 1e-9)
@@ -75,7 +80,7 @@ extension Finetuner {
     /// The final checkpoint and the summary.
     func finish(_ s: FinetuneSession) throws -> Summary {
         if s.lastCheckpoint?.lastPathComponent != String(format: "step-%08d", s.step) {
-            do { try save(s) } catch { throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)") }
+            do { try save(s) } catch { throw TrainingError.checkpointFailed(step: s.step, reason: "\(error)", lastCheckpoint: s.lastCheckpoint?.path) }
         }
         return Summary(firstStep: s.startStep, lastStep: s.step, firstLoss: s.firstLoss, lastLoss: s.lastLoss,
                        samplesPerSecond: Double((s.step - s.startStep) * s.settings.globalBatch) / max(s.computeSeconds, 1e-9),

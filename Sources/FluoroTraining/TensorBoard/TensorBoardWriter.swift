@@ -1,4 +1,5 @@
 import FluoroPlot
+import FluoroSupport
 import Foundation
 
 /// Errors writing TensorBoard event files, naming the file and what to do.
@@ -18,28 +19,27 @@ public enum TensorBoardError: Error, CustomStringConvertible {
 
 /// Writes one TensorBoard event file, `events.out.tfevents.<unix time>.<host>.<pid>` in a
 /// directory (TensorBoard's `--logdir`): the file_version record first, then scalars and images,
-/// each record written straight to the file so a crash loses at most the record being written.
+/// each record written straight to the file so a crash loses at most the record being written
+/// (and whole or not at all: a record that does not fit on a full disk is cut off again).
 /// Every process opens a new file; TensorBoard reads all files of a directory in name order.
 public final class TensorBoardWriter {
     /// The event file.
     public let url: URL
-    private let handle: FileHandle
+    private let file: AppendFile
 
     /// Creates a new event file in `directory` (created if missing). When `restartStep` is given
     /// (a resumed run), a SessionLog START event at that step follows the header: TensorBoard then
     /// drops the steps at or after it that an earlier file holds (those lost with the process).
     public init(directory: URL, restartStep: Int? = nil, now: Date = Date()) throws {
         url = try Self.newFile(in: directory, now: now)
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw TensorBoardError.cannotCreate(path: url.path, reason: error.localizedDescription)
+        do { file = try AppendFile(url: url) } catch {
+            throw TensorBoardError.cannotCreate(path: url.path, reason: "\(error)")
         }
         try write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, payload: .fileVersion(TensorBoardEvent.fileVersion)))
         if let restartStep {
             try write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: Int64(restartStep), payload: .sessionStart))
         }
     }
-
-    deinit { try? handle.close() }
 
     /// Scalars of one step, in one event.
     public func scalars(_ values: [(tag: String, value: Double)], step: Int, now: Date = Date()) throws {
@@ -54,10 +54,10 @@ public final class TensorBoardWriter {
         try write(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: Int64(step), payload: .summary([value])))
     }
 
-    /// Frames and appends one event.
+    /// Frames and appends one event, whole or not at all (see `AppendFile`).
     public func write(_ event: TensorBoardEvent) throws {
-        do { try handle.write(contentsOf: TFRecord.frame(event.encoded())) } catch {
-            throw TensorBoardError.writeFailed(path: url.path, step: Int(event.step), reason: error.localizedDescription)
+        do { try file.append(TFRecord.frame(event.encoded())) } catch {
+            throw TensorBoardError.writeFailed(path: url.path, step: Int(event.step), reason: "\(error)")
         }
     }
 
