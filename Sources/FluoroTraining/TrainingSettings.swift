@@ -99,5 +99,6 @@ extension TrainingSettings {
         bucketBytes = try c.decodeIfPresent(Int.self, forKey: .bucketBytes) ?? defaults.bucketBytes
         validationEvery = try c.decodeIfPresent(Int.self, forKey: .validationEvery)
         validationClips = try c.decodeIfPresent(Int.self, forKey: .validationClips) ?? defaults.validationClips
+        precision = try c.decodeIfPresent(MatrixPrecision.self, forKey: .precision)
     }
 }
