@@ -9,6 +9,8 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
     .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // oneDNN 2.6 (no pkg-config file in Debian's package): bf16 matrix products.
+    .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 ]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -30,8 +32,8 @@ let package = Package(
     targets: cLibraries + [
         // Process-level facts: version, CPU features, cores, errors, progress and logging.
         .target(name: "FluoroSupport"),
-        // Tensors and kernels (OpenBLAS sgemm, layers with forward + backward).
-        .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS"]),
+        // Tensors and kernels (OpenBLAS sgemm or oneDNN bf16 products, layers with forward + backward).
+        .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS", "CDNNL"]),
         // The LZ4 frame shard format, clinical ingest (DICOM, NumPy) and the clip loader.
         .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
         // The synthetic X-ray simulator (METHOD §12).

@@ -165,7 +165,7 @@ public final class FIMAESC {
         var rec: Float = 0, ves: Float = 0
         if decodersSideBySide {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { terms in
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                Parallel.concurrently(2) { i in
                     Parallel.serially { terms[i] = i == 0 ? reconstructionForward(z, training) : vesselnessForward(z, training) }
                 }
                 rec = terms[0]; ves = terms[1]
@@ -215,7 +215,7 @@ public final class FIMAESC {
         dz.zero()
         if decodersSideBySide {
             dzVessel.zero()
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
+            Parallel.concurrently(2) { i in
                 Parallel.serially {
                     if i == 0 { reconstructionBackward(dz: dz.pointer) } else { vesselnessBackward(dz: dzVessel.pointer) }
                 }

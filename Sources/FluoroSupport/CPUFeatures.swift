@@ -8,11 +8,17 @@ public struct CPUFeatures: Sendable, Equatable {
     public var hasAVX2: Bool
     /// AVX-512 F, CD, BW, DQ and VL: SkylakeX-class kernels.
     public var hasAVX512: Bool
+    /// AVX512_BF16: bf16 dot products in AVX-512 registers (Cooper Lake, Zen 4, Sapphire Rapids).
+    public var hasAVX512BF16: Bool
+    /// AMX with bf16 tiles (Sapphire Rapids and later).
+    public var hasAMXBF16: Bool
 
-    public init(modelName: String, hasAVX2: Bool, hasAVX512: Bool) {
+    public init(modelName: String, hasAVX2: Bool, hasAVX512: Bool, hasAVX512BF16: Bool = false, hasAMXBF16: Bool = false) {
         self.modelName = modelName
         self.hasAVX2 = hasAVX2
         self.hasAVX512 = hasAVX512
+        self.hasAVX512BF16 = hasAVX512BF16
+        self.hasAMXBF16 = hasAMXBF16
     }
 
     /// Reads `/proc/cpuinfo`; on systems without it, reports no vector extensions.
@@ -39,12 +45,15 @@ public struct CPUFeatures: Sendable, Equatable {
         }
         let avx2 = flags.contains("avx2") && flags.contains("fma")
         let avx512 = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { flags.contains(Substring($0)) }
-        return CPUFeatures(modelName: model, hasAVX2: avx2, hasAVX512: avx512)
+        return CPUFeatures(modelName: model, hasAVX2: avx2, hasAVX512: avx512,
+                           hasAVX512BF16: flags.contains("avx512_bf16"),
+                           hasAMXBF16: flags.contains("amx_bf16") && flags.contains("amx_tile"))
     }
 
     /// A short list for people: "AVX2 AVX-512", "AVX2" or "none".
     public var summary: String {
-        let names = [hasAVX2 ? "AVX2" : nil, hasAVX512 ? "AVX-512" : nil].compactMap { $0 }
+        let names = [hasAVX2 ? "AVX2" : nil, hasAVX512 ? "AVX-512" : nil, hasAVX512BF16 ? "AVX512_BF16" : nil,
+                     hasAMXBF16 ? "AMX-BF16" : nil].compactMap { $0 }
         return names.isEmpty ? "none" : names.joined(separator: " ")
     }
 }

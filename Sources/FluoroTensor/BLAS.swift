@@ -1,9 +1,11 @@
 import COpenBLAS
 
-/// Row-major single-precision matrix products over OpenBLAS.
+/// Row-major single-precision matrix products: OpenBLAS, or oneDNN on bf16-rounded inputs when
+/// `MatrixPrecision.current` is `.bf16`. `sgemm` is Fluoro's one GEMM entry point.
 public enum BLAS {
     /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
     /// op(A) is [M,K] (A stored [K,M] when `transA`), op(B) is [K,N] (B stored [N,K] when `transB`).
+    /// With `MatrixPrecision.current == .bf16`, A and B are rounded to bf16 first; C stays fp32.
     @inlinable
     public static func sgemm(
         transA: Bool = false, transB: Bool = false,
@@ -16,6 +18,11 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
+        if MatrixPrecision.current == .bf16 {
+            DNNLMatmul.bf16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

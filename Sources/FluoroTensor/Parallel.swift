@@ -56,14 +56,25 @@ public enum Parallel {
         BLASRuntime.setThreads(1)
     }
 
-    /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one.
+    /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one
+    /// (each with the caller's `MatrixPrecision`).
     @inlinable
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if threads <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
+        } else if let precision = MatrixPrecision.threadOverride {
+            // Carry this thread's matrix precision (`MatrixPrecision.with`) to the workers.
+            DispatchQueue.concurrentPerform(iterations: count) { i in MatrixPrecision.withOverride(precision) { body(i) } }
         } else {
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
         }
+    }
+
+    /// Runs `body(i)` for i in 0..<count on concurrent threads whatever `threads` says (for a few
+    /// coarse branches, each usually inside `serially`), carrying the caller's `MatrixPrecision`.
+    public static func concurrently(_ count: Int, _ body: (Int) -> Void) {
+        let precision = MatrixPrecision.threadOverride
+        DispatchQueue.concurrentPerform(iterations: count) { i in MatrixPrecision.withOverride(precision) { body(i) } }
     }
 
     /// Runs `body(range)` over `count` items split into about `threads` contiguous chunks
@@ -72,8 +83,9 @@ public enum Parallel {
     public static func chunks(_ count: Int, minimumChunk: Int = 1024, _ body: (Range<Int>) -> Void) {
         let parts = min(threads, max(1, count / max(1, minimumChunk)))
         if parts <= 1 { body(0..<count); return }
+        let precision = MatrixPrecision.threadOverride
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            body((count * part / parts)..<(count * (part + 1) / parts))
+            MatrixPrecision.withOverride(precision) { body((count * part / parts)..<(count * (part + 1) / parts)) }
         }
     }
 }

@@ -17,6 +17,11 @@ public enum ParallelGEMM {
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
+        if MatrixPrecision.current == .bf16 {  // round the inputs once, then split the product
+            DNNLMatmul.bf16(parts: parts, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         if m >= n {
             Parallel.forEach(parts) { part in
                 let m0 = m * part / parts, m1 = m * (part + 1) / parts

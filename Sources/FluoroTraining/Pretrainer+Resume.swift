@@ -33,6 +33,7 @@ extension Pretrainer {
         compare(.accumulate, asked.accumulationSteps, settings.accumulationSteps)
         compare(.batch, asked.batchPerRank * communicator.size * settings.accumulationSteps, settings.globalBatch)
         compare(.clipGradient, asked.clipGradientNorm, settings.clipGradientNorm)
+        compare(.precision, asked.matrixPrecision, settings.matrixPrecision)
         if !mismatches.isEmpty {
             throw TrainingError.incompatibleResume(run: run, reason: "these differ from the run being resumed: \(mismatches.joined(separator: "; ")). Drop them to continue the run as it was (--batch is per rank: the global batch must stay the same), or start a new --run")
         }

@@ -2,6 +2,7 @@ import FluoroDistributed
 import FluoroModel
 import FluoroShards
 import FluoroSupport
+import FluoroTensor
 import Foundation
 
 extension Pretrainer {
@@ -18,6 +19,7 @@ extension Pretrainer {
     func prepare() throws -> TrainingSession {
         if isCoordinator { try FileManager.default.createDirectory(at: options.run, withIntermediateDirectories: true) }
         let (settings, state, checkpoint) = try resolveStart()
+        try MatrixPrecision.checkAvailable(settings.matrixPrecision, allowEmulation: options.allowBF16Emulation)
         try agreeOnStart(checkpoint)
         try settings.model.validate()
         let source = try ShardDataset(directory: options.shards)
@@ -79,7 +81,7 @@ extension Pretrainer {
     func announce(_ settings: TrainingSettings, sequences: Int, skipped: [SkippedSequence]) throws {
         let short = skipped.isEmpty ? "" : " (\(skipped.count) shorter than \(settings.model.frames) frames skipped)"
         let micro = settings.accumulationSteps > 1 ? " x \(settings.accumulationSteps) accumulated" : ""
-        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank)\(micro) (global \(settings.globalBatch)) x \(options.threads) thread(s), \(settings.steps) steps, "
+        print("pretrain: preset \(settings.preset), \(communicator.size) rank(s) x batch \(settings.batchPerRank)\(micro) (global \(settings.globalBatch)) x \(options.threads) thread(s)\(settings.matrixPrecision == .bf16 ? ", bf16 matrix products" : ""), \(settings.steps) steps, "
               + "\(sequences - skipped.count) of \(sequences) sequences\(short), run \(options.run.path)")
         fflush(stdout)
     }

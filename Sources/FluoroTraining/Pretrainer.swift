@@ -65,6 +65,8 @@ public final class Pretrainer {
         public var validationShards: URL?
         /// Deliberate failure, for tests (nil: none; `fluoro pretrain` reads `FLUORO_FAULT` into it).
         public var fault: FaultInjection?
+        /// Run `--precision bf16` on a CPU without AVX512_BF16/AMX (oneDNN emulates bf16; slow).
+        public var allowBF16Emulation = false
 
         public init(shards: URL, run: URL, settings: TrainingSettings) {
             self.shards = shards
@@ -77,6 +79,7 @@ public final class Pretrainer {
     public enum ExplicitSetting: String, Sendable {
         case model = "--preset/--config", seed = "--seed", learningRate = "--lr", batch = "--batch", clipGradient = "--clip-grad"
         case accumulate = "--accumulate"
+        case precision = "--precision"
     }
 
     /// What a finished run reports.
@@ -110,6 +113,11 @@ public final class Pretrainer {
         defer { lock?.release() }
         let session = try prepare()
         defer { session.close() }
+        // The run's matrix precision holds for this thread and the Parallel loops it starts.
+        return try MatrixPrecision.with(session.settings.matrixPrecision) { try loop(session) }
+    }
+
+    func loop(_ session: TrainingSession) throws -> Summary {
         while session.step < session.stopStep {
             var outcome = try trainStep(session)
             outcome.validation = try validateIfDue(session)

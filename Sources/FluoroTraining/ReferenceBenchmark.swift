@@ -21,10 +21,11 @@ public enum ReferenceBenchmark {
         }
     }
 
-    /// Runs `python3 script bench --config preset --threads T --steps N --batch B`.
-    public static func run(script: String, preset: String, batch: Int, threads: Int, steps: Int) throws -> Result {
+    /// Runs `python3 script bench --config preset --threads T --steps N --batch B` (plus `--amp`,
+    /// PyTorch's bf16 autocast, when `amp`).
+    public static func run(script: String, preset: String, batch: Int, threads: Int, steps: Int, amp: Bool = false) throws -> Result {
         let text = try output(script: script, arguments: ["bench", "--config", preset, "--threads", "\(threads)",
-                                                          "--steps", "\(steps)", "--batch", "\(batch)"])
+                                                          "--steps", "\(steps)", "--batch", "\(batch)"] + (amp ? ["--amp"] : []))
         guard let stepMs = value("step_ms", in: text), let clips = value("clips_per_s", in: text),
               let rss = value("peak_rss_kb", in: text) else {
             throw Failure.unparsable(text)

@@ -1,5 +1,6 @@
 import FluoroDistributed
 import FluoroModel
+import FluoroTensor
 import Foundation
 
 /// Everything that defines a pretraining run besides the data: the model, the optimisation and
@@ -44,6 +45,11 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var validationEvery: Int?
     /// Clips of the validation set (fixed crops and masks).
     public var validationClips: Int = 16
+    /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
+    public var precision: MatrixPrecision?
+
+    /// The precision in force: `precision`, fp32 when unset.
+    public var matrixPrecision: MatrixPrecision { precision ?? .fp32 }
 
     /// Clips per step over all ranks and micro-batches.
     public var globalBatch: Int { ranks * batchPerRank * accumulationSteps }
@@ -93,5 +99,6 @@ extension TrainingSettings {
         bucketBytes = try c.decodeIfPresent(Int.self, forKey: .bucketBytes) ?? defaults.bucketBytes
         validationEvery = try c.decodeIfPresent(Int.self, forKey: .validationEvery)
         validationClips = try c.decodeIfPresent(Int.self, forKey: .validationClips) ?? defaults.validationClips
+        precision = try c.decodeIfPresent(MatrixPrecision.self, forKey: .precision)
     }
 }

@@ -14,7 +14,8 @@ struct BenchStepCommand: ParsableCommand {
         discussion: """
             Under mpirun each rank runs the step on its own batch and gradients are averaged, so the \
             communication share shows. --reference runs the PyTorch reference's bench with the same preset, \
-            batch and threads right after, in the same run (needs python3 with torch). Use a release build.
+            batch and threads right after, in the same run (needs python3 with torch); with --precision bf16 the \
+            reference runs under bf16 autocast (its --amp). Use a release build.
             """)
 
     @Option(help: "Model preset: tiny, bench, small or base.")
@@ -34,21 +35,26 @@ struct BenchStepCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func run() throws {
         let communicator: Communicator = try checkedProcessCommunicator()
         let config = try ModelConfig.preset(preset)
         let batch = self.batch ?? (["tiny": 2, "bench": 4, "small": 2][preset] ?? 4)
         let threads = runtime.resolvedThreads
+        try precisionOptions.apply()
+        let precision = precisionOptions.resolved
         let ours = try StepBenchmark.run(config: config, batch: batch, steps: steps, threads: threads, communicator: communicator)
         guard communicator.isCoordinator else { return }
         var theirs: ReferenceBenchmark.Result?
         if let reference, communicator.size == 1 {
-            theirs = try ReferenceBenchmark.run(script: reference, preset: preset, batch: batch, threads: threads, steps: steps)
+            theirs = try ReferenceBenchmark.run(script: reference, preset: preset, batch: batch, threads: threads, steps: steps,
+                                               amp: precision == .bf16)
         }
         let mib = { (bytes: Int) in Double(bytes) / 1_048_576 }
         if json {
             var object: [String: Any] = [
-                "preset": preset, "batch_per_rank": batch, "ranks": ours.ranks, "threads": threads,
+                "preset": preset, "precision": precision.rawValue, "batch_per_rank": batch, "ranks": ours.ranks, "threads": threads,
                 "step_ms": ours.stepSeconds * 1e3, "compute_ms": ours.computeSeconds * 1e3,
                 "allreduce_ms": ours.communicationSeconds * 1e3, "adamw_ms": ours.optimizerSeconds * 1e3,
                 "clips_per_s": ours.clipsPerSecond, "gflops": ours.gflops, "peak_rss_mib": mib(ours.peakResidentBytes),
@@ -64,8 +70,8 @@ struct BenchStepCommand: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(String(format: "fluoro  preset %@, %d rank(s) x batch %d, %d thread(s): step %.1f ms (compute %.1f, all-reduce %.1f, AdamW %.1f), %.2f clips/s, %.1f GFLOP/s per rank, peak RSS %.0f MiB, %d parameters",
-                     preset, ours.ranks, batch, threads, ours.stepSeconds * 1e3, ours.computeSeconds * 1e3,
+        print(String(format: "fluoro  preset %@%@, %d rank(s) x batch %d, %d thread(s): step %.1f ms (compute %.1f, all-reduce %.1f, AdamW %.1f), %.2f clips/s, %.1f GFLOP/s per rank, peak RSS %.0f MiB, %d parameters",
+                     preset, precision == .bf16 ? " (bf16 matrix products)" : "", ours.ranks, batch, threads, ours.stepSeconds * 1e3, ours.computeSeconds * 1e3,
                      ours.communicationSeconds * 1e3, ours.optimizerSeconds * 1e3, ours.clipsPerSecond, ours.gflops,
                      mib(ours.peakResidentBytes), ours.parameters))
         let phases = ours.sections.sorted { $0.value > $1.value }
@@ -75,8 +81,8 @@ struct BenchStepCommand: ParsableCommand {
             print(String(format: "        communication: %.1f%% of the step", 100 * ours.communicationSeconds / ours.stepSeconds))
         }
         if let theirs {
-            print(String(format: "pytorch preset %@, batch %d, %d thread(s): step %.1f ms, %.2f clips/s, peak RSS %.0f MiB",
-                         preset, batch, threads, theirs.stepSeconds * 1e3, theirs.clipsPerSecond, mib(theirs.peakResidentBytes)))
+            print(String(format: "pytorch preset %@%@, batch %d, %d thread(s): step %.1f ms, %.2f clips/s, peak RSS %.0f MiB",
+                         preset, precision == .bf16 ? " (bf16 autocast)" : "", batch, threads, theirs.stepSeconds * 1e3, theirs.clipsPerSecond, mib(theirs.peakResidentBytes)))
             print(String(format: "fluoro / pytorch throughput: %.2fx; peak memory %.2fx", ours.clipsPerSecond / theirs.clipsPerSecond,
                          Double(ours.peakResidentBytes) / Double(max(1, theirs.peakResidentBytes))))
         }

@@ -10,7 +10,7 @@ struct BenchTrackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "track",
         abstract: "Time a HiFT fine-tuning step (batch B) and a tracking step (batch 1, crop to read-out); medians of repeats.",
-        discussion: "--reference runs hift_reference.py bench with the same config, batch and threads right after. Use a release build.")
+        discussion: "--reference runs hift_reference.py bench with the same config, batch and threads right after (in fp32: it has no autocast option). Use a release build.")
 
     @Option(help: "Tracker preset: tiny or bench.")
     var preset = "bench"
@@ -29,8 +29,11 @@ struct BenchTrackCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func run() throws {
         let threads = runtime.resolvedThreads
+        try precisionOptions.apply()
         let ours = try TrackBenchmark.run(config: try HiFTConfig.preset(preset), batch: batch, steps: steps, threads: threads)
         var theirs: (train: Double, track: Double, rss: Double)?
         if let reference {
@@ -41,7 +44,7 @@ struct BenchTrackCommand: ParsableCommand {
             theirs = (train / 1e3, track / 1e3, rss * 1024)
         }
         if json {
-            var object: [String: Any] = ["preset": preset, "batch": batch, "threads": threads, "parameters": ours.parameters,
+            var object: [String: Any] = ["preset": preset, "precision": precisionOptions.resolved.rawValue, "batch": batch, "threads": threads, "parameters": ours.parameters,
                                          "train_step_ms": ours.trainStepSeconds * 1e3, "train_windows_per_s": ours.trainWindowsPerSecond,
                                          "track_ms": ours.trackStepSeconds * 1e3, "track_fps": ours.trackFramesPerSecond,
                                          "peak_rss_mib": Double(ours.peakResidentBytes) / 1_048_576]
@@ -52,8 +55,8 @@ struct BenchTrackCommand: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(String(format: "fluoro  HiFT %@, %d thread(s): fine-tuning step (batch %d) %.1f ms = %.2f windows/s; tracking step %.2f ms = %.1f frames/s; %d parameters, peak RSS %.0f MiB",
-                     preset, threads, batch, ours.trainStepSeconds * 1e3, ours.trainWindowsPerSecond, ours.trackStepSeconds * 1e3,
+        print(String(format: "fluoro  HiFT %@%@, %d thread(s): fine-tuning step (batch %d) %.1f ms = %.2f windows/s; tracking step %.2f ms = %.1f frames/s; %d parameters, peak RSS %.0f MiB",
+                     preset, precisionOptions.resolved == .bf16 ? " (bf16 matrix products)" : "", threads, batch, ours.trainStepSeconds * 1e3, ours.trainWindowsPerSecond, ours.trackStepSeconds * 1e3,
                      ours.trackFramesPerSecond, ours.parameters, Double(ours.peakResidentBytes) / 1_048_576))
         if let theirs {
             print(String(format: "pytorch HiFT %@, %d thread(s): fine-tuning step %.1f ms; tracking step %.2f ms = %.1f frames/s; peak RSS %.0f MiB",

@@ -8,7 +8,7 @@ import Foundation
 struct EnvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "env",
-        abstract: "Print versions, MPI rank/size, the BLAS kernel and threads, CPU features and a measured sgemm speed.")
+        abstract: "Print versions, MPI rank/size, the BLAS kernel and threads, CPU features (bf16 too), oneDNN's bf16 product and measured GEMM speeds.")
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -49,6 +49,29 @@ struct EnvCommand: ParsableCommand {
                 ("sgemm_gflops_without_override", gflops)]
     }
 
+    /// What `--precision bf16` would run on: the CPU's bf16 instructions, oneDNN's version and ISA,
+    /// the implementation it picks for a bf16 product and the measured speed of bf16 and oneDNN fp32.
+    func bf16Report(_ cpu: CPUFeatures) -> [(String, String)] {
+        var rows: [(String, String)] = [
+            ("cpu_avx512_bf16", cpu.hasAVX512BF16 ? "yes" : "no"),
+            ("cpu_amx_bf16", cpu.hasAMXBF16 ? "yes" : "no"),
+            ("onednn", DNNLMatmul.version + " (ISA \(DNNLMatmul.effectiveISA))"),
+        ]
+        if let failure = DNNLMatmul.probeBF16() {
+            rows.append(("bf16_matmul", "unavailable: \(failure)"))
+            return rows
+        }
+        let n = sgemmSize
+        rows += [
+            ("bf16_matmul_impl", DNNLMatmul.implementationName(.bf16, m: n, n: n, k: n)
+                + (MatrixPrecision.hardwareHasBF16 ? "" : " (emulated: --precision bf16 needs --allow-bf16-emulation)")),
+            ("bf16_gemm_gflops", String(format: "%.1f", DNNLMatmul.measureGFLOPS(.bf16, n: n))),
+            ("onednn_f32_matmul_impl", DNNLMatmul.implementationName(.f32, m: n, n: n, k: n)),
+            ("onednn_f32_gemm_gflops", String(format: "%.1f", DNNLMatmul.measureGFLOPS(.f32, n: n))),
+        ]
+        return rows
+    }
+
     func run() throws {
         runtime.apply()
         let cpu = CPUFeatures.current
@@ -86,6 +109,7 @@ struct EnvCommand: ParsableCommand {
             ("sgemm_size", "\(sgemmSize)"),
             ("host", ProcessInfo.processInfo.hostName),
         ]
+        report += bf16Report(cpu)
         if let alternative = kernelWithoutOverride() { report += alternative }
         guard rank == 0 || allRanks else { return }
         if json {

@@ -77,6 +77,8 @@ struct FinetuneCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if (encoder == nil) == !fromScratch && resume == nil { throw ValidationError("give --encoder FILE or --from-scratch") }
         if let resume, resume != "latest" { throw ValidationError("--resume takes 'latest'") }
@@ -129,6 +131,7 @@ struct FinetuneCommand: ParsableCommand {
         settings.encoderHash = try encoder.map { String(format: "%016llx", XXHash64.hash(try Data(contentsOf: URL(fileURLWithPath: $0)))) }
         settings.checkpointEvery = checkpointEvery
         settings.keepCheckpoints = keep
+        settings.precision = precisionOptions.resolved
         try fineTune(settings, run: run, communicator)
         if let stopAt, stopAt < settings.steps {
             if communicator.rank == 0 { print("finetune: stopped at step \(stopAt); continue with --resume latest") }
@@ -153,6 +156,8 @@ struct FinetuneCommand: ParsableCommand {
         options.threads = runtime.resolvedThreads
         options.logEvery = logEvery
         options.stopAt = stopAt
+        options.explicitPrecision = precisionOptions.precision
+        options.allowBF16Emulation = precisionOptions.allowBF16Emulation
         let summary = try Finetuner(options: options, communicator: communicator).run()
         if communicator.rank == 0 {
             print(String(format: "finetune %@: steps %d→%d, loss %.4f → %.4f, %.1f samples/s", settings.target.rawValue,

@@ -114,6 +114,8 @@ struct PretrainCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -188,6 +190,7 @@ struct PretrainCommand: ParsableCommand {
             settings.validationEvery = valEvery ?? max(1, (steps ?? Self.defaultSteps) / 20)
             settings.validationClips = valClips
         }
+        settings.precision = precisionOptions.resolved
         var options = Pretrainer.Options(shards: URL(fileURLWithPath: shards), run: URL(fileURLWithPath: runDirectory), settings: settings)
         if resumeLatest || resumeFrom == "latest" { options.resume = .latest }
         else if let resumeFrom { options.resume = .path(URL(fileURLWithPath: resumeFrom)) }
@@ -208,7 +211,9 @@ struct PretrainCommand: ParsableCommand {
         options.validationShards = valShards.map { URL(fileURLWithPath: $0) }
         options.explicit = Set([preset != nil || config != nil ? .model : nil, seed != nil ? .seed : nil,
                                 lr != nil ? .learningRate : nil, batch != nil ? .batch : nil,
-                                clipGrad != nil ? .clipGradient : nil, accumulate != nil ? .accumulate : nil].compactMap { $0 })
+                                clipGrad != nil ? .clipGradient : nil, accumulate != nil ? .accumulate : nil,
+                                precisionOptions.precision != nil ? .precision : nil].compactMap { $0 })
+        options.allowBF16Emulation = precisionOptions.allowBF16Emulation
         let summary = try Pretrainer(options: options, communicator: communicator).run()
         if communicator.isCoordinator {
             let first = summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-"

@@ -43,6 +43,7 @@ extension Finetuner {
         if isCoordinator { try FileManager.default.createDirectory(at: options.run, withIntermediateDirectories: true) }
         let (settings, state, checkpoint) = try resolveStart()
         try settings.config.validate()
+        try MatrixPrecision.checkAvailable(settings.matrixPrecision, allowEmulation: options.allowBF16Emulation)
         guard settings.globalBatch % communicator.size == 0 || state == nil else {
             throw TrainingError.incompatibleResume(run: options.run.path, reason: "its global batch \(settings.globalBatch) does not divide over \(communicator.size) ranks")
         }
@@ -58,7 +59,7 @@ extension Finetuner {
         if isCoordinator {
             try DurableFile.write(JSONEncoder.sorted.encode(settings), to: Finetuner.settingsURL(run: options.run))
             if state != nil { try MetricsLog.truncate(runDirectory: options.run, keepingThrough: state!.step) }
-            print("finetune \(settings.target.rawValue): task \(settings.task.rawValue), \(communicator.size) rank(s) x batch \(settings.batchPerRank) x \(options.threads) thread(s), \(settings.steps) steps, encoder \(settings.encoder ?? "from scratch"), run \(options.run.path)")
+            print("finetune \(settings.target.rawValue): task \(settings.task.rawValue), \(communicator.size) rank(s) x batch \(settings.batchPerRank) x \(options.threads) thread(s)\(settings.matrixPrecision == .bf16 ? ", bf16 matrix products" : ""), \(settings.steps) steps, encoder \(settings.encoder ?? "from scratch"), run \(options.run.path)")
             fflush(stdout)
         }
         return FinetuneSession(settings: settings, target: target, optimizer: optimizer,
@@ -86,6 +87,9 @@ extension Finetuner {
             throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json is not a fine-tuning state (\(error))")
         }
         var settings = state.settings
+        if let asked = options.explicitPrecision, asked != settings.matrixPrecision {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "--precision \(asked) differs from the run's \(settings.matrixPrecision); drop it to continue the run as it was, or start a new --run")
+        }
         settings.steps = options.steps ?? settings.steps
         settings.checkpointEvery = options.settings.checkpointEvery ?? settings.checkpointEvery
         settings.batchPerRank = settings.globalBatch / communicator.size

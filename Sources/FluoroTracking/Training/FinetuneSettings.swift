@@ -1,4 +1,5 @@
 import FluoroTraining
+import FluoroTensor
 import Foundation
 
 /// What a fine-tuning run is (METHOD §10), saved as `<run>/finetune.json` and in every checkpoint;
@@ -30,6 +31,11 @@ public struct FinetuneSettings: Codable, Equatable, Sendable {
     /// Checkpoint cadence and how many to keep.
     public var checkpointEvery: Int?
     public var keepCheckpoints: Int = 3
+    /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
+    public var precision: MatrixPrecision?
+
+    /// The precision in force: `precision`, fp32 when unset.
+    public var matrixPrecision: MatrixPrecision { precision ?? .fp32 }
 
     public init(config: HiFTConfig, task: TrackingTask, steps: Int, batchPerRank: Int, ranks: Int, seed: UInt64) {
         self.config = config; self.task = task; self.steps = steps; self.batchPerRank = batchPerRank

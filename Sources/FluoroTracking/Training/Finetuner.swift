@@ -23,6 +23,10 @@ public final class Finetuner {
         public var logEvery: Int?
         public var stopAt: Int?
         public var stallTimeout: Double? = 600
+        /// `--precision` as given (nil: not given). On resume a different one than the run's is refused.
+        public var explicitPrecision: MatrixPrecision?
+        /// Run `--precision bf16` on a CPU without AVX512_BF16/AMX (oneDNN emulates bf16; slow).
+        public var allowBF16Emulation = false
         public init(shards: URL, run: URL, settings: FinetuneSettings) { self.shards = shards; self.run = run; self.settings = settings }
     }
 
@@ -53,10 +57,13 @@ public final class Finetuner {
         let session = try prepare()
         defer { session.watchdog.stop() }
         let stop = min(session.settings.steps, options.stopAt ?? session.settings.steps)
-        while session.step < stop {
-            try trainStep(session)
-            try checkpointIfDue(session, stop: stop)
+        // The run's matrix precision holds for this thread and the Parallel loops it starts.
+        return try MatrixPrecision.with(session.settings.matrixPrecision) {
+            while session.step < stop {
+                try trainStep(session)
+                try checkpointIfDue(session, stop: stop)
+            }
+            return try finish(session)
         }
-        return try finish(session)
     }
 }
