@@ -27,7 +27,7 @@ public enum ClinicalIngest {
 
     /// The format of `data` by its magic bytes, or nil.
     public static func format(of data: Data) -> Format? {
-        if DICOMParser.looksLikeDICOM(data) { return .dicom }
+        if DICOMReader.looksLikeDICOM(data) { return .dicom }
         if NumPyHeader.looksLikeNumPy(data) { return .numpy }
         return nil
     }
