@@ -18,7 +18,10 @@
 #include <gdcm-3.0/gdcmTransferSyntax.h>
 #include <turbojpeg.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,7 +75,17 @@ public:
     setg(p, p, p + count);
   }
 
+  /// Where a read first asked for more bytes than were left (a truncated file), or -1.
+  std::streamoff shortRead = -1;
+
 protected:
+  std::streamsize xsgetn(char *s, std::streamsize n) override {
+    std::streamsize left = egptr() - gptr();
+    // At the very end, GDCM's attempt to read one more tag/VR/length (at most 8 bytes) is normal;
+    // a longer value, or any read that gets only part of what it asked for, is not.
+    if (n > left && (left > 0 || n > 8) && shortRead < 0) shortRead = gptr() - eback();
+    return std::streambuf::xsgetn(s, n);
+  }
   pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
     if (!(which & std::ios_base::in)) return pos_type(off_type(-1));
     off_type base = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : egptr() - eback();
@@ -351,6 +364,8 @@ void silenceGDCM() {
 /// The whole read, in this process.
 void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
   silenceGDCM();
+  r.top.assign(tagCount, std::nullopt);
+  r.perFrame.assign(tagCount, {});
   MemoryBuffer buffer(static_cast<const char *>(bytes), count);
   std::istream stream(&buffer);
   Reader reader;
@@ -364,6 +379,13 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   }
   if (!r.transferSyntax.empty() && !decodable(r.transferSyntax)) {
     r.fail(FLUORO_DICOM_UNSUPPORTED_SYNTAX, "GDCM has no decoder for this transfer syntax");
+    return;
+  }
+  // A read past the end means the file is cut short, except in a deflated dataset, whose
+  // inflater reads ahead in blocks.
+  if (buffer.shortRead >= 0 && r.transferSyntax != "1.2.840.10008.1.2.1.99") {
+    r.fail(FLUORO_DICOM_UNPARSABLE, "the file is truncated: it ends inside a data element (a read at byte " +
+           std::to_string(buffer.shortRead) + " of " + std::to_string(count) + " ran past the end)");
     return;
   }
   if (!parsed) {
@@ -392,6 +414,8 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   const std::string modality = stringOf(ds, kModality), sopClass = stringOf(ds, kSOPClass);
   r.module.is_xray = modality == "XA" || modality == "RF" ||
                      (modality.empty() && sopClass.rfind("1.2.840.10008.5.1.4.1.1.12.", 0) == 0);
+  // Not X-ray and not wanted: the caller refuses it by its modality, nothing more to read.
+  if ((flags & FLUORO_DICOM_ONLY_XRAY) && !r.module.is_xray) return;
 
   // What an image needs, checked here so the message names the attribute.
   if (!ds.FindDataElement(kPixelData)) {
@@ -424,22 +448,32 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   const gdcm::Image &image = reader.GetImage();
   auto fillModule = [&] {
     const gdcm::PixelFormat &pf = image.GetPixelFormat();
+    // Rows, Columns and NumberOfFrames as the dataset says: GDCM may take them from a JPEG
+    // stream instead, and a frame whose size is not the image's must be refused, not packed.
     r.module.columns = image.GetDimension(0);
     r.module.rows = image.GetDimension(1);
     r.module.frames = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
+    usOf(ds, kColumns, r.module.columns);
+    usOf(ds, kRows, r.module.rows);
+    const std::string frames = stringOf(ds, gdcm::Tag(0x0028, 0x0008));
+    if (!frames.empty()) {
+      char *end = nullptr;
+      long long n = strtoll(frames.c_str(), &end, 10);
+      r.module.frames = end && *end == '\0' && n >= 0 && n < (1LL << 31) ? uint32_t(n) : 0;
+    }
     r.module.samples_per_pixel = pf.GetSamplesPerPixel();
     r.module.bits_allocated = pf.GetBitsAllocated();
-    r.module.bits_stored = pf.GetBitsStored();
-    r.module.high_bit = pf.GetHighBit();
-    // GDCM may widen BitsStored to a codec stream's precision (a 12-bit image in a 16-bit JPEG
-    // 2000 stream); the dataset's value still says which bits hold the image, so it wins.
-    uint32_t stored = 0, high = 0;
-    if (usOf(ds, gdcm::Tag(0x0028, 0x0101), stored) && usOf(ds, gdcm::Tag(0x0028, 0x0102), high) && stored >= 1 &&
-        stored <= r.module.bits_allocated && high + 1 >= stored && high < r.module.bits_allocated) {
-      r.module.bits_stored = stored;
-      r.module.high_bit = high;
-    }
-    r.module.pixel_representation = pf.GetPixelRepresentation();
+    // BitsStored, HighBit and PixelRepresentation as the dataset says (defaults: BitsAllocated,
+    // BitsStored - 1, 0): GDCM may widen BitsStored to a codec stream's precision (a 12-bit image
+    // in a 16-bit JPEG 2000 stream), but the dataset says which bits hold the image.
+    uint32_t stored = r.module.bits_allocated, high = 0, representation = 0;
+    usOf(ds, gdcm::Tag(0x0028, 0x0101), stored);
+    high = stored > 0 ? stored - 1 : 0;
+    usOf(ds, gdcm::Tag(0x0028, 0x0102), high);
+    usOf(ds, gdcm::Tag(0x0028, 0x0103), representation);
+    r.module.bits_stored = stored;
+    r.module.high_bit = high;
+    r.module.pixel_representation = representation;
   };
   fillModule();
   const gdcm::DataElement &pixelData = image.GetDataElement();
@@ -447,7 +481,6 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   r.module.encapsulated = sf != nullptr;
 
   if (!(flags & FLUORO_DICOM_DECODE)) return;
-  if ((flags & FLUORO_DICOM_ONLY_XRAY) && !r.module.is_xray) return;
   // Only the layouts Fluoro stores; anything else is described by the caller from the module.
   const bool mono = r.photometric == "MONOCHROME1" || r.photometric == "MONOCHROME2" || r.photometric.empty();
   const auto &m = r.module;
@@ -517,7 +550,24 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
       return;
     }
   }
-  // Everything else: GDCM's codecs.
+  // Native little-endian pixels: the stored values as they are (GDCM's raw codec would already
+  // shift and clear the bits above HighBit, which `normalize` does, and copy once more).
+  if (!sf && ts != gdcm::TransferSyntax::ExplicitVRBigEndian) {
+    memcpy(r.pixels.data(), pixelData.GetByteValue()->GetPointer(), total);
+    normalize(r.pixels.data(), total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
+              m.pixel_representation == 1, invert, false);
+    r.module.decoded = 1;
+    return;
+  }
+  // Everything else (compressed, and big endian, which GDCM swaps and cleans): GDCM's codecs.
+  const unsigned *dims = image.GetDimensions();
+  const uint32_t gdcmFrames = image.GetNumberOfDimensions() > 2 ? dims[2] : 1;
+  if (dims[0] != m.columns || dims[1] != m.rows || gdcmFrames != m.frames) {
+    r.fail(FLUORO_DICOM_DECODE_FAILED, "the compressed image is " + std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
+           std::to_string(gdcmFrames) + " but Columns x Rows x NumberOfFrames is " + std::to_string(m.columns) + "x" +
+           std::to_string(m.rows) + "x" + std::to_string(m.frames));
+    return;
+  }
   if (image.GetBufferLength() != total) {
     r.fail(FLUORO_DICOM_DECODE_FAILED, "GDCM would decode " + std::to_string(image.GetBufferLength()) + " bytes, not the " +
            std::to_string(total) + " the pixel module implies");
@@ -534,7 +584,7 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
     return;
   }
   normalize(r.pixels.data(), total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
-            m.pixel_representation == 1, invert, sf != nullptr);
+            m.pixel_representation == 1, invert, true);
   r.module.decoded = 1;
 }
 
@@ -617,6 +667,26 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
     return;
   }
   if (pid == 0) {
+    // The child dies quietly and at once on an assertion or fault: default signal actions (not
+    // the parent's crash handlers, e.g. Swift's backtracer), no core file, GDCM's messages to /dev/null.
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS}) signal(sig, SIG_DFL);
+    struct rlimit noCore = {0, 0};
+    setrlimit(RLIMIT_CORE, &noCore);
+    // Fuzzed lengths make GDCM allocate gigabytes; bound the child's memory to what a real file
+    // of this size can need (512 MiB + 256 x the file, i.e. 100:1 compression with room to spare)
+    // and its time (10 minutes + 10 s per MB), so such a file fails fast instead of thrashing.
+    long pageSize = sysconf(_SC_PAGESIZE);
+    unsigned long long pages = 0;
+    if (FILE *statm = fopen("/proc/self/statm", "r")) {
+      if (fscanf(statm, "%llu", &pages) != 1) pages = 0;
+      fclose(statm);
+    }
+    unsigned long long budget = std::min<unsigned long long>((512ULL << 20) + 256ULL * count, 48ULL << 30);
+    struct rlimit memory = {rlim_t(pages * (unsigned long long)pageSize + budget), rlim_t(pages * (unsigned long long)pageSize + budget)};
+    setrlimit(RLIMIT_AS, &memory);
+    alarm(unsigned(600 + count / 100000));
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull >= 0) { dup2(devnull, 2); close(devnull); }
     fluoro_dicom child;
     try {
       readInProcess(child, bytes, count, tags, tagCount, flags);
@@ -638,9 +708,11 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
   if (WIFSIGNALED(wstatus) || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     close(fd);
     int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-    r.fail(FLUORO_DICOM_CRASHED, sig ? std::string("GDCM crashed on this file (signal ") + std::to_string(sig) + ", " + strsignal(sig) +
-                                           "); the file is corrupt or uses a construct GDCM cannot handle"
-                                     : "the decoding process failed");
+    r.fail(FLUORO_DICOM_CRASHED, sig == SIGABRT ? "GDCM aborted on this file (an internal consistency check failed); it is truncated or corrupt"
+                                 : sig == SIGALRM ? "GDCM took too long on this file (over " + std::to_string(600 + count / 100000) + " s); it is probably corrupt"
+                                 : sig ? std::string("GDCM crashed on this file (signal ") + std::to_string(sig) + ", " + strsignal(sig) +
+                                             "); it is truncated or corrupt"
+                                       : "the decoding process failed");
     return;
   }
   off_t size = lseek(fd, 0, SEEK_END);

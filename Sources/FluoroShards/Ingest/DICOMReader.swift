@@ -312,13 +312,16 @@ struct DICOMPixelLayout {
 
     init(_ module: fluoro_dicom_pixel_module, photometric: String, file: String) throws {
         func bad(_ detail: String) -> IngestError { .unsupportedPixelLayout(file: file, detail: detail) }
+        // Colour is refused, not converted: an XA/RF acquisition is grayscale, so a colour file is a
+        // screen capture or a report page, which would teach the model nothing about X-ray.
+        guard photometric.isEmpty || photometric == "MONOCHROME1" || photometric == "MONOCHROME2" else {
+            throw bad("PhotometricInterpretation is \(photometric): Fluoro takes grayscale MONOCHROME1 or MONOCHROME2 only; "
+                      + "a colour file is probably a screen capture, not an acquisition")
+        }
         let samples = Int(module.samples_per_pixel)
         guard samples == 1 else {
             throw bad("SamplesPerPixel is \(samples): Fluoro takes grayscale X-ray only (1 sample per pixel); "
                       + "a colour file is probably a screen capture, not an acquisition")
-        }
-        guard photometric.isEmpty || photometric == "MONOCHROME1" || photometric == "MONOCHROME2" else {
-            throw bad("PhotometricInterpretation is \(photometric): Fluoro takes MONOCHROME1 or MONOCHROME2 only")
         }
         rows = Int(module.rows)
         columns = Int(module.columns)
