@@ -47,6 +47,11 @@ struct fluoro_dicom {
   std::vector<std::optional<std::string>> top;
   std::vector<std::vector<std::optional<std::string>>> perFrame;
   std::vector<uint8_t> pixels;
+  /// Where the pixels are decoded: `pixels`, or (in the isolated child) shared memory.
+  uint8_t *out = nullptr;
+  size_t outBytes = 0;
+  /// In the isolated child: the result file, whose first bytes receive the pixels.
+  int sharedFd = -1;
   /// Pixels of an isolated read: a view into `mapping`.
   const uint8_t *mappedPixels = nullptr;
   size_t mappedBytes = 0;
@@ -56,11 +61,29 @@ struct fluoro_dicom {
   ~fluoro_dicom() {
     if (mapping) munmap(mapping, mappingBytes);
   }
+  /// A buffer of `n` bytes for the decoded pixels (decoding straight into the shared result
+  /// file in the isolated child saves two copies of the whole run).
+  uint8_t *allocate(size_t n) {
+    if (sharedFd >= 0) {
+      if (ftruncate(sharedFd, off_t(n)) != 0) throw std::bad_alloc();
+      void *p = n ? mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, sharedFd, 0) : nullptr;
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      mapping = p;
+      mappingBytes = n;
+      out = static_cast<uint8_t *>(p);
+    } else {
+      pixels.resize(n);
+      out = pixels.data();
+    }
+    outBytes = n;
+    return out;
+  }
   void fail(fluoro_dicom_status s, std::string message, int32_t frame = -1) {
     status = s;
     error = std::move(message);
     errorFrame = frame;
     pixels.clear();
+    outBytes = 0;
     module.decoded = 0;
   }
 };
@@ -520,7 +543,7 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
     return;
   }
 
-  r.pixels.resize(total);
+  uint8_t *const out = r.allocate(total);
   // 8-bit JPEG: libjpeg-turbo on GDCM's fragments.
   if (sf && (ts == gdcm::TransferSyntax::JPEGBaselineProcess1 || ts == gdcm::TransferSyntax::JPEGExtendedProcess2_4) &&
       m.bits_allocated == 8 && sf->GetNumberOfFragments() > 0) {
@@ -544,8 +567,8 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
         }
       }
       r.module.turbo = 1;
-      if (!decodeTurbo(r, fragments, table, r.pixels.data())) return;
-      normalize(r.pixels.data(), total, 1, m.bits_stored, m.high_bit, m.pixel_representation == 1, invert, true);
+      if (!decodeTurbo(r, fragments, table, out)) return;
+      normalize(out, total, 1, m.bits_stored, m.high_bit, m.pixel_representation == 1, invert, true);
       r.module.decoded = 1;
       return;
     }
@@ -553,8 +576,8 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   // Native little-endian pixels: the stored values as they are (GDCM's raw codec would already
   // shift and clear the bits above HighBit, which `normalize` does, and copy once more).
   if (!sf && ts != gdcm::TransferSyntax::ExplicitVRBigEndian) {
-    memcpy(r.pixels.data(), pixelData.GetByteValue()->GetPointer(), total);
-    normalize(r.pixels.data(), total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
+    memcpy(out, pixelData.GetByteValue()->GetPointer(), total);
+    normalize(out, total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
               m.pixel_representation == 1, invert, false);
     r.module.decoded = 1;
     return;
@@ -573,7 +596,7 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
            std::to_string(total) + " the pixel module implies");
     return;
   }
-  if (!image.GetBuffer(reinterpret_cast<char *>(r.pixels.data()))) {
+  if (!image.GetBuffer(reinterpret_cast<char *>(out))) {
     r.fail(FLUORO_DICOM_DECODE_FAILED, std::string("GDCM's ") + gdcm::TransferSyntax::GetTSString(ts) +
            " decoder refused the pixel data (corrupt or truncated frames)");
     return;
@@ -583,7 +606,7 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
            "-bit samples for a " + std::to_string(m.bits_allocated) + "-bit image");
     return;
   }
-  normalize(r.pixels.data(), total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
+  normalize(out, total / bytesPerPixel, int(bytesPerPixel), m.bits_stored, m.high_bit,
             m.pixel_representation == 1, invert, true);
   r.module.decoded = 1;
 }
@@ -639,7 +662,7 @@ std::string serialize(const fluoro_dicom &r) {
     put(out, &frames, 8);
     for (auto &v : r.perFrame[i]) putOptional(out, v);
   }
-  uint64_t pixels = r.pixels.size();
+  uint64_t pixels = r.outBytes;
   put(out, &pixels, 8);
   return out;  // the pixels follow
 }
@@ -688,6 +711,7 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (devnull >= 0) { dup2(devnull, 2); close(devnull); }
     fluoro_dicom child;
+    child.sharedFd = fd;
     try {
       readInProcess(child, bytes, count, tags, tagCount, flags);
     } catch (const std::bad_alloc &) {
@@ -697,10 +721,11 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
     } catch (...) {
       child.fail(FLUORO_DICOM_INTERNAL, "GDCM threw an unknown exception");
     }
+    // The result file: the pixels (already in place), the header, the header's length.
     std::string header = serialize(child);
     uint64_t headerBytes = header.size();
-    bool ok = writeAll(fd, &headerBytes, 8) && writeAll(fd, header.data(), header.size()) &&
-              writeAll(fd, child.pixels.data(), child.pixels.size());
+    bool ok = ftruncate(fd, off_t(child.outBytes)) == 0 && lseek(fd, off_t(child.outBytes), SEEK_SET) >= 0 &&
+              writeAll(fd, header.data(), header.size()) && writeAll(fd, &headerBytes, 8);
     _exit(ok ? 0 : 1);
   }
   int wstatus = 0;
@@ -716,14 +741,18 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
     return;
   }
   off_t size = lseek(fd, 0, SEEK_END);
-  void *map = size > 0 ? mmap(nullptr, size_t(size), PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+  // Writable private mapping: the caller may wrap the pixels without copying and mutate them.
+  void *map = size >= 8 ? mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : MAP_FAILED;
   close(fd);
   if (map == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "cannot map the decoding result"); return; }
   r.mapping = map;
   r.mappingBytes = size_t(size);
-  Cursor c{static_cast<const uint8_t *>(map), static_cast<const uint8_t *>(map) + size};
+  const uint8_t *base = static_cast<const uint8_t *>(map);
   uint64_t headerBytes = 0;
-  c.get(&headerBytes, 8);
+  memcpy(&headerBytes, base + size - 8, 8);
+  if (headerBytes > uint64_t(size) - 8) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
+  const size_t pixelBytes = size_t(size) - 8 - size_t(headerBytes);
+  Cursor c{base + pixelBytes, base + size - 8};
   int32_t status = 0;
   c.get(&status, 4);
   c.get(&r.errorFrame, 4);
@@ -745,9 +774,9 @@ void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32
   }
   uint64_t pixels = 0;
   c.get(&pixels, 8);
-  if (!c.ok || size_t(c.end - c.p) != pixels) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
+  if (!c.ok || pixels != pixelBytes) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
   r.status = fluoro_dicom_status(status);
-  r.mappedPixels = pixels ? c.p : nullptr;
+  r.mappedPixels = pixels ? base : nullptr;
   r.mappedBytes = pixels;
 }
 

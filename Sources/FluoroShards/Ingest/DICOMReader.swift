@@ -134,7 +134,9 @@ enum DICOMReader {
         }) else {
             throw IngestError.decoderFailed(file: file, detail: "out of memory")
         }
-        defer { fluoro_dicom_free(result) }
+        // Freed on return, unless the pixels are handed over without a copy (then by their Data).
+        var handedOver = false
+        defer { if !handedOver { fluoro_dicom_free(result) } }
 
         let uid = String(cString: fluoro_dicom_transfer_syntax(result))
         let syntaxName = transferSyntaxNames[uid] ?? (uid.isEmpty ? "unknown transfer syntax" : uid)
@@ -188,7 +190,10 @@ enum DICOMReader {
               count == layout.frames * layout.framePixels * layout.bitsAllocated / 8 else {
             throw IngestError.decoderFailed(file: file, detail: "no pixels came back for a valid pixel module")
         }
-        let pixels = Data(bytes: pixelBytes, count: count)
+        // The decoded run, without copying it again: the Data owns the result and frees it.
+        let pixels = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: pixelBytes), count: count,
+                          deallocator: .custom { _, _ in fluoro_dicom_free(result) })
+        handedOver = true
 
         // Identity: a hash of the SOP Instance UID (or, lacking one, of the file's bytes).
         let id: String
