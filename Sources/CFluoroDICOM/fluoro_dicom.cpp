@@ -66,7 +66,7 @@ struct fluoro_dicom {
   uint8_t *allocate(size_t n) {
     if (sharedFd >= 0) {
       if (ftruncate(sharedFd, off_t(n)) != 0) throw std::bad_alloc();
-      void *p = n ? mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, sharedFd, 0) : nullptr;
+      void *p = n ? mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, sharedFd, 0) : nullptr;  // pages in bulk, not one fault each
       if (p == MAP_FAILED) throw std::bad_alloc();
       mapping = p;
       mappingBytes = n;
