@@ -34,8 +34,14 @@ let package = Package(
         .target(name: "FluoroSupport"),
         // Tensors and kernels (OpenBLAS sgemm or oneDNN bf16 products, layers with forward + backward).
         .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS", "CDNNL"]),
-        // The LZ4 frame shard format, clinical ingest (DICOM, NumPy) and the clip loader.
-        .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CTurboJPEG"]),
+        // Fluoro's one DICOM reader: GDCM 3 (Debian libgdcm-dev, C++, no pkg-config file) behind a plain C
+        // API; 8-bit JPEG frames go to libjpeg-turbo (faster than GDCM's bundled libjpeg). Headers are
+        // included as <gdcm-3.0/...>, so no search path is needed.
+        .target(name: "CFluoroDICOM", dependencies: ["CTurboJPEG"],
+                linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                                 .linkedLibrary("stdc++")]),
+        // The LZ4 frame shard format, clinical ingest (DICOM through CFluoroDICOM, NumPy) and the clip loader.
+        .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CFluoroDICOM"]),
         // The synthetic X-ray simulator (METHOD §12).
         .target(name: "FluoroSim", dependencies: ["FluoroSupport", "FluoroShards"]),
         // Weak labels for pretraining (METHOD §9): the Frangi filter and the U-Net labeller (its training too).
@@ -64,7 +70,7 @@ let package = Package(
         ]),
         .testTarget(name: "FluoroTensorTests", dependencies: ["FluoroTensor", "FluoroSupport"]),
         .testTarget(name: "FluoroDistributedTests", dependencies: ["FluoroDistributed"]),
-        .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards"], exclude: ["Fixtures"]),
+        .testTarget(name: "FluoroShardsTests", dependencies: ["FluoroShards", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FluoroSimTests", dependencies: ["FluoroSim", "FluoroShards"]),
         .testTarget(name: "FluoroModelTests", dependencies: ["FluoroModel", "FluoroTensor"],
                     resources: [.copy("Fixtures")]),

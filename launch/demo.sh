@@ -2,7 +2,7 @@
 # The main job, end to end on this machine (a few minutes on 2 cores): install what is missing,
 # build in release mode, then
 #   1. report the machine (fluoro env) and check MPI with two ranks,
-#   2. pack the two real angiography runs (DICOM, JPEG baseline) into shards, give them Frangi
+#   2. pack the two real angiography runs (DICOM, JPEG baseline, read by GDCM) into shards, give them Frangi
 #      vesselness weak labels (fluoro label) and verify them,
 #   3. simulate a labelled synthetic dataset (fluoro synth),
 #   4. pretrain FIMAE-SC with mpirun -np 2, stop at a checkpoint half-way, resume it to the end,

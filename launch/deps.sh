@@ -2,7 +2,8 @@
 # Installs the Debian packages Fluoro builds against, if any is missing. Sourced or run.
 # Needs apt-get (Debian/Ubuntu) and root or sudo. Swift itself must already be installed.
 set -euo pipefail
-FLUORO_APT_PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev liblz4-dev lz4 libturbojpeg0-dev zlib1g-dev pkg-config)
+# libgdcm-dev: GDCM 3, the DICOM reader (C++, no pkg-config file; Package.swift links its libraries).
+FLUORO_APT_PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev liblz4-dev lz4 libturbojpeg0-dev libgdcm-dev zlib1g-dev pkg-config)
 missing=()
 for pkg in "${FLUORO_APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -13,8 +13,9 @@ struct PackCommand: ParsableCommand {
             READMEs and licences are ignored). A file that cannot be read is reported and skipped, and the \
             rest are packed; the exit status is then 3 so scripts notice. Runs already in the dataset (same \
             de-identified id) are skipped, so an interrupted pack can simply be run again.
-            Supported: Explicit/Implicit VR Little Endian with native pixels, JPEG Baseline (8-bit). Convert \
-            other transfer syntaxes first, e.g. `dcmdjpeg in.dcm out.dcm` (DCMTK) or `gdcmconv --raw`.
+            DICOM is read by GDCM: every XA/RF transfer syntax (uncompressed little/big endian, deflated, JPEG \
+            Baseline/Extended/Lossless, JPEG-LS, JPEG 2000, RLE), 8-16 bits stored, classic and Enhanced XA/XRF. \
+            Colour, video syntaxes (MPEG-2, H.264, HEVC) and objects without pixels (DICOMDIR, reports) are refused.
             --annotations stores landmark annotations (tip, balloon markers, occlusion, catheter masks) with \
             the runs, from a JSON or CSV sidecar (shards/FORMAT.md §8): a file for a single input, or a \
             directory of sidecars named like the inputs (run.dcm -> run.json or run.csv). A run whose sidecar \

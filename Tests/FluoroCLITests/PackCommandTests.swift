@@ -61,4 +61,40 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stdout.contains("/nonexistent/run.dcm: no such file or directory"))
     }
+
+    /// Compressed syntaxes pack beside broken files; every broken file gets one line naming it and
+    /// the process survives GDCM's assertions on them (exit 3, the good runs packed).
+    @Test func packsEveryCompressedSyntaxAndNamesEachBrokenFile() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        let syntaxes = Self.dicomDirectory.deletingLastPathComponent().appendingPathComponent("syntaxes")
+        // One file per base (lossless re-encodings keep their base's SOP Instance UID, so two of one
+        // base would be the same run to `pack`).
+        let good = ["base8_jpeg_lossless.dcm", "base12_jpegls.dcm", "base16_j2k.dcm", "base12_mono1_jpeg_lossless.dcm",
+                    "enhanced8_jpeg_lossless.dcm"]
+        for name in good {
+            try FileManager.default.copyItem(at: syntaxes.appendingPathComponent(name), to: inputs.appendingPathComponent(name))
+        }
+        var bad: [String] = []
+        for name in ["base12_j2k.dcm", "base16_jpegls.dcm", "base8_rle.dcm"] {
+            let data = try Data(contentsOf: syntaxes.appendingPathComponent(name))
+            try data.prefix(data.count / 2).write(to: inputs.appendingPathComponent("cut_" + name))
+            bad.append("cut_" + name)
+        }
+        var noise = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)
+        var state: UInt32 = 12345
+        for _ in 0..<4000 { state = state &* 1_664_525 &+ 1_013_904_223; noise.append(UInt8(truncatingIfNeeded: state >> 24)) }
+        try Data(noise).write(to: inputs.appendingPathComponent("noise.dcm"))
+        bad.append("noise.dcm")
+        let out = dir.appendingPathComponent("ds")
+        let result = try FluoroBinary.run(["pack", "--out", out.path, inputs.path])
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("\(good.count) sequence(s)"), "\(result.stdout)")
+        #expect(result.stdout.contains("\(bad.count) input(s) could not be read"))
+        let lines = result.stdout.split(separator: "\n")
+        for name in bad { #expect(lines.filter { $0.contains(name) }.count == 1, "\(name) in \(result.stdout)") }
+        #expect(try ShardDataset(directory: out).sequenceCount == good.count)
+    }
 }

@@ -7,27 +7,35 @@ struct DICOMTestWriter {
     static let implicitLittle = "1.2.840.10008.1.2"
     static let explicitLittle = "1.2.840.10008.1.2.1"
     static let jpegBaseline = "1.2.840.10008.1.2.4.50"
+    static let explicitBig = "1.2.840.10008.1.2.2"
 
     let transferSyntax: String
     let explicit: Bool
+    /// Explicit VR Big Endian: tags, lengths and binary values most significant byte first.
+    let bigEndian: Bool
     /// The dataset written so far.
     private(set) var body: [UInt8] = []
 
     init(transferSyntax: String) {
         self.transferSyntax = transferSyntax
         explicit = transferSyntax != Self.implicitLittle
+        bigEndian = transferSyntax == Self.explicitBig
     }
+
+    /// A 16- or 32-bit value in this writer's byte order.
+    func w16(_ v: UInt16) -> [UInt8] { bigEndian ? Self.le16(v).reversed() : Self.le16(v) }
+    func w32(_ v: UInt32) -> [UInt8] { bigEndian ? Self.le32(v).reversed() : Self.le32(v) }
 
     static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
 
     /// An element header in this writer's encoding (or always explicit when `forceExplicit`).
     func header(_ group: UInt16, _ element: UInt16, vr: String, length: UInt32, forceExplicit: Bool = false) -> [UInt8] {
-        var out = Self.le16(group) + Self.le16(element)
-        guard explicit || forceExplicit else { return out + Self.le32(length) }
+        var out = w16(group) + w16(element)
+        guard explicit || forceExplicit else { return out + w32(length) }
         out += Array(vr.utf8)
-        if ["OB", "OW", "SQ", "UN", "UT"].contains(vr) { return out + [0, 0] + Self.le32(length) }
-        return out + Self.le16(UInt16(length))
+        if ["OB", "OW", "SQ", "UN", "UT"].contains(vr) { return out + [0, 0] + w32(length) }
+        return out + w16(UInt16(length))
     }
 
     /// Appends an element, padding its value to even length.
@@ -42,17 +50,17 @@ struct DICOMTestWriter {
     }
 
     mutating func us(_ group: UInt16, _ element: UInt16, _ v: UInt16) {
-        self.element(group, element, vr: "US", Self.le16(v))
+        self.element(group, element, vr: "US", w16(v))
     }
 
     /// An undefined-length sequence of undefined-length items, each item's elements given as bytes.
     mutating func sequence(_ group: UInt16, _ element: UInt16, items: [[UInt8]]) {
         body += header(group, element, vr: "SQ", length: 0xFFFF_FFFF)
         for item in items {
-            body += Self.le16(0xFFFE) + Self.le16(0xE000) + Self.le32(0xFFFF_FFFF) + item
-            body += Self.le16(0xFFFE) + Self.le16(0xE00D) + Self.le32(0)
+            body += w16(0xFFFE) + w16(0xE000) + w32(0xFFFF_FFFF) + item
+            body += w16(0xFFFE) + w16(0xE00D) + w32(0)
         }
-        body += Self.le16(0xFFFE) + Self.le16(0xE0DD) + Self.le32(0)
+        body += w16(0xFFFE) + w16(0xE0DD) + w32(0)
     }
 
     /// Native pixel data.
@@ -63,22 +71,22 @@ struct DICOMTestWriter {
     /// Encapsulated pixel data: a Basic Offset Table (maybe empty) and fragments.
     mutating func encapsulatedPixels(offsets: [UInt32], fragments: [[UInt8]]) {
         body += header(0x7FE0, 0x0010, vr: "OB", length: 0xFFFF_FFFF)
-        body += Self.le16(0xFFFE) + Self.le16(0xE000) + Self.le32(UInt32(offsets.count * 4)) + offsets.flatMap(Self.le32)
+        body += w16(0xFFFE) + w16(0xE000) + w32(UInt32(offsets.count * 4)) + offsets.flatMap(w32)
         for var fragment in fragments {
             if fragment.count % 2 == 1 { fragment.append(0) }
-            body += Self.le16(0xFFFE) + Self.le16(0xE000) + Self.le32(UInt32(fragment.count)) + fragment
+            body += w16(0xFFFE) + w16(0xE000) + w32(UInt32(fragment.count)) + fragment
         }
-        body += Self.le16(0xFFFE) + Self.le16(0xE0DD) + Self.le32(0)
+        body += w16(0xFFFE) + w16(0xE0DD) + w32(0)
     }
 
     /// Appends raw bytes.
     mutating func raw(_ bytes: [UInt8]) { body += bytes }
 
     /// The whole file: preamble, "DICM", file meta (explicit VR LE), dataset.
-    func fileBytes(sopInstanceUID: String = "1.2.3.4.5") -> Data {
+    func fileBytes(sopInstanceUID: String = "1.2.3.4.5", sopClassUID: String = "1.2.840.10008.5.1.4.1.1.12.1") -> Data {
         var meta = DICOMTestWriter(transferSyntax: Self.explicitLittle)
         meta.element(0x0002, 0x0001, vr: "OB", [0, 1])
-        meta.string(0x0002, 0x0002, vr: "UI", "1.2.840.10008.5.1.4.1.1.12.1")
+        meta.string(0x0002, 0x0002, vr: "UI", sopClassUID)
         meta.string(0x0002, 0x0003, vr: "UI", sopInstanceUID)
         meta.string(0x0002, 0x0010, vr: "UI", transferSyntax)
         var out = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)

@@ -50,6 +50,25 @@ import Testing
         #expect(Self.values16(s.pixels) == stored)
     }
 
+    /// Explicit VR Big Endian (retired, still in old archives): binary attributes and 16-bit
+    /// pixels are byte-swapped by GDCM; spacing and timing text is the same.
+    @Test func explicitBigEndianIsRead() throws {
+        let stored: [UInt16] = [0, 1, 2047, 4095, 1234, 4000]
+        let file = SyntheticDICOM.image(transferSyntax: DICOMTestWriter.explicitBig, rows: 2, columns: 3, frames: 1,
+                                        bitsAllocated: 16, bitsStored: 12) {
+            $0.nativePixels(stored.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        }
+        let s = try ClinicalIngest.read(file, file: "be16.dcm")
+        #expect(s.info.height == 2 && s.info.width == 3 && s.info.bitsStored == 12 && s.info.pixelFormat == .uint16)
+        #expect(Self.values16(s.pixels) == stored)
+        #expect(s.info.frameTimeMs == 40 && s.info.source.contains("1.2.840.10008.1.2.2"))
+        let pixels8: [UInt8] = [3, 1, 4, 1, 5, 9]
+        let file8 = SyntheticDICOM.image(transferSyntax: DICOMTestWriter.explicitBig, rows: 2, columns: 3, frames: 1) {
+            $0.nativePixels(pixels8, vr: "OB")
+        }
+        #expect([UInt8](try ClinicalIngest.read(file8, file: "be8.dcm").pixels) == pixels8)
+    }
+
     @Test func highBitAboveBitsStoredShiftsDown() throws {
         // 12 bits stored in bits 4...15 (HighBit 15).
         let stored: [UInt16] = [0, 5, 4095, 2048]

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A bounds-checked little-endian cursor over a file's bytes: every read that would run past the
+/// A bounds-checked little-endian cursor over a file's bytes (the NumPy header reader): every read that would run past the
 /// end throws `IngestError.truncated` naming what was being read, so bad input never crashes.
 struct ByteReader {
     /// The whole file (zero-based indices).
@@ -41,23 +41,6 @@ struct ByteReader {
         let p = position
         position += 4
         return data.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: p, as: UInt32.self)) }
-    }
-
-    /// Reads a tag (group then element, each little-endian UInt16).
-    mutating func tag(_ what: @autoclosure () -> String) throws -> DICOMTag {
-        try require(4, what())
-        let g = try uint16(what()), e = try uint16(what())
-        return DICOMTag(g, e)
-    }
-
-    /// Reads two bytes as an ASCII value representation, or nil if they are not two capital letters.
-    mutating func valueRepresentation(_ what: @autoclosure () -> String) throws -> String? {
-        try require(2, what())
-        let a = data[position], b = data[position + 1]
-        position += 2
-        let capital: ClosedRange<UInt8> = 65...90
-        guard capital.contains(a), capital.contains(b) else { return nil }
-        return String(decoding: [a, b], as: UTF8.self)
     }
 
     /// Consumes `count` bytes and returns their range.

@@ -2,19 +2,23 @@ import Foundation
 
 /// Clinical ingest: DICOM XA/RF files and NumPy arrays become `FrameSequence`s for the shard writer.
 ///
-/// Formats are recognised by content, never by extension: DICOM Part 10 ("DICM" at byte 128) in
-/// Explicit or Implicit VR Little Endian with native pixels, or JPEG Baseline (8-bit); NumPy
-/// `.npy` ("\x93NUMPY" at byte 0) of uint8, uint16 or float32 [T, H, W]. Anything else is an
-/// `IngestError` that names the file and says how to convert it. No patient data is kept: a
-/// sequence's id is a SHA-256 prefix of the SOP Instance UID (DICOM) or of the file (NumPy).
+/// Formats are recognised by content, never by extension: DICOM Part 10 ("DICM" at byte 128),
+/// read by GDCM through `CFluoroDICOM` in every transfer syntax an XA/RF archive holds
+/// (uncompressed little/big endian, deflated, JPEG Baseline/Extended/Lossless, JPEG-LS, JPEG 2000,
+/// RLE; classic and Enhanced XA/XRF); NumPy `.npy` ("\x93NUMPY" at byte 0) of uint8, uint16 or
+/// float32 [T, H, W]. Anything else is an `IngestError` that names the file and says what to do,
+/// in one line. No patient data is kept: a sequence's id is a SHA-256 prefix of the SOP Instance
+/// UID (DICOM) or of the file (NumPy).
 ///
-/// Pixel conventions:
-/// - DICOM 8-bit -> `.uint8`, 16-bit -> `.uint16` (little endian), masked to BitsStored (shifted
-///   down when HighBit > BitsStored-1); `bitsStored` is the file's. JPEG Baseline -> `.uint8`, 8 bits.
+/// Pixel conventions (applied by `CFluoroDICOM` as it decodes):
+/// - DICOM BitsAllocated 8 -> `.uint8`, 16 -> `.uint16` (little endian); `bitsStored` is the
+///   file's. Native values are shifted down when HighBit > BitsStored-1 and masked to BitsStored;
+///   decoded (compressed) values are clamped to it, since lossy codecs overshoot a little.
 /// - Signed pixels (PixelRepresentation 1) are shifted to unsigned by +2^(BitsStored-1); Rescale
 ///   Slope/Intercept are not applied.
 /// - MONOCHROME1 is inverted (2^BitsStored-1-v) to the MONOCHROME2 convention: contrast-filled
 ///   vessels and devices dark on a bright background, as in ordinary XA.
+/// - Colour (RGB, YBR, palette) is refused, not converted: an X-ray acquisition is grayscale.
 /// - Modality must be XA or RF (or absent with an XA/RF SOP class) unless `IngestOptions.allowAnyModality`.
 /// - NumPy uint8/uint16 are stored as is (bitsStored 8/16); float32 must lie in [0, 1] and becomes
 ///   `.uint16` round(v * 65535) with bitsStored 16; NaN or out-of-range values are refused.
@@ -27,7 +31,7 @@ public enum ClinicalIngest {
 
     /// The format of `data` by its magic bytes, or nil.
     public static func format(of data: Data) -> Format? {
-        if DICOMParser.looksLikeDICOM(data) { return .dicom }
+        if DICOMReader.looksLikeDICOM(data) { return .dicom }
         if NumPyHeader.looksLikeNumPy(data) { return .numpy }
         return nil
     }

@@ -20,9 +20,13 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     /// The Modality is not XA or RF and the caller did not force it.
     case unsupportedModality(file: String, modality: String)
     /// Encapsulated pixel data could not be split into NumberOfFrames frames.
-    case frameCountMismatch(file: String, expected: Int, found: Int, detail: String)
-    /// libjpeg-turbo failed on one frame.
-    case jpegDecodeFailed(file: String, frame: Int, reason: String)
+    case frameCountMismatch(file: String, detail: String)
+    /// A codec (GDCM's, or libjpeg-turbo for 8-bit JPEG) failed on frame `frame` (-1: GDCM decodes all frames at once).
+    case decodeFailed(file: String, frame: Int, syntax: String, reason: String)
+    /// A DICOM object that is not an image: a DICOMDIR, a structured report, a presentation state...
+    case notAnImage(file: String, detail: String)
+    /// The decoder itself failed: GDCM crashed in its isolated process, ran out of memory, threw.
+    case decoderFailed(file: String, detail: String)
     /// The `.npy` header is broken.
     case malformedNumPy(file: String, detail: String)
     /// A valid `.npy` that Fluoro does not take (dtype, byte order, Fortran order, shape); `hint` says how to fix it.
@@ -36,8 +40,8 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let f, _), .unrecognizedFormat(let f), .truncated(let f, _, _),
              .malformedDICOM(let f, _), .unsupportedTransferSyntax(_, _, let f, _),
              .missingAttribute(let f, _, _), .unsupportedPixelLayout(let f, _),
-             .unsupportedModality(let f, _), .frameCountMismatch(let f, _, _, _),
-             .jpegDecodeFailed(let f, _, _), .malformedNumPy(let f, _), .unsupportedNumPy(let f, _, _),
+             .unsupportedModality(let f, _), .frameCountMismatch(let f, _),
+             .decodeFailed(let f, _, _, _), .notAnImage(let f, _), .decoderFailed(let f, _), .malformedNumPy(let f, _), .unsupportedNumPy(let f, _, _),
              .valueOutOfRange(let f, _, _):
             return f
         }
@@ -67,12 +71,16 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
                 + "interventional X-ray video and refuses other images (CT, MR, US...) so they do not pollute "
                 + "the training set. If this file really is fluoroscopy, force it with --allow-any-modality "
                 + "(IngestOptions.allowAnyModality)"
-        case let .frameCountMismatch(file, expected, found, detail):
-            return "\(file): NumberOfFrames is \(expected) but the encapsulated pixel data holds \(found) frames "
-                + "(\(detail)); decompress it with `dcmdjpeg in.dcm out.dcm` or `gdcmconv --raw in.dcm out.dcm`"
-        case let .jpegDecodeFailed(file, frame, reason):
-            return "\(file): JPEG frame \(frame) does not decode (\(reason)); the file may be corrupt, "
-                + "try `dcmdjpeg in.dcm out.dcm` to see whether DCMTK can decode it"
+        case let .frameCountMismatch(file, detail):
+            return "\(file): \(detail); the file is damaged or NumberOfFrames (0028,0008) is wrong, re-export it"
+        case let .decodeFailed(file, frame, syntax, reason):
+            let which = frame >= 0 ? "frame \(frame)" : "the pixel data"
+            return "\(file): \(syntax) \(which) does not decode: \(reason); the file is probably corrupt, "
+                + "check it with `gdcmconv --raw in.dcm out.dcm` or DCMTK's `dcmdjpeg`/`dcmdjpls`"
+        case let .notAnImage(file, detail):
+            return "\(file): \(detail); Fluoro packs X-ray images only, so this file is left out"
+        case let .decoderFailed(file, detail):
+            return "\(file): \(detail); the file is left out"
         case let .malformedNumPy(file, detail):
             return "\(file): malformed .npy file: \(detail); write it again with numpy.save"
         case let .unsupportedNumPy(file, detail, hint):
