@@ -146,6 +146,21 @@ public struct CheckpointStore {
         }
     }
 
+    /// Where a run starts: nil for a fresh run (refused when `run` already holds checkpoints), or
+    /// with `resume` the latest checkpoint and its state.json decoded as `State` (`kind` names it
+    /// in the error, e.g. "a fine-tuning state").
+    public func startingPoint<State: Decodable>(resume: Bool, run: String, state: State.Type,
+                                                kind: String) throws -> (state: State, checkpoint: Checkpoint)? {
+        guard resume else {
+            if let latest = completeSteps().last { throw TrainingError.runDirectoryInUse(run: run, latestStep: latest) }
+            return nil
+        }
+        let checkpoint = try latest()
+        do { return (try JSONDecoder().decode(State.self, from: checkpoint.state), checkpoint) } catch {
+            throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json is not \(kind) (\(error))")
+        }
+    }
+
     /// The newest complete checkpoint that verifies; a corrupt newest one is reported and skipped.
     public func latest() throws -> Checkpoint {
         var problems: [String] = []

@@ -35,16 +35,11 @@ extension LabellerTrainer {
 
     /// The run's settings and state: the asked ones, or the latest checkpoint's.
     func resolveStart() throws -> (LabellerSettings, LabellerState?, Checkpoint?) {
-        guard options.resume else {
-            if let latest = store.completeSteps().last { throw TrainingError.runDirectoryInUse(run: options.run.path, latestStep: latest) }
+        guard let (state, checkpoint) = try store.startingPoint(resume: options.resume, run: options.run.path,
+                                                               state: LabellerState.self, kind: "a labeller training state") else {
             var settings = options.settings
             settings.ranks = communicator.size
             return (settings, nil, nil)
-        }
-        let checkpoint = try store.latest()
-        let state: LabellerState
-        do { state = try JSONDecoder().decode(LabellerState.self, from: checkpoint.state) } catch {
-            throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json is not a labeller training state (\(error))")
         }
         var settings = state.settings
         settings.steps = options.steps ?? settings.steps

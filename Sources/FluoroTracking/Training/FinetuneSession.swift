@@ -75,16 +75,11 @@ extension Finetuner {
     /// The run's settings and state: the asked ones, or the latest checkpoint's (its step budget
     /// replaced by `options.steps` when given).
     func resolveStart() throws -> (FinetuneSettings, FinetuneState?, Checkpoint?) {
-        guard options.resume else {
-            if let latest = store.completeSteps().last { throw TrainingError.runDirectoryInUse(run: options.run.path, latestStep: latest) }
+        guard let (state, checkpoint) = try store.startingPoint(resume: options.resume, run: options.run.path,
+                                                               state: FinetuneState.self, kind: "a fine-tuning state") else {
             var settings = options.settings
             settings.ranks = communicator.size
             return (settings, nil, nil)
-        }
-        let checkpoint = try store.latest()
-        let state: FinetuneState
-        do { state = try JSONDecoder().decode(FinetuneState.self, from: checkpoint.state) } catch {
-            throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json is not a fine-tuning state (\(error))")
         }
         var settings = state.settings
         if let asked = options.explicitPrecision, asked != settings.matrixPrecision {
