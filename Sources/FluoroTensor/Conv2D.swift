@@ -51,9 +51,16 @@ public enum Conv2D {
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
         let hw = s.outHeight * s.outWidth
+        let direct = usesDirect(s) && workspace != nil
         forEachImage(s, workspaces: workspaces) { b, part in
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
+            if direct, let workspace {
+                if let bias { for o in 0..<s.outChannels { (out + o * hw).update(repeating: bias[o], count: hw) } }
+                directForwardImage(out: out, x: x, weight: weight, shape: s, workspace: workspace + part * s.workspaceCount,
+                                   accumulate: bias != nil)
+                return
+            }
             let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]
             if s.isPointwise { columns = x } else {
                 guard let workspace else { preconditionFailure("Conv2D.forward needs a workspace of \(s.workspaceCount) floats") }
@@ -95,9 +102,28 @@ public enum Conv2D {
         let parts = max(1, min(workspaces, Parallel.threads, s.batch))
         // With several parts each accumulates its own dw and db, added in part order at the end.
         let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
+        let direct = usesDirect(s) && workspace != nil
+        let flipped: FloatBuffer? = direct && inputGradient != nil ? FloatBuffer(count: s.weightCount) : nil
+        if let flipped { flipTranspose3x3(flipped.pointer, weight, inChannels: s.inChannels, outChannels: s.outChannels) }
         forEachImage(s, workspaces: workspaces) { b, part in
             let dw = partials.map { $0.pointer + part * (s.weightCount + s.outChannels) } ?? weightGradient
             let db = partials.map { $0.pointer + part * (s.weightCount + s.outChannels) + s.weightCount } ?? biasGradient
+            if direct, let workspace {
+                let hw = s.outHeight * s.outWidth, imageCount = s.inChannels * s.height * s.width
+                let dout = outputGradient + b * s.outChannels * hw
+                if let db = biasGradient == nil ? nil : db {
+                    for o in 0..<s.outChannels {
+                        var sum: Float = 0
+                        let row = dout + o * hw
+                        for i in 0..<hw { sum += row[i] }
+                        db[o] += sum
+                    }
+                }
+                directBackwardImage(dx: inputGradient.map { $0 + b * imageCount }, dw: weightGradient == nil ? nil : dw,
+                                    dout: dout, x: input + b * imageCount, flipped: flipped.map { UnsafePointer($0.pointer) },
+                                    shape: s, workspace: workspace + part * s.workspaceCount)
+                return
+            }
             backwardImage(b, dx: inputGradient, dw: weightGradient == nil ? nil : dw, db: biasGradient == nil ? nil : db,
                           dout: outputGradient, input: input, weight: weight, shape: s,
                           workspace: workspace.map { $0 + part * s.workspaceCount })

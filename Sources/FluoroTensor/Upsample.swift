@@ -35,41 +35,49 @@ public enum Upsample {
         }
     }
 
-    /// Bilinear upsampling, align_corners=False.
+    /// Bilinear upsampling, align_corners=False. Separable: each output row blends its two source
+    /// rows (a vector loop), then reads that blended row at the column taps.
     /// - Parameters: output: out: [N, C, H*f, W*f]; input: x: [N, C, H, W]
     public static func bilinearForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: Shape) {
         let ys = taps(outCount: s.outHeight, inCount: s.height, factor: s.factor)
         let xs = taps(outCount: s.outWidth, inCount: s.width, factor: s.factor)
-        for p in 0..<s.planes {
-            let x = input + p * s.height * s.width
-            let out = output + p * s.outHeight * s.outWidth
-            for (oy, ty) in ys.enumerated() {
-                let r0 = x + ty.i0 * s.width, r1 = x + ty.i1 * s.width
-                let dst = out + oy * s.outWidth
-                for (ox, tx) in xs.enumerated() {
-                    dst[ox] = ty.w0 * (tx.w0 * r0[tx.i0] + tx.w1 * r0[tx.i1])
-                            + ty.w1 * (tx.w0 * r1[tx.i0] + tx.w1 * r1[tx.i1])
+        let W = s.width, Wo = s.outWidth
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: W)
+        defer { row.deallocate() }
+        xs.withUnsafeBufferPointer { xs in
+            for p in 0..<s.planes {
+                let x = input + p * s.height * W
+                let out = output + p * s.outHeight * Wo
+                for (oy, ty) in ys.enumerated() {
+                    let r0 = x + ty.i0 * W, r1 = x + ty.i1 * W, w0 = ty.w0, w1 = ty.w1
+                    for i in 0..<W { row[i] = w0 * r0[i] + w1 * r1[i] }
+                    let dst = out + oy * Wo
+                    for ox in 0..<Wo { let t = xs[ox]; dst[ox] = t.w0 * row[t.i0] + t.w1 * row[t.i1] }
                 }
             }
         }
     }
 
-    /// Adds the gradient of `bilinearForward` into dx.
+    /// Adds the gradient of `bilinearForward` into dx (the adjoint of its two separable steps).
     /// - Parameters: inputGradient: dx: [N, C, H, W]; outputGradient: dout: [N, C, H*f, W*f]
     public static func bilinearBackward(inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
                                         shape s: Shape) {
         let ys = taps(outCount: s.outHeight, inCount: s.height, factor: s.factor)
         let xs = taps(outCount: s.outWidth, inCount: s.width, factor: s.factor)
-        for p in 0..<s.planes {
-            let dx = inputGradient + p * s.height * s.width
-            let dout = outputGradient + p * s.outHeight * s.outWidth
-            for (oy, ty) in ys.enumerated() {
-                let r0 = dx + ty.i0 * s.width, r1 = dx + ty.i1 * s.width
-                let src = dout + oy * s.outWidth
-                for (ox, tx) in xs.enumerated() {
-                    let g = src[ox]
-                    r0[tx.i0] += ty.w0 * tx.w0 * g; r0[tx.i1] += ty.w0 * tx.w1 * g
-                    r1[tx.i0] += ty.w1 * tx.w0 * g; r1[tx.i1] += ty.w1 * tx.w1 * g
+        let W = s.width, Wo = s.outWidth
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: W)
+        defer { row.deallocate() }
+        xs.withUnsafeBufferPointer { xs in
+            for p in 0..<s.planes {
+                let dx = inputGradient + p * s.height * W
+                let dout = outputGradient + p * s.outHeight * Wo
+                for (oy, ty) in ys.enumerated() {
+                    let src = dout + oy * Wo
+                    row.update(repeating: 0, count: W)
+                    for ox in 0..<Wo { let t = xs[ox], g = src[ox]; row[t.i0] += t.w0 * g; row[t.i1] += t.w1 * g }
+                    let r0 = dx + ty.i0 * W, r1 = dx + ty.i1 * W, w0 = ty.w0, w1 = ty.w1
+                    for i in 0..<W { r0[i] += w0 * row[i] }
+                    for i in 0..<W { r1[i] += w1 * row[i] }
                 }
             }
         }

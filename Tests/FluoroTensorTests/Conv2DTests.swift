@@ -45,6 +45,9 @@ import Testing
         .init(batch: 2, inChannels: 2, outChannels: 2, height: 5, width: 5, kernel: 2, stride: 2, padding: 0),
         .init(batch: 2, inChannels: 3, outChannels: 2, height: 4, width: 5, kernel: 1),  // pointwise path
         .init(batch: 1, inChannels: 1, outChannels: 2, height: 6, width: 6, kernel: 5, stride: 1, padding: 2),
+        // The direct 3x3 path (Conv2DDirect): channel counts divisible by 4, width by 8.
+        .init(batch: 2, inChannels: 4, outChannels: 8, height: 5, width: 8, kernel: 3, stride: 1, padding: 1),
+        .init(batch: 1, inChannels: 8, outChannels: 4, height: 3, width: 16, kernel: 3, stride: 1, padding: 1),
     ]
 
     @Test(arguments: shapes)
@@ -120,5 +123,58 @@ import Testing
         #expect(zip(parallel.dw, serial.dw).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         #expect(zip(parallel.db, serial.db).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         #expect(zip(serial.out, Conv2DTests.naive(x.array, w.array, b.array, s)).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}
+
+/// The direct 3x3 kernels (small channel counts) give the im2col + sgemm results: forward, dx, dw
+/// and db, to float rounding, over a batch and with bias.
+@Suite struct Conv2DDirectTests {
+    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8)].map { cin, cout, h, w in
+        Conv2D.Shape(batch: 3, inChannels: cin, outChannels: cout, height: h, width: w, kernel: 3, padding: 1)
+    }
+
+    @Test(arguments: shapes)
+    func directMatchesIm2col(shape s: Conv2D.Shape) {
+        let (cin, cout, h, w) = (s.inChannels, s.outChannels, s.height, s.width)
+        #expect(Conv2D.usesDirect(s))
+        var rng = SplitMix64(seed: 31)
+        let x = GradientCheck.random(s.inputCount, &rng), wt = GradientCheck.random(s.weightCount, &rng)
+        let b = GradientCheck.random(cout, &rng), dout = GradientCheck.random(s.outputCount, &rng)
+        let work = FloatBuffer(count: s.workspaceCount)
+        // The direct path, through the public entry points.
+        let out = FloatBuffer(count: s.outputCount)
+        Conv2D.forward(output: out.pointer, input: x.pointer, weight: wt.pointer, bias: b.pointer, shape: s, workspace: work.pointer)
+        let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: cout)
+        dx.pointer.update(repeating: 0.25, count: s.inputCount); dw.pointer.update(repeating: 0.25, count: s.weightCount)
+        Conv2D.backward(inputGradient: dx.pointer, weightGradient: dw.pointer, biasGradient: db.pointer, outputGradient: dout.pointer,
+                        input: x.pointer, weight: wt.pointer, shape: s, workspace: work.pointer)
+        // The im2col path, image by image.
+        let hw = h * w
+        let refOut = FloatBuffer(count: s.outputCount)
+        for n in 0..<3 {
+            let o = refOut.pointer + n * cout * hw
+            for c in 0..<cout { (o + c * hw).update(repeating: b.pointer[c], count: hw) }
+            Conv2D.im2col(columns: work.pointer, image: x.pointer + n * cin * hw, shape: s)
+            BLAS.sgemm(m: cout, n: hw, k: s.patch, a: wt.pointer, b: work.pointer, beta: 1, c: o)
+        }
+        let refDx = FloatBuffer(count: s.inputCount), refDw = FloatBuffer(count: s.weightCount), refDb = FloatBuffer(count: cout)
+        refDx.pointer.update(repeating: 0.25, count: s.inputCount); refDw.pointer.update(repeating: 0.25, count: s.weightCount)
+        for n in 0..<3 {
+            Conv2D.backwardImage(n, dx: refDx.pointer, dw: refDw.pointer, db: refDb.pointer, dout: dout.pointer, input: x.pointer,
+                                 weight: wt.pointer, shape: s, workspace: work.pointer)
+        }
+        func close(_ a: [Float], _ r: [Float]) -> Bool { zip(a, r).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        #expect(close(out.array, refOut.array), "forward \(s)")
+        #expect(close(dx.array, refDx.array), "dx \(s)")
+        #expect(close(dw.array, refDw.array), "dw \(s)")
+        #expect(close(db.array, refDb.array), "db \(s)")
+        #expect(zip(out.array, Conv2DTests.naive(x.array, wt.array, b.array, s)).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    @Test func otherShapesKeepIm2col() {
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernel: 3, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 3, stride: 2, padding: 1)))
     }
 }

@@ -75,9 +75,9 @@ final class HeatmapHead {
         Conv2D.backward(inputGradient: dActivations[last].pointer, weightGradient: dOutWeight, biasGradient: dOutBias,
                         outputGradient: dLogits, input: activations[last].pointer, weight: outWeight, shape: out, workspace: nil)
         for i in stride(from: last, through: 0, by: -1) {
-            dPre[i].zero()
-            ReLU.backward(inputGradient: dPre[i].pointer, outputGradient: dActivations[i].pointer,
-                          output: activations[i].pointer, count: dPre[i].count)
+            // dPre = dActivation where the ReLU passed (written, so the buffer needs no zeroing).
+            let dp = dPre[i].pointer, da = dActivations[i].pointer, act = activations[i].pointer
+            for j in 0..<dPre[i].count { dp[j] = act[j] > 0 ? da[j] : 0 }
             dInputs[i].zero()
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
                             outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: convs[i],
