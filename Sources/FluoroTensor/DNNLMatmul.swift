@@ -128,16 +128,8 @@ public enum DNNLMatmul {
     public static func bf16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                             alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m > 0, n > 0 else { return }
-        let state = state()
-        let (aRows, aColumns) = transA ? (k, m) : (m, k)
-        let (bRows, bColumns) = transB ? (n, k) : (k, n)
-        let a16 = state.bufferA.reserve(aRows * aColumns)
-        let b16 = state.bufferB.reserve(bRows * bColumns)
-        BFloat16.convert(a, rows: aRows, columns: aColumns, ld: lda, into: a16)
-        BFloat16.convert(b, rows: bRows, columns: bColumns, ld: ldb, into: b16)
-        product(.bf16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16, lda: aColumns,
-                b: b16, ldb: bColumns, beta: beta, c: c, ldc: ldc)
+        bf16(parts: 1, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c, ldc: ldc)
     }
 
     /// `bf16` split over `parts` threads (C's rows, or its columns when C is wide): the inputs are

@@ -51,7 +51,7 @@ public final class HiFTDetector {
                           weights: Array(repeating: 1 / Double(batch), count: batch), batch: batch, pixels: P)
         var focal = 0.0
         if let w = config.heatmapFocalWeight, w > 0 {
-            let present = stride(from: 0, to: points.count, by: 2).filter { points[$0].isFinite }.count
+            let present = GaussianTargets.presentCount(points: points)
             focal = Double(w) * targets.withUnsafeBufferPointer { t in
                 QualityFocalLoss.forward(logits: logits, targets: t.baseAddress!, count: batch * P, normaliser: Double(max(1, present)),
                                          gradient: dLogits.pointer, scale: w)

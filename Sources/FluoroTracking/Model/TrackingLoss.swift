@@ -57,6 +57,11 @@ public enum GaussianTargets {
         }
         return out
     }
+
+    /// How many landmarks of points [.., 2] are present (finite): the focal term's normaliser.
+    public static func presentCount(points: [Float]) -> Int {
+        stride(from: 0, to: points.count, by: 2).filter { points[$0].isFinite }.count
+    }
 }
 
 extension HiFT {
@@ -91,7 +96,7 @@ extension HiFT {
         }
         var focal = 0.0
         if let w = c.heatmapFocalWeight, w > 0 {
-            let present = stride(from: 0, to: batch.current.count, by: 2).filter { batch.current[$0].isFinite }.count
+            let present = GaussianTargets.presentCount(points: batch.current)
             focal = targets.withUnsafeBufferPointer { t in
                 QualityFocalLoss.forward(logits: heat, targets: t.baseAddress!, count: B * P, normaliser: Double(max(1, present)),
                                          gradient: dHeat.pointer, scale: w)
