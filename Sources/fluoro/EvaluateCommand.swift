@@ -49,6 +49,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(name: .customLong("one-step"), help: "Correct every tracker to the truth after each frame: per-frame errors without earlier drift (a diagnostic; methods are reported as <name>-1step).")
     var oneStep = false
 
+    @Option(name: .customLong("motion-prior"), help: ArgumentHelp("Weight HiFT's heatmap by a Gaussian of this width (crop pixels) around the previous estimates before the read-out (not METHOD §10; off by default): of two candidates the one near the past wins.", valueName: "px"))
+    var motionPrior: Float?
+
     @Flag(help: "Print the summaries as JSON instead of the table.")
     var json = false
 
@@ -61,6 +64,7 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
+        if let m = motionPrior, !(m > 0) { throw ValidationError("--motion-prior must be > 0 (crop pixels)") }
         if autoInit && model == nil { throw ValidationError("--auto-init needs --model: the detector is part of the HiFT tracker") }
     }
 
@@ -71,7 +75,7 @@ struct EvaluateCommand: ParsableCommand {
             guard loaded.task == task else {
                 throw ValidationError("--model is a \(loaded.task.rawValue) tracker; evaluate it with --task \(loaded.task.rawValue)")
             }
-            factories.append(("hift", { HiFTTracker(model: loaded.model) }))
+            factories.append(("hift", { HiFTTracker(model: loaded.model, motionPrior: motionPrior) }))
         }
         let baselines = baseline.isEmpty && model == nil ? Baseline.allCases : baseline
         for b in baselines { factories.append((b.rawValue, b.make)) }

@@ -38,12 +38,16 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Output CSV.")
     var out: String
 
+    @Option(name: .customLong("motion-prior"), help: ArgumentHelp("Weight HiFT's heatmap by a Gaussian of this width (crop pixels) around the previous estimates before the read-out (not METHOD §10; off by default): of two candidates the one near the past wins.", valueName: "px"))
+    var motionPrior: Float?
+
     @Option(help: "Write PNG frames with the estimates drawn into this directory.")
     var overlay: String?
 
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
+        if let m = motionPrior, !(m > 0) { throw ValidationError("--motion-prior must be > 0 (crop pixels)") }
         if (initial == nil) == !auto { throw ValidationError("give --init \"x,y[;x,y]\" or --auto") }
         if startFrame < 0 { throw ValidationError("--start-frame must be >= 0") }
     }
@@ -69,7 +73,7 @@ struct TrackCommand: ParsableCommand {
         }
         let run = Array(frames[startFrame...])
         let start = try startPoints(loaded, first: run[0])
-        let tracker = HiFTTracker(model: loaded.model)
+        let tracker = HiFTTracker(model: loaded.model, motionPrior: motionPrior)
         try tracker.start(first: run[0], landmarks: start)
         var rows = [start.map { LandmarkEstimate(point: $0) }]
         let progress = ProgressLine("track", total: run.count - 1, unit: "frames")

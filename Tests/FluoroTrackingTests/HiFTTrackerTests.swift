@@ -100,3 +100,21 @@ import Testing
         #expect(scale.toFrame(x: p.x, y: p.y) == Point2(x: 10, y: 20))
     }
 }
+
+/// The read-out's optional motion prior: of two equal candidates the one near the previous estimate
+/// wins; without it the tie goes to the smaller (y, x) as METHOD §10's read-out.
+@Suite struct MotionPriorTests {
+    @Test func theCandidateNearThePastWins() {
+        let S = 32
+        var logits = [Float](repeating: -10, count: S * S)
+        for (x, y) in [(5, 5), (25, 20)] { logits[y * S + x] = 4 }
+        let plain = logits.withUnsafeBufferPointer { HeatmapReadOut.landmarks(logits: $0.baseAddress!, height: S, width: S, count: 1) }
+        #expect(abs(plain[0]!.x - 5) < 0.01 && abs(plain[0]!.y - 5) < 0.01)
+        let prior = HeatmapReadOut.MotionPrior(previous: [(x: 23, y: 21)], sigma: 8)
+        let near = logits.withUnsafeBufferPointer {
+            HeatmapReadOut.landmarks(logits: $0.baseAddress!, height: S, width: S, count: 1, prior: prior)
+        }
+        #expect(abs(near[0]!.x - 25) < 0.01 && abs(near[0]!.y - 20) < 0.01)
+    }
+}
+

@@ -47,4 +47,31 @@ import Testing
         }
         #expect(checked >= 12)
     }
+
+    /// `trajectoryOnlyFraction`: the chosen samples' windows are unit noise without a catheter mask,
+    /// their past estimates and target unchanged; off, the stream is what it was.
+    @Test func trajectoryOnlySamplesHideTheWindowButKeepThePast() throws {
+        let dataset = try Self.dotDataset(side: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let plain = try TrackingSampler(dataset: dataset, config: c, task: .tip).batch(first: 0, count: 16, seed: 5)
+        c.trajectoryOnlyFraction = 0.5
+        let mixed = try TrackingSampler(dataset: dataset, config: c, task: .tip).batch(first: 0, count: 16, seed: 5)
+        let WP = c.window * c.crop * c.crop
+        var hidden = 0
+        for b in 0..<16 {
+            let a = plain.windows[(b * WP)..<((b + 1) * WP)], m = mixed.windows[(b * WP)..<((b + 1) * WP)]
+            #expect(Array(plain.current[(2 * b)..<(2 * b + 2)]) == Array(mixed.current[(2 * b)..<(2 * b + 2)]))
+            let pastCount = (c.window - 1) * 2
+            #expect(Array(plain.past[(b * pastCount)..<((b + 1) * pastCount)]) == Array(mixed.past[(b * pastCount)..<((b + 1) * pastCount)]))
+            if Array(a) == Array(m) { continue }
+            hidden += 1
+            // Noise, not the window: about zero mean and unit variance, and no catheter mask.
+            let mean = m.reduce(0, +) / Float(WP), variance = m.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(WP)
+            #expect(abs(mean) < 0.05 && abs(variance - 1) < 0.05)
+            #expect(!mixed.hasCatheterMask[b])
+        }
+        #expect(hidden >= 3 && hidden <= 13, "\(hidden) of 16 hidden at fraction 0.5")
+    }
 }

@@ -20,12 +20,16 @@ public final class HiFTTracker: LandmarkTracker {
     var centre: (x: Float, y: Float) = (0, 0)
     let window: FloatBuffer  // [1, W, Sc, Sc]
     var past: [Float]        // [1, W-1, K, 2]
+    /// Width (crop pixels) of the read-out's motion prior around the previous estimates; nil: off
+    /// (METHOD §10's read-out exactly). See `HeatmapReadOut.MotionPrior`.
+    public let motionPrior: Float?
 
     /// A tracker around a batch-1 model.
-    public init(model: HiFT, name: String = "hift") {
+    public init(model: HiFT, name: String = "hift", motionPrior: Float? = nil) {
         precondition(model.batch == 1, "HiFTTracker needs a batch-1 model")
         self.model = model
         self.name = name
+        self.motionPrior = motionPrior
         window = FloatBuffer(count: model.config.window * model.config.crop * model.config.crop)
         past = [Float](repeating: .nan, count: (model.config.window - 1) * model.config.landmarks * 2)
     }
@@ -50,8 +54,12 @@ public final class HiFTTracker: LandmarkTracker {
         let origin = CropWindow.origin(centreX: centre.x, centreY: centre.y, crop: config.crop)
         fillWindow(origin: origin)
         let heat = past.withUnsafeBufferPointer { model.forward(window: UnsafePointer(window.pointer), past: $0.baseAddress!, auxiliary: false).heatmap }
-        let found = HeatmapReadOut.landmarks(logits: heat, height: config.crop, width: config.crop, count: config.landmarks)
         let previous = estimates.last!
+        let prior = motionPrior.map { sigma in
+            HeatmapReadOut.MotionPrior(previous: previous.map { (Double($0.x) - Double(origin.x), Double($0.y) - Double(origin.y)) },
+                                       sigma: Double(sigma))
+        }
+        let found = HeatmapReadOut.landmarks(logits: heat, height: config.crop, width: config.crop, count: config.landmarks, prior: prior)
         let assigned = Self.assign(found.map { $0.map { (Float($0.x) + Float(origin.x), Float($0.y) + Float(origin.y)) } }, to: previous)
         // An estimate stays on the frame (a read-out at the crop's zero padding cannot leave it).
         let now = zip(assigned, previous).map { found, kept in

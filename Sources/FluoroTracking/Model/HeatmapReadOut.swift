@@ -5,12 +5,37 @@ import Foundation
 /// halved down to 1/64 of it until K components exist); the K components with the highest peaks
 /// (ties to the smaller (y, x)); each landmark is the probability-weighted centroid of the 5x5
 /// window around its component's peak (clipped at the border). Fewer than K: the rest are nil.
+///
+/// Optionally (not METHOD §10; off by default) a motion prior: before the components are found the
+/// probabilities are multiplied by a Gaussian window of the distance to the nearest previous
+/// estimate, exp(-d²/2s²), the way Siamese trackers weight their response map with a cosine window
+/// (Bertinetto et al. 2016), so that of two tip-like candidates the one near the past wins.
 public enum HeatmapReadOut {
+    /// A Gaussian window around the previous estimates (heatmap pixels) of width `sigma`.
+    public struct MotionPrior: Sendable {
+        public var previous: [(x: Double, y: Double)]
+        public var sigma: Double
+        public init(previous: [(x: Double, y: Double)], sigma: Double) { self.previous = previous; self.sigma = sigma }
+
+        /// exp(-d²/2σ²) for the nearest previous estimate.
+        func weight(x: Int, y: Int) -> Double {
+            var d2 = Double.infinity
+            for p in previous {
+                let dx: Double = Double(x) - p.x, dy: Double = Double(y) - p.y
+                d2 = min(d2, dx * dx + dy * dy)
+            }
+            return previous.isEmpty ? 1 : exp(-d2 / (2 * sigma * sigma))
+        }
+    }
+
     /// Landmarks (x, y) in heatmap pixels, strongest first, from logits [H, W].
     public static func landmarks(logits: UnsafePointer<Float>, height H: Int, width W: Int, count K: Int,
-                                 threshold: Double = 0.5) -> [(x: Double, y: Double)?] {
+                                 threshold: Double = 0.5, prior: MotionPrior? = nil) -> [(x: Double, y: Double)?] {
         var p = [Double](repeating: 0, count: H * W)
         for i in 0..<(H * W) { p[i] = 1 / (1 + exp(-Double(logits[i]))) }
+        if let prior {
+            for y in 0..<H { for x in 0..<W { p[y * W + x] *= prior.weight(x: x, y: y) } }
+        }
         var t = threshold
         var peaks: [(value: Double, y: Int, x: Int)]
         while true {

@@ -39,6 +39,11 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// A σ curriculum: the target's sigma starts here and falls linearly to `sigma` over the first
     /// half of fine-tuning (nil: `sigma` throughout). A wide target is found before a narrow one.
     public var sigmaStart: Float?
+    /// Fraction of fine-tuning samples whose window is replaced by unit Gaussian noise (and whose
+    /// catheter mask is dropped), so that only the past estimates tell where the landmark is; nil or
+    /// 0: off. It teaches the decoder to use the trajectory tokens, which on real windows it can
+    /// otherwise leave unused for the more salient appearance (docs/RESULTS.md).
+    public var trajectoryOnlyFraction: Float?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -133,10 +138,11 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
         try require(sigma > 0 && catheterWeight >= 0 && heatmapBCEWeight >= 0 && (heatmapFocalWeight ?? 0) >= 0,
                     "sigma must be > 0, catheterWeight, heatmapBCEWeight and heatmapFocalWeight >= 0")
         try require((sigmaStart ?? 1) > 0, "sigmaStart must be > 0 (or absent)")
+        try require((0..<1).contains(trajectoryOnlyFraction ?? 0), "trajectoryOnlyFraction must be in [0, 1) (or absent)")
     }
 
     /// Fields that may be absent (JSON omits them when nil).
-    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart"]
+    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

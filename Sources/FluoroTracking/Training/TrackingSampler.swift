@@ -114,6 +114,15 @@ public final class TrackingSampler {
                 }
             }
         }
+        if let f = c.trajectoryOnlyFraction, f > 0, rng.nextUnit() < Double(f) { hideAppearance(&batch, slot: b, rng: &rng) }
+    }
+
+    /// A trajectory-only sample: the window becomes unit Gaussian noise and the catheter mask goes.
+    func hideAppearance(_ batch: inout TrackingBatch, slot b: Int, rng: inout SplitMix64) {
+        let P = config.crop * config.crop, W = config.window
+        for i in (b * W * P)..<((b + 1) * W * P) { batch.windows[i] = Float(ParameterArena.standardNormal(&rng)) }
+        for i in (b * P)..<((b + 1) * P) { batch.catheterMasks[i] = 0 }
+        batch.hasCatheterMask[b] = false
     }
 
     /// The window [W, Sc, Sc] ending at `end`: cut, augmented, standardised.
