@@ -36,6 +36,7 @@ public final class HiFT {
         self.batch = batch
         let arena = ParameterArena(specs: HiFTParameters.specs(for: config))
         arena.initialize(seed: seed)
+        if config.trajectoryPositionInit == true { HiFTParameters.initializeTrajectoryPositions(in: arena, config: config) }
         parameters = arena
         let c = config, M = batch * c.queries, D = c.width
         encoder = ViTEncoder(config: c.encoderConfig, batch: batch, arena: arena)

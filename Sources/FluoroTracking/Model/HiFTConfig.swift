@@ -44,6 +44,10 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// 0: off. It teaches the decoder to use the trajectory tokens, which on real windows it can
     /// otherwise leave unused for the more salient appearance (docs/RESULTS.md).
     public var trajectoryOnlyFraction: Float?
+    /// Start the trajectory embeddings as 2-D sin-cos codes of their bins (x in the first half of
+    /// the width, y in the second) instead of random rows, so neighbouring bins start alike and what
+    /// one bin learns carries to the next; nil or false: random (the reference's). Not METHOD §10.
+    public var trajectoryPositionInit: Bool?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -142,7 +146,7 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     }
 
     /// Fields that may be absent (JSON omits them when nil).
-    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction"]
+    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

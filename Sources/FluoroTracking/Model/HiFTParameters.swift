@@ -27,6 +27,20 @@ public enum HiFTParameters {
         return specs
     }
 
+    /// `trajectoryPositionInit`: rows 0..<G of `traj_x` hold the sin-cos code of their bin in the first
+    /// half of the width (zeros in the second), `traj_y`'s in the second half; row G (no estimate) stays.
+    public static func initializeTrajectoryPositions(in arena: ParameterArena, config c: HiFTConfig) {
+        let D = c.width, half = D / 2, G = c.trajectoryBins
+        let code = PositionTable.sinCos(positions: G, width: half)  // [G, D/2]
+        for (name, offset) in [("correlation.traj_x", 0), ("correlation.traj_y", half)] {
+            let rows = arena.value(name)  // [G+1, D]
+            for q in 0..<G {
+                for j in 0..<D { rows[q * D + j] = 0 }
+                for j in 0..<half { rows[q * D + offset + j] = code[q * half + j] }
+            }
+        }
+    }
+
     /// The detector's parameters: its own encoder (one slot) and `detector_head.*`.
     public static func detectorSpecs(for c: HiFTConfig) -> [ParameterArena.Spec] {
         encoder(c.detectorEncoderConfig) + head("detector_head", c)
