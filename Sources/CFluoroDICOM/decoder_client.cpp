@@ -1,0 +1,260 @@
+// The caller's side of the decoding process (decoder_process.cpp): isolated reads. One long-lived
+// process per worker, started on first use with posix_spawn of this same executable
+// (/proc/self/exe) and restarted after a file kills it. Spawn + exec rather than fork: the caller
+// is a multi-threaded Swift process, and a forked copy of it may only call async-signal-safe
+// functions (another thread may have held a lock of malloc, the C++ runtime or GDCM at the fork);
+// an exec'd process starts clean. A file travels in a reused memfd, its result in a fresh one
+// (result_file.cpp) that the caller maps, so the decoded pixels are never copied.
+#include "decoder_protocol.h"
+#include "dicom_result.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern char **environ;
+
+struct fluoro_dicom_worker {
+  /// One read at a time per process.
+  std::mutex mutex;
+  /// The test crash marker to pass on (kCrashVariable); nullopt: the caller's environment decides.
+  std::optional<std::string> crashMarker;
+  pid_t pid = -1;
+  int socket = -1;
+  /// The file being read, shared with the process; grown as needed, shrunk after a huge one.
+  int inputFd = -1;
+  size_t inputBytes = 0;
+  std::atomic<uint64_t> spawns{0};
+};
+
+namespace {
+
+using namespace fluoro_dicom_protocol;
+
+/// The decoding process's environment: the caller's, with the worker variable, the crash marker
+/// when this worker sets it, and the Swift runtime's backtracer off (a crash must die at once).
+std::vector<std::string> processEnvironment(const fluoro_dicom_worker &w) {
+  auto named = [](const char *entry, const char *name) {
+    size_t n = strlen(name);
+    return strncmp(entry, name, n) == 0 && entry[n] == '=';
+  };
+  std::vector<std::string> env;
+  for (char **e = environ; e && *e; e++) {
+    if (named(*e, kWorkerVariable) || named(*e, "SWIFT_BACKTRACE") || (w.crashMarker && named(*e, kCrashVariable))) continue;
+    env.push_back(*e);
+  }
+  if (w.crashMarker && !w.crashMarker->empty()) env.push_back(std::string(kCrashVariable) + "=" + *w.crashMarker);
+  env.push_back("SWIFT_BACKTRACE=enable=no");
+  env.push_back(std::string(kWorkerVariable) + "=" + std::to_string(kSocketFd));
+  return env;
+}
+
+/// Starts the decoding process: its end of a new socket on descriptor kSocketFd, /dev/null for
+/// standard input and output and error, every other descriptor closed, default signal actions.
+bool spawn(fluoro_dicom_worker &w, std::string &why) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) { why = strerror(errno); return false; }
+  if (pair[1] == kSocketFd) {  // dup2 onto itself would keep close-on-exec set
+    int moved = fcntl(pair[1], F_DUPFD_CLOEXEC, kSocketFd + 1);
+    close(pair[1]);
+    pair[1] = moved;
+  }
+  std::vector<std::string> env = processEnvironment(w);
+  std::vector<char *> envp;
+  for (auto &e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char name[] = "fluoro-dicom-decoder";
+  char *argv[] = {name, nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pair[1], kSocketFd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kSocketFd + 1);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int error = pair[1] < 0 ? errno : posix_spawn(&w.pid, "/proc/self/exe", &actions, &attributes, argv, envp.data());
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  if (pair[1] >= 0) close(pair[1]);
+  if (error != 0) {
+    close(pair[0]);
+    w.pid = -1;
+    why = strerror(error);
+    return false;
+  }
+  w.socket = pair[0];
+  w.spawns++;
+  return true;
+}
+
+/// Closes the socket and waits for the process; returns its wait status (0 when unknown).
+/// `kill`: stop it first (it may still be running).
+int reap(fluoro_dicom_worker &w, bool kill) {
+  if (w.socket >= 0) close(w.socket);
+  w.socket = -1;
+  int status = 0;
+  if (w.pid > 0) {
+    if (kill) ::kill(w.pid, SIGKILL);
+    while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {}
+  }
+  w.pid = -1;
+  return status;
+}
+
+/// Puts the file's bytes in the shared input memfd.
+bool stageInput(fluoro_dicom_worker &w, const void *bytes, size_t count, std::string &why) {
+  if (w.inputFd < 0) {
+    w.inputFd = memfd_create("fluoro-dicom-input", MFD_CLOEXEC);
+    w.inputBytes = 0;
+    if (w.inputFd < 0) { why = strerror(errno); return false; }
+  }
+  if (w.inputBytes > count + (size_t(256) << 20)) {  // do not hold on to a huge file's memory
+    if (ftruncate(w.inputFd, off_t(count)) != 0) { why = strerror(errno); return false; }
+    w.inputBytes = count;
+  }
+  const char *p = static_cast<const char *>(bytes);
+  for (size_t done = 0; done < count;) {
+    ssize_t k = pwrite(w.inputFd, p + done, count - done, off_t(done));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) { why = strerror(k < 0 ? errno : ENOSPC); return false; }
+    done += size_t(k);
+  }
+  w.inputBytes = std::max(w.inputBytes, count);
+  return true;
+}
+
+bool sendRequest(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags, int resultFd) {
+  iovec parts[2] = {{const_cast<RequestHeader *>(&request), sizeof request},
+                    {const_cast<uint32_t *>(tags), request.tagCount * sizeof(uint32_t)}};
+  int fds[2] = {w.inputFd, resultFd};
+  return w.socket >= 0 && sendMessage(w.socket, parts, request.tagCount ? 2 : 1, fds, 2);
+}
+
+/// Why the process died on a file of `count` bytes (`status` from waitpid).
+std::string deathMessage(int status, size_t count) {
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (sig == SIGABRT) return "GDCM aborted on this file (an internal consistency check failed); it is truncated or corrupt";
+  if (sig == SIGALRM) return "GDCM took too long on this file (over " + std::to_string(timeLimit(count)) + " s); it is probably corrupt";
+  if (sig) return std::string("GDCM crashed on this file (signal ") + std::to_string(sig) + ", " + strsignal(sig) + "); it is truncated or corrupt";
+  return "the decoding process failed";
+}
+
+/// One read in the worker's process, started or restarted as needed.
+void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
+  if (tagCount > kMaxTags) { r.fail(FLUORO_DICOM_INTERNAL, "too many attributes asked for"); return; }
+  std::lock_guard<std::mutex> lock(w.mutex);
+  std::string why;
+  if (!stageInput(w, bytes, count, why)) { r.fail(FLUORO_DICOM_CRASHED, "cannot pass the file to the decoding process: " + why); return; }
+  int resultFd = memfd_create("fluoro-dicom-result", MFD_CLOEXEC);
+  if (resultFd < 0) { r.fail(FLUORO_DICOM_CRASHED, std::string("cannot create the result buffer: ") + strerror(errno)); return; }
+  const RequestHeader request{count, flags, uint32_t(tagCount)};
+  // A process that died between files (killed from outside) is replaced, and the file sent again.
+  if (!sendRequest(w, request, tags, resultFd)) {
+    if (w.pid > 0) reap(w, true);
+    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
+      if (w.pid > 0) reap(w, true);
+      close(resultFd);
+      r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
+      return;
+    }
+  }
+  uint8_t reply = 0;
+  int none[2];
+  ssize_t n = receiveMessage(w.socket, &reply, 1, none);
+  for (int fd : none) if (fd >= 0) close(fd);
+  if (n != 1) {  // it died on this file
+    int status = reap(w, n != 0);
+    close(resultFd);
+    r.fail(FLUORO_DICOM_CRASHED, deathMessage(status, count));
+    return;
+  }
+  if (!reply) { close(resultFd); r.fail(FLUORO_DICOM_CRASHED, "the decoding process failed"); return; }
+  fluoro_dicom_detail::readResultFile(r, resultFd, tagCount);
+}
+
+/// At exit: the shared worker's process is stopped and waited for (unless a read is under way).
+void stopShared();
+
+fluoro_dicom_worker *shared() {
+  static fluoro_dicom_worker *worker = [] {
+    auto *w = new fluoro_dicom_worker;
+    atexit(stopShared);
+    return w;
+  }();
+  return worker;
+}
+
+void stopShared() {
+  fluoro_dicom_worker *w = shared();
+  if (!w->mutex.try_lock()) return;
+  reap(*w, false);
+  w->mutex.unlock();
+}
+
+}  // namespace
+
+extern "C" {
+
+fluoro_dicom_worker *fluoro_dicom_worker_shared(void) { return shared(); }
+
+fluoro_dicom_worker *fluoro_dicom_worker_new(const char *crash_marker) {
+  auto *w = new (std::nothrow) fluoro_dicom_worker;
+  if (w) w->crashMarker = std::string(crash_marker ? crash_marker : "");
+  return w;
+}
+
+void fluoro_dicom_worker_free(fluoro_dicom_worker *w) {
+  if (!w || w == shared()) return;
+  {
+    std::lock_guard<std::mutex> lock(w->mutex);
+    reap(*w, false);
+    if (w->inputFd >= 0) close(w->inputFd);
+  }
+  delete w;
+}
+
+int fluoro_dicom_worker_start(fluoro_dicom_worker *w) {
+  if (!w) return -1;
+  std::lock_guard<std::mutex> lock(w->mutex);
+  std::string why;
+  return w->pid > 0 || spawn(*w, why) ? 0 : -1;
+}
+
+uint64_t fluoro_dicom_worker_spawns(const fluoro_dicom_worker *w) { return w ? w->spawns.load() : 0; }
+
+fluoro_dicom *fluoro_dicom_worker_read(fluoro_dicom_worker *w, const void *bytes, size_t count, const uint32_t *tags,
+                                       size_t tag_count, int flags) {
+  fluoro_dicom *r = new (std::nothrow) fluoro_dicom;
+  if (!r) return nullptr;
+  try {
+    if (w) readIsolated(*w, *r, bytes, count, tags, tag_count, flags);
+    else r->fail(FLUORO_DICOM_CRASHED, "no decoding process");
+  } catch (const std::exception &e) {
+    r->fail(FLUORO_DICOM_INTERNAL, std::string("reading through the decoding process failed: ") + e.what());
+  }
+  return r;
+}
+
+}  // extern "C"

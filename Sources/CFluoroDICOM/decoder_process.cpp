@@ -1,0 +1,112 @@
+// The decoding process: this same executable, started again by decoder_client.cpp with
+// FLUORO_DICOM_WORKER in its environment and a socket on descriptor 3. A constructor catches it
+// before `main` (so it works for `fluoro` and for the test runner alike), then it reads one file
+// per request until the socket closes. A file that makes GDCM (or a codec under it) assert or
+// crash kills only this process; the caller reports it and starts another.
+#include "decoder_protocol.h"
+#include "dicom_result.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+using namespace fluoro_dicom_protocol;
+
+/// Dies quietly and at once on an assertion or fault: default signal actions (not the crash
+/// handlers of the Swift runtime, which this executable loaded), and no core file.
+void prepareProcess() {
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGALRM}) signal(sig, SIG_DFL);
+  struct rlimit noCore = {0, 0};
+  setrlimit(RLIMIT_CORE, &noCore);
+}
+
+/// Bounds the work on one file of `count` bytes: fuzzed lengths make GDCM allocate gigabytes, so
+/// the address space may grow by what a real file of this size can need (512 MiB + 256 x the
+/// file, i.e. 100:1 compression with room to spare) and the time is timeLimit(count); such a
+/// file then fails fast instead of thrashing. Only the soft limit moves, so `unbound` can lift it.
+void bound(size_t count) {
+  long pageSize = sysconf(_SC_PAGESIZE);
+  unsigned long long pages = 0;
+  if (FILE *statm = fopen("/proc/self/statm", "r")) {
+    if (fscanf(statm, "%llu", &pages) != 1) pages = 0;
+    fclose(statm);
+  }
+  unsigned long long budget = std::min<unsigned long long>((512ULL << 20) + 256ULL * count, 48ULL << 30);
+  struct rlimit memory;
+  if (getrlimit(RLIMIT_AS, &memory) == 0) {
+    unsigned long long wanted = pages * (unsigned long long)pageSize + budget;
+    if (memory.rlim_max == RLIM_INFINITY || wanted < memory.rlim_max) memory.rlim_cur = rlim_t(wanted);
+    setrlimit(RLIMIT_AS, &memory);
+  }
+  alarm(timeLimit(count));
+}
+
+void unbound() {
+  alarm(0);
+  struct rlimit memory;
+  if (getrlimit(RLIMIT_AS, &memory) == 0) {
+    memory.rlim_cur = memory.rlim_max;
+    setrlimit(RLIMIT_AS, &memory);
+  }
+}
+
+/// Reads the file in `inputFd` into the result file `resultFd`; false when the result file could
+/// not be written. `marker`: see kCrashVariable.
+bool serve(const RequestHeader &request, const uint32_t *tags, int inputFd, int resultFd, const std::string &marker) {
+  const size_t count = size_t(request.count);
+  fluoro_dicom r;
+  void *input = count ? mmap(nullptr, count, PROT_READ, MAP_SHARED | MAP_POPULATE, inputFd, 0) : nullptr;
+  if (input == MAP_FAILED) {
+    r.fail(FLUORO_DICOM_INTERNAL, "the decoding process cannot map the file");
+    return fluoro_dicom_detail::writeResultFile(resultFd, r);
+  }
+  bound(count);
+  if (!marker.empty() && count && memmem(input, count, marker.data(), marker.size())) raise(SIGSEGV);
+  r.sharedFd = resultFd;
+  fluoro_dicom_detail::readHere(r, input, count, tags, request.tagCount, request.flags);
+  bool written = fluoro_dicom_detail::writeResultFile(resultFd, r);
+  unbound();
+  if (input) munmap(input, count);
+  return written;
+}
+
+/// Serves requests until the caller closes the socket (or dies), then exits.
+[[noreturn]] void serveForever(int socket) {
+  prepareProcess();
+  fluoro_dicom_detail::silenceGDCM();  // while the caller gets its first file ready
+  const char *crashOn = getenv(kCrashVariable);
+  const std::string marker = crashOn ? crashOn : "";
+  static uint32_t message[(sizeof(RequestHeader) + kMaxTags * sizeof(uint32_t)) / sizeof(uint32_t)];
+  for (;;) {
+    int fds[2];
+    ssize_t n = receiveMessage(socket, message, sizeof message, fds);
+    RequestHeader request{};
+    if (n >= ssize_t(sizeof request)) memcpy(&request, message, sizeof request);
+    bool valid = n >= ssize_t(sizeof request) && fds[0] >= 0 && fds[1] >= 0 && request.tagCount <= kMaxTags &&
+                 size_t(n) == sizeof request + request.tagCount * sizeof(uint32_t);
+    uint8_t reply = valid && serve(request, message + sizeof request / sizeof(uint32_t), fds[0], fds[1], marker);
+    for (int fd : fds) if (fd >= 0) close(fd);
+    iovec part{&reply, 1};
+    if (n == 0 || !sendMessage(socket, &part, 1, nullptr, 0)) _exit(0);
+  }
+}
+
+/// Runs before `main`: turns this process into a decoding process when it was started as one.
+__attribute__((constructor)) void enterDecodingProcess() {
+  const char *value = getenv(kWorkerVariable);
+  struct stat socketInfo;
+  if (!value || atoi(value) != kSocketFd || fstat(kSocketFd, &socketInfo) != 0 || !S_ISSOCK(socketInfo.st_mode)) return;
+  serveForever(kSocketFd);
+}
+
+}  // namespace
