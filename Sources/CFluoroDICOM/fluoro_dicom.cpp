@@ -153,7 +153,11 @@ bool usOf(const gdcm::DataSet &ds, const gdcm::Tag &tag, uint32_t &value) {
 void normalize(uint8_t *data, size_t count, int bytes, int bitsStored, int highBit, bool isSigned, bool invert, bool decoded) {
   const uint32_t mask = bitsStored >= 32 ? 0xFFFFFFFFu : (1u << bitsStored) - 1;
   const uint32_t sign = isSigned ? 1u << (bitsStored - 1) : 0;
+  const uint32_t full = bytes == 1 ? 0xFFu : 0xFFFFu;
   if (decoded) {
+    // Unsigned samples that fill their bytes (8-bit JPEG, most often) cannot leave the stored
+    // range: nothing to do (this pass cost about a tenth of `pack`'s time on 8-bit runs).
+    if (!isSigned && !invert && mask >= full) return;
     // Signed: the low BitsStored bits are two's complement whether or not the codec sign-extended
     // them; flipping the sign bit moves them to unsigned. Unsigned: clamp to the stored range.
     auto map = [&](uint32_t raw) {
@@ -169,7 +173,7 @@ void normalize(uint8_t *data, size_t count, int bytes, int bitsStored, int highB
     return;
   }
   const uint32_t shift = uint32_t(highBit + 1 - bitsStored);
-  if (shift == 0 && mask == (bytes == 1 ? 0xFFu : 0xFFFFu) && sign == 0 && !invert) return;
+  if (shift == 0 && mask == full && sign == 0 && !invert) return;
   if (bytes == 1) {
     for (size_t i = 0; i < count; i++) {
       uint32_t v = ((uint32_t(data[i]) >> shift) & mask) ^ sign;
