@@ -3,8 +3,8 @@
 // (/proc/self/exe) and restarted after a file kills it. Spawn + exec rather than fork: the caller
 // is a multi-threaded Swift process, and a forked copy of it may only call async-signal-safe
 // functions (another thread may have held a lock of malloc, the C++ runtime or GDCM at the fork);
-// an exec'd process starts clean. A file travels in a reused memfd, its result in a fresh one
-// (result_file.cpp) that the caller maps, so the decoded pixels are never copied.
+// an exec'd process starts clean. A file travels in a memfd, its result in another
+// (result_file.cpp); both are reused from file to file, so their pages are allocated once.
 #include "decoder_protocol.h"
 #include "dicom_result.h"
 
@@ -37,6 +37,8 @@ struct fluoro_dicom_worker {
   /// The file being read, shared with the process; grown as needed, shrunk after a huge one.
   int inputFd = -1;
   size_t inputBytes = 0;
+  /// The result, shared with the process, which sizes it.
+  int resultFd = -1;
   std::atomic<uint64_t> spawns{0};
 };
 
@@ -62,16 +64,26 @@ std::vector<std::string> processEnvironment(const fluoro_dicom_worker &w) {
   return env;
 }
 
-/// Starts the decoding process: its end of a new socket on descriptor kSocketFd, /dev/null for
-/// standard input and output and error, every other descriptor closed, default signal actions.
+/// The two memfds, created once per worker (they outlive its processes).
+bool createBuffers(fluoro_dicom_worker &w, std::string &why) {
+  if (w.inputFd < 0) w.inputFd = memfd_create("fluoro-dicom-input", MFD_CLOEXEC);
+  if (w.resultFd < 0) w.resultFd = memfd_create("fluoro-dicom-result", MFD_CLOEXEC);
+  if (w.inputFd < 0 || w.resultFd < 0) { why = std::string("cannot create its buffers: ") + strerror(errno); return false; }
+  return true;
+}
+
+/// Starts the decoding process with the descriptors of decoder_protocol.h (the socket's other end,
+/// the memfds), /dev/null for standard input, output and error, every other descriptor closed,
+/// default signal actions and an empty signal mask.
 bool spawn(fluoro_dicom_worker &w, std::string &why) {
+  if (!createBuffers(w, why)) return false;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) { why = strerror(errno); return false; }
-  if (pair[1] == kSocketFd) {  // dup2 onto itself would keep close-on-exec set
-    int moved = fcntl(pair[1], F_DUPFD_CLOEXEC, kSocketFd + 1);
-    close(pair[1]);
-    pair[1] = moved;
-  }
+  // Copies above the targets, so no dup2 overwrites a descriptor a later one still needs.
+  const int sources[3] = {pair[1], w.inputFd, w.resultFd}, targets[3] = {kSocketFd, kInputFd, kResultFd};
+  int high[3];
+  for (int i = 0; i < 3; i++) high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, kResultFd + 1);
+  close(pair[1]);
   std::vector<std::string> env = processEnvironment(w);
   std::vector<char *> envp;
   for (auto &e : env) envp.push_back(e.data());
@@ -81,11 +93,11 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pair[1], kSocketFd);
+  for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, high[i], targets[i]);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSocketFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kResultFd + 1);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t none, all;
@@ -94,10 +106,11 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  int error = pair[1] < 0 ? errno : posix_spawn(&w.pid, "/proc/self/exe", &actions, &attributes, argv, envp.data());
+  bool duplicated = high[0] >= 0 && high[1] >= 0 && high[2] >= 0;
+  int error = !duplicated ? errno : posix_spawn(&w.pid, "/proc/self/exe", &actions, &attributes, argv, envp.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
-  if (pair[1] >= 0) close(pair[1]);
+  for (int fd : high) if (fd >= 0) close(fd);
   if (error != 0) {
     close(pair[0]);
     w.pid = -1;
@@ -125,11 +138,7 @@ int reap(fluoro_dicom_worker &w, bool kill) {
 
 /// Puts the file's bytes in the shared input memfd.
 bool stageInput(fluoro_dicom_worker &w, const void *bytes, size_t count, std::string &why) {
-  if (w.inputFd < 0) {
-    w.inputFd = memfd_create("fluoro-dicom-input", MFD_CLOEXEC);
-    w.inputBytes = 0;
-    if (w.inputFd < 0) { why = strerror(errno); return false; }
-  }
+  if (!createBuffers(w, why)) return false;
   if (w.inputBytes > count + (size_t(256) << 20)) {  // do not hold on to a huge file's memory
     if (ftruncate(w.inputFd, off_t(count)) != 0) { why = strerror(errno); return false; }
     w.inputBytes = count;
@@ -145,11 +154,10 @@ bool stageInput(fluoro_dicom_worker &w, const void *bytes, size_t count, std::st
   return true;
 }
 
-bool sendRequest(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags, int resultFd) {
+bool sendRequest(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags) {
   iovec parts[2] = {{const_cast<RequestHeader *>(&request), sizeof request},
                     {const_cast<uint32_t *>(tags), request.tagCount * sizeof(uint32_t)}};
-  int fds[2] = {w.inputFd, resultFd};
-  return w.socket >= 0 && sendMessage(w.socket, parts, request.tagCount ? 2 : 1, fds, 2);
+  return w.socket >= 0 && sendMessage(w.socket, parts, request.tagCount ? 2 : 1);
 }
 
 /// Why the process died on a file of `count` bytes (`status` from waitpid).
@@ -167,31 +175,24 @@ void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, si
   std::lock_guard<std::mutex> lock(w.mutex);
   std::string why;
   if (!stageInput(w, bytes, count, why)) { r.fail(FLUORO_DICOM_CRASHED, "cannot pass the file to the decoding process: " + why); return; }
-  int resultFd = memfd_create("fluoro-dicom-result", MFD_CLOEXEC);
-  if (resultFd < 0) { r.fail(FLUORO_DICOM_CRASHED, std::string("cannot create the result buffer: ") + strerror(errno)); return; }
   const RequestHeader request{count, flags, uint32_t(tagCount)};
   // A process that died between files (killed from outside) is replaced, and the file sent again.
-  if (!sendRequest(w, request, tags, resultFd)) {
+  if (!sendRequest(w, request, tags)) {
     if (w.pid > 0) reap(w, true);
-    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
+    if (!spawn(w, why) || !sendRequest(w, request, tags)) {
       if (w.pid > 0) reap(w, true);
-      close(resultFd);
       r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
       return;
     }
   }
-  uint8_t reply = 0;
-  int none[2];
-  ssize_t n = receiveMessage(w.socket, &reply, 1, none);
-  for (int fd : none) if (fd >= 0) close(fd);
-  if (n != 1) {  // it died on this file
-    int status = reap(w, n != 0);
-    close(resultFd);
-    r.fail(FLUORO_DICOM_CRASHED, deathMessage(status, count));
+  Reply reply{};
+  ssize_t n = receiveMessage(w.socket, &reply, sizeof reply);
+  if (n != ssize_t(sizeof reply)) {  // it died on this file
+    r.fail(FLUORO_DICOM_CRASHED, deathMessage(reap(w, n != 0), count));
     return;
   }
-  if (!reply) { close(resultFd); r.fail(FLUORO_DICOM_CRASHED, "the decoding process failed"); return; }
-  fluoro_dicom_detail::readResultFile(r, resultFd, tagCount);
+  if (!reply.written) { r.fail(FLUORO_DICOM_CRASHED, "the decoding process failed"); return; }
+  fluoro_dicom_detail::readResult(r, w.resultFd, reply.pixelBytes, reply.headerBytes, tagCount);
 }
 
 /// At exit: the shared worker's process is stopped and waited for (unless a read is under way).
@@ -231,6 +232,7 @@ void fluoro_dicom_worker_free(fluoro_dicom_worker *w) {
     std::lock_guard<std::mutex> lock(w->mutex);
     reap(*w, false);
     if (w->inputFd >= 0) close(w->inputFd);
+    if (w->resultFd >= 0) close(w->resultFd);
   }
   delete w;
 }

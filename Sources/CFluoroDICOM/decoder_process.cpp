@@ -1,5 +1,6 @@
 // The decoding process: this same executable, started again by decoder_client.cpp with
-// FLUORO_DICOM_WORKER in its environment and a socket on descriptor 3. A constructor catches it
+// FLUORO_DICOM_WORKER in its environment, a socket on descriptor 3 and the two memfds on 4 and 5
+// (decoder_protocol.h). A constructor catches it
 // before `main` (so it works for `fluoro` and for the test runner alike), then it reads one file
 // per request until the socket closes. A file that makes GDCM (or a codec under it) assert or
 // crash kills only this process; the caller reports it and starts another.
@@ -60,44 +61,68 @@ void unbound() {
   }
 }
 
-/// Reads the file in `inputFd` into the result file `resultFd`; false when the result file could
-/// not be written. `marker`: see kCrashVariable.
-bool serve(const RequestHeader &request, const uint32_t *tags, int inputFd, int resultFd, const std::string &marker) {
+/// The result memfd, mapped once and grown as needed: the pixels are decoded straight into it.
+class ResultBuffer : public fluoro_dicom_pixel_sink {
+public:
+  uint8_t *reserve(size_t n) override {
+    if (n <= capacity_ && capacity_ - n < (size_t(256) << 20)) return data_;  // keep; drop a huge file's pages
+    if (data_) munmap(data_, capacity_);
+    data_ = nullptr;
+    capacity_ = 0;
+    if (ftruncate(kResultFd, off_t(n)) != 0) throw std::bad_alloc();
+    if (n == 0) return nullptr;
+    void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, kResultFd, 0);  // pages in bulk
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<uint8_t *>(p);
+    capacity_ = n;
+    return data_;
+  }
+
+private:
+  uint8_t *data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+/// Reads the file at the start of the input memfd into the result memfd. `marker`: see kCrashVariable.
+Reply serve(const RequestHeader &request, const uint32_t *tags, ResultBuffer &buffer, const std::string &marker) {
   const size_t count = size_t(request.count);
   fluoro_dicom r;
-  void *input = count ? mmap(nullptr, count, PROT_READ, MAP_SHARED | MAP_POPULATE, inputFd, 0) : nullptr;
+  void *input = count ? mmap(nullptr, count, PROT_READ, MAP_SHARED | MAP_POPULATE, kInputFd, 0) : nullptr;
   if (input == MAP_FAILED) {
+    input = nullptr;
     r.fail(FLUORO_DICOM_INTERNAL, "the decoding process cannot map the file");
-    return fluoro_dicom_detail::writeResultFile(resultFd, r);
+  } else {
+    bound(count);
+    if (!marker.empty() && count && memmem(input, count, marker.data(), marker.size())) raise(SIGSEGV);
+    r.sink = &buffer;
+    fluoro_dicom_detail::readHere(r, input, count, tags, request.tagCount, request.flags);
   }
-  bound(count);
-  if (!marker.empty() && count && memmem(input, count, marker.data(), marker.size())) raise(SIGSEGV);
-  r.sharedFd = resultFd;
-  fluoro_dicom_detail::readHere(r, input, count, tags, request.tagCount, request.flags);
-  bool written = fluoro_dicom_detail::writeResultFile(resultFd, r);
+  Reply reply{r.outBytes, 0, 0, 0};
+  reply.written = fluoro_dicom_detail::writeHeader(kResultFd, r.outBytes, r, reply.headerBytes);
   unbound();
   if (input) munmap(input, count);
-  return written;
+  return reply;
 }
 
 /// Serves requests until the caller closes the socket (or dies), then exits.
-[[noreturn]] void serveForever(int socket) {
+[[noreturn]] void serveForever() {
   prepareProcess();
   fluoro_dicom_detail::silenceGDCM();  // while the caller gets its first file ready
   const char *crashOn = getenv(kCrashVariable);
   const std::string marker = crashOn ? crashOn : "";
+  ResultBuffer buffer;
   static uint32_t message[(sizeof(RequestHeader) + kMaxTags * sizeof(uint32_t)) / sizeof(uint32_t)];
   for (;;) {
-    int fds[2];
-    ssize_t n = receiveMessage(socket, message, sizeof message, fds);
+    ssize_t n = receiveMessage(kSocketFd, message, sizeof message);
+    if (n == 0) _exit(0);
     RequestHeader request{};
     if (n >= ssize_t(sizeof request)) memcpy(&request, message, sizeof request);
-    bool valid = n >= ssize_t(sizeof request) && fds[0] >= 0 && fds[1] >= 0 && request.tagCount <= kMaxTags &&
+    bool valid = n >= ssize_t(sizeof request) && request.tagCount <= kMaxTags &&
                  size_t(n) == sizeof request + request.tagCount * sizeof(uint32_t);
-    uint8_t reply = valid && serve(request, message + sizeof request / sizeof(uint32_t), fds[0], fds[1], marker);
-    for (int fd : fds) if (fd >= 0) close(fd);
-    iovec part{&reply, 1};
-    if (n == 0 || !sendMessage(socket, &part, 1, nullptr, 0)) _exit(0);
+    Reply reply{};
+    if (valid) reply = serve(request, message + sizeof request / sizeof(uint32_t), buffer, marker);
+    iovec part{&reply, sizeof reply};
+    if (!sendMessage(kSocketFd, &part, 1)) _exit(0);
   }
 }
 
@@ -106,7 +131,7 @@ __attribute__((constructor)) void enterDecodingProcess() {
   const char *value = getenv(kWorkerVariable);
   struct stat socketInfo;
   if (!value || atoi(value) != kSocketFd || fstat(kSocketFd, &socketInfo) != 0 || !S_ISSOCK(socketInfo.st_mode)) return;
-  serveForever(kSocketFd);
+  serveForever();
 }
 
 }  // namespace

@@ -14,6 +14,14 @@
 #include <string>
 #include <vector>
 
+/// Where the decoding process puts decoded pixels: its result buffer, shared with the caller and
+/// reused from file to file (decoder_process.cpp).
+struct fluoro_dicom_pixel_sink {
+  /// `n` writable bytes (throws std::bad_alloc when it cannot).
+  virtual uint8_t *reserve(size_t n) = 0;
+  virtual ~fluoro_dicom_pixel_sink() = default;
+};
+
 struct fluoro_dicom {
   fluoro_dicom_status status = FLUORO_DICOM_OK;
   std::string error;
@@ -25,12 +33,11 @@ struct fluoro_dicom {
   std::vector<std::optional<std::string>> top;
   std::vector<std::vector<std::optional<std::string>>> perFrame;
   std::vector<uint8_t> pixels;
-  /// Where the pixels are decoded: `pixels`, or (in the decoding process) shared memory.
+  /// Where the pixels are decoded: `pixels`, or (in the decoding process) `sink`.
   uint8_t *out = nullptr;
   size_t outBytes = 0;
-  /// In the decoding process: the result file, whose first bytes receive the pixels.
-  int sharedFd = -1;
-  /// Pixels of an isolated read: a view into `mapping`.
+  fluoro_dicom_pixel_sink *sink = nullptr;
+  /// Pixels of an isolated read, copied out of the decoding process's buffer: a view into `mapping`.
   const uint8_t *mappedPixels = nullptr;
   size_t mappedBytes = 0;
   void *mapping = nullptr;
@@ -42,16 +49,11 @@ struct fluoro_dicom {
   ~fluoro_dicom() {
     if (mapping) munmap(mapping, mappingBytes);
   }
-  /// A buffer of `n` bytes for the decoded pixels (decoding straight into the shared result
-  /// file in the decoding process saves two copies of the whole run).
+  /// A buffer of `n` bytes for the decoded pixels (in the decoding process, straight in the
+  /// buffer the caller reads them from).
   uint8_t *allocate(size_t n) {
-    if (sharedFd >= 0) {
-      if (ftruncate(sharedFd, off_t(n)) != 0) throw std::bad_alloc();
-      void *p = n ? mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, sharedFd, 0) : nullptr;  // pages in bulk, not one fault each
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      mapping = p;
-      mappingBytes = n;
-      out = static_cast<uint8_t *>(p);
+    if (sink) {
+      out = sink->reserve(n);
     } else {
       pixels.resize(n);
       out = pixels.data();
@@ -77,13 +79,14 @@ void silenceGDCM();
 /// The whole read in this process; exceptions (out of memory, GDCM's) become failures of `r`.
 void readHere(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags);
 
-/// The decoding process's half of the result file (result_file.cpp): after the pixels already
-/// decoded at its start, the header and the header's length. False when it cannot be written.
-bool writeResultFile(int fd, const fluoro_dicom &r);
+/// The decoding process's half of the result (result_file.cpp): writes the header of `r` (status,
+/// messages, pixel module, attributes) at `offset` of `fd`, just after the pixels, and sets
+/// `headerBytes`. False when it cannot be written.
+bool writeHeader(int fd, uint64_t offset, const fluoro_dicom &r, uint64_t &headerBytes);
 
-/// The caller's half: maps the result file `fd` (the pixels stay in the mapping, not copied) and
-/// fills `r` from it; `tagCount` is the number of attributes asked for. Closes `fd`.
-void readResultFile(fluoro_dicom &r, int fd, size_t tagCount);
+/// The caller's half: fills `r` from the header at `pixelBytes` of `fd` and copies the pixels
+/// at its start into memory of `r`'s own (the buffer is reused for the next file).
+void readResult(fluoro_dicom &r, int fd, uint64_t pixelBytes, uint64_t headerBytes, size_t tagCount);
 
 }  // namespace fluoro_dicom_detail
 

@@ -1,7 +1,8 @@
-// The result file: how a read travels from the decoding process to the caller. A memfd holding
-// the decoded pixels (written in place by the decoder, see fluoro_dicom::allocate), then a header
-// (status, messages, pixel module, the requested attributes), then the header's length (8 bytes).
-// The caller maps it privately, so the pixels reach Swift without a copy.
+// The result file: how a read travels from the decoding process to the caller. A memfd shared
+// by both for the process's lifetime: the decoded pixels at its start (written in place by the
+// decoder, see fluoro_dicom::allocate), then a header (status, messages, pixel module, the
+// requested attributes). The reply on the socket gives both lengths (decoder_protocol.h). The
+// caller copies the pixels out, so the file's pages are allocated once, not once per file.
 #include "dicom_result.h"
 
 #include <sys/mman.h>
@@ -64,17 +65,31 @@ std::string serialize(const fluoro_dicom &r) {
   }
   uint64_t pixels = r.outBytes;
   put(out, &pixels, 8);
-  return out;  // the pixels follow
+  return out;  // written after the pixels
 }
 
-bool writeAll(int fd, const void *p, size_t n) {
+bool writeAll(int fd, const void *p, size_t n, uint64_t offset) {
   const char *c = static_cast<const char *>(p);
   while (n > 0) {
-    ssize_t k = write(fd, c, n);
+    ssize_t k = pwrite(fd, c, n, off_t(offset));
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) return false;
     c += k;
     n -= size_t(k);
+    offset += uint64_t(k);
+  }
+  return true;
+}
+
+bool readAll(int fd, void *p, size_t n, uint64_t offset) {
+  char *c = static_cast<char *>(p);
+  while (n > 0) {
+    ssize_t k = pread(fd, c, n, off_t(offset));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    c += k;
+    n -= size_t(k);
+    offset += uint64_t(k);
   }
   return true;
 }
@@ -83,27 +98,20 @@ bool writeAll(int fd, const void *p, size_t n) {
 
 namespace fluoro_dicom_detail {
 
-bool writeResultFile(int fd, const fluoro_dicom &r) {
+bool writeHeader(int fd, uint64_t offset, const fluoro_dicom &r, uint64_t &headerBytes) {
   std::string header = serialize(r);
-  uint64_t headerBytes = header.size();
-  return ftruncate(fd, off_t(r.outBytes)) == 0 && lseek(fd, off_t(r.outBytes), SEEK_SET) >= 0 &&
-         writeAll(fd, header.data(), header.size()) && writeAll(fd, &headerBytes, 8);
+  headerBytes = header.size();
+  return writeAll(fd, header.data(), header.size(), offset);
 }
 
-void readResultFile(fluoro_dicom &r, int fd, size_t tagCount) {
-  off_t size = lseek(fd, 0, SEEK_END);
-  // Writable private mapping: the caller may wrap the pixels without copying and mutate them.
-  void *map = size >= 8 ? mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-  close(fd);
-  if (map == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "cannot map the decoding result"); return; }
-  r.mapping = map;
-  r.mappingBytes = size_t(size);
-  const uint8_t *base = static_cast<const uint8_t *>(map);
-  uint64_t headerBytes = 0;
-  memcpy(&headerBytes, base + size - 8, 8);
-  if (headerBytes > uint64_t(size) - 8) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
-  const size_t pixelBytes = size_t(size) - 8 - size_t(headerBytes);
-  Cursor c{base + pixelBytes, base + size - 8};
+void readResult(fluoro_dicom &r, int fd, uint64_t pixelBytes, uint64_t headerBytes, size_t tagCount) {
+  std::string header(size_t(headerBytes), '\0');
+  if (headerBytes > (uint64_t(1) << 32) || !readAll(fd, header.data(), header.size(), pixelBytes)) {
+    r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete");
+    return;
+  }
+  const uint8_t *base = reinterpret_cast<const uint8_t *>(header.data());
+  Cursor c{base, base + header.size()};
   int32_t status = 0;
   c.get(&status, 4);
   c.get(&r.errorFrame, 4);
@@ -127,8 +135,16 @@ void readResultFile(fluoro_dicom &r, int fd, size_t tagCount) {
   c.get(&pixels, 8);
   if (!c.ok || pixels != pixelBytes) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
   r.status = fluoro_dicom_status(status);
-  r.mappedPixels = pixels ? base : nullptr;
-  r.mappedBytes = pixels;
+  if (pixels == 0) return;
+  // Memory of the result's own, so the pixels outlive the next read (Swift wraps them without a
+  // copy), its pages allocated at once rather than one fault per 4 KiB.
+  void *own = mmap(nullptr, size_t(pixels), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (own == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "out of memory for the decoded pixels"); return; }
+  r.mapping = own;
+  r.mappingBytes = size_t(pixels);
+  if (!readAll(fd, own, size_t(pixels), 0)) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
+  r.mappedPixels = static_cast<const uint8_t *>(own);
+  r.mappedBytes = size_t(pixels);
 }
 
 }  // namespace fluoro_dicom_detail
