@@ -3,8 +3,9 @@
 // (/proc/self/exe) and restarted after a file kills it. Spawn + exec rather than fork: the caller
 // is a multi-threaded Swift process, and a forked copy of it may only call async-signal-safe
 // functions (another thread may have held a lock of malloc, the C++ runtime or GDCM at the fork);
-// an exec'd process starts clean. A file travels in a memfd, its result in another
-// (result_file.cpp); both are reused from file to file, so their pages are allocated once.
+// an exec'd process starts clean. A file travels in a memfd, its result in another (result_file.cpp)
+// that the caller maps, so the decoded pixels are not copied; both memfds are reused from file to
+// file, so their pages are allocated once rather than per file.
 #include "decoder_protocol.h"
 #include "dicom_result.h"
 
@@ -20,12 +21,48 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 extern char **environ;
+
+namespace {
+
+/// Result memfds not in use: taken for a request, handed back when its result is freed (on any
+/// thread, maybe after the worker is gone, hence shared). Their pages stay allocated, so the next
+/// file decodes into memory that exists; at most two are kept.
+class ResultPool {
+public:
+  ~ResultPool() {
+    for (int fd : idle_) close(fd);
+  }
+  /// An idle memfd, or a new one (-1 when none can be made).
+  int take() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        int fd = idle_.back();
+        idle_.pop_back();
+        return fd;
+      }
+    }
+    return memfd_create("fluoro-dicom-result", MFD_CLOEXEC);
+  }
+  void give(int fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < 2) idle_.push_back(fd);
+    else close(fd);
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<int> idle_;
+};
+
+}  // namespace
 
 struct fluoro_dicom_worker {
   /// One read at a time per process.
@@ -37,8 +74,7 @@ struct fluoro_dicom_worker {
   /// The file being read, shared with the process; grown as needed, shrunk after a huge one.
   int inputFd = -1;
   size_t inputBytes = 0;
-  /// The result, shared with the process, which sizes it.
-  int resultFd = -1;
+  std::shared_ptr<ResultPool> results = std::make_shared<ResultPool>();
   std::atomic<uint64_t> spawns{0};
 };
 
@@ -64,25 +100,24 @@ std::vector<std::string> processEnvironment(const fluoro_dicom_worker &w) {
   return env;
 }
 
-/// The two memfds, created once per worker (they outlive its processes).
-bool createBuffers(fluoro_dicom_worker &w, std::string &why) {
+/// The input memfd, created once per worker (it outlives its processes).
+bool createInput(fluoro_dicom_worker &w, std::string &why) {
   if (w.inputFd < 0) w.inputFd = memfd_create("fluoro-dicom-input", MFD_CLOEXEC);
-  if (w.resultFd < 0) w.resultFd = memfd_create("fluoro-dicom-result", MFD_CLOEXEC);
-  if (w.inputFd < 0 || w.resultFd < 0) { why = std::string("cannot create its buffers: ") + strerror(errno); return false; }
+  if (w.inputFd < 0) { why = std::string("cannot create its input buffer: ") + strerror(errno); return false; }
   return true;
 }
 
 /// Starts the decoding process with the descriptors of decoder_protocol.h (the socket's other end,
-/// the memfds), /dev/null for standard input, output and error, every other descriptor closed,
+/// the input memfd), /dev/null for standard input, output and error, every other descriptor closed,
 /// default signal actions and an empty signal mask.
 bool spawn(fluoro_dicom_worker &w, std::string &why) {
-  if (!createBuffers(w, why)) return false;
+  if (!createInput(w, why)) return false;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) { why = strerror(errno); return false; }
   // Copies above the targets, so no dup2 overwrites a descriptor a later one still needs.
-  const int sources[3] = {pair[1], w.inputFd, w.resultFd}, targets[3] = {kSocketFd, kInputFd, kResultFd};
-  int high[3];
-  for (int i = 0; i < 3; i++) high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, kResultFd + 1);
+  const int sources[2] = {pair[1], w.inputFd}, targets[2] = {kSocketFd, kInputFd};
+  int high[2];
+  for (int i = 0; i < 2; i++) high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, kInputFd + 1);
   close(pair[1]);
   std::vector<std::string> env = processEnvironment(w);
   std::vector<char *> envp;
@@ -93,11 +128,11 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, high[i], targets[i]);
+  for (int i = 0; i < 2; i++) posix_spawn_file_actions_adddup2(&actions, high[i], targets[i]);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kResultFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kInputFd + 1);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t none, all;
@@ -106,7 +141,7 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  bool duplicated = high[0] >= 0 && high[1] >= 0 && high[2] >= 0;
+  bool duplicated = high[0] >= 0 && high[1] >= 0;
   int error = !duplicated ? errno : posix_spawn(&w.pid, "/proc/self/exe", &actions, &attributes, argv, envp.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
@@ -138,7 +173,7 @@ int reap(fluoro_dicom_worker &w, bool kill) {
 
 /// Puts the file's bytes in the shared input memfd.
 bool stageInput(fluoro_dicom_worker &w, const void *bytes, size_t count, std::string &why) {
-  if (!createBuffers(w, why)) return false;
+  if (!createInput(w, why)) return false;
   if (w.inputBytes > count + (size_t(256) << 20)) {  // do not hold on to a huge file's memory
     if (ftruncate(w.inputFd, off_t(count)) != 0) { why = strerror(errno); return false; }
     w.inputBytes = count;
@@ -154,10 +189,10 @@ bool stageInput(fluoro_dicom_worker &w, const void *bytes, size_t count, std::st
   return true;
 }
 
-bool sendRequest(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags) {
+bool sendRequest(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags, int resultFd) {
   iovec parts[2] = {{const_cast<RequestHeader *>(&request), sizeof request},
                     {const_cast<uint32_t *>(tags), request.tagCount * sizeof(uint32_t)}};
-  return w.socket >= 0 && sendMessage(w.socket, parts, request.tagCount ? 2 : 1);
+  return w.socket >= 0 && sendMessage(w.socket, parts, request.tagCount ? 2 : 1, resultFd);
 }
 
 /// Why the process died on a file of `count` bytes (`status` from waitpid).
@@ -175,24 +210,29 @@ void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, si
   std::lock_guard<std::mutex> lock(w.mutex);
   std::string why;
   if (!stageInput(w, bytes, count, why)) { r.fail(FLUORO_DICOM_CRASHED, "cannot pass the file to the decoding process: " + why); return; }
+  const int resultFd = w.results->take();
+  if (resultFd < 0) { r.fail(FLUORO_DICOM_CRASHED, std::string("cannot create the result buffer: ") + strerror(errno)); return; }
+  r.onFree = [pool = w.results, resultFd] { pool->give(resultFd); };  // after the pixels are unmapped
   const RequestHeader request{count, flags, uint32_t(tagCount)};
   // A process that died between files (killed from outside) is replaced, and the file sent again.
-  if (!sendRequest(w, request, tags)) {
+  if (!sendRequest(w, request, tags, resultFd)) {
     if (w.pid > 0) reap(w, true);
-    if (!spawn(w, why) || !sendRequest(w, request, tags)) {
+    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
       if (w.pid > 0) reap(w, true);
       r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
       return;
     }
   }
   Reply reply{};
-  ssize_t n = receiveMessage(w.socket, &reply, sizeof reply);
+  int unexpected;
+  ssize_t n = receiveMessage(w.socket, &reply, sizeof reply, unexpected);
+  if (unexpected >= 0) close(unexpected);
   if (n != ssize_t(sizeof reply)) {  // it died on this file
     r.fail(FLUORO_DICOM_CRASHED, deathMessage(reap(w, n != 0), count));
     return;
   }
   if (!reply.written) { r.fail(FLUORO_DICOM_CRASHED, "the decoding process failed"); return; }
-  fluoro_dicom_detail::readResult(r, w.resultFd, reply.pixelBytes, reply.headerBytes, tagCount);
+  fluoro_dicom_detail::readResult(r, resultFd, reply.pixelBytes, reply.headerBytes, tagCount);
 }
 
 /// At exit: the shared worker's process is stopped and waited for (unless a read is under way).
@@ -232,7 +272,6 @@ void fluoro_dicom_worker_free(fluoro_dicom_worker *w) {
     std::lock_guard<std::mutex> lock(w->mutex);
     reap(*w, false);
     if (w->inputFd >= 0) close(w->inputFd);
-    if (w->resultFd >= 0) close(w->resultFd);
   }
   delete w;
 }

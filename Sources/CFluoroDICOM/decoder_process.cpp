@@ -1,5 +1,5 @@
 // The decoding process: this same executable, started again by decoder_client.cpp with
-// FLUORO_DICOM_WORKER in its environment, a socket on descriptor 3 and the two memfds on 4 and 5
+// FLUORO_DICOM_WORKER in its environment, a socket on descriptor 3 and the input memfd on 4
 // (decoder_protocol.h). A constructor catches it
 // before `main` (so it works for `fluoro` and for the test runner alike), then it reads one file
 // per request until the socket closes. A file that makes GDCM (or a codec under it) assert or
@@ -61,32 +61,39 @@ void unbound() {
   }
 }
 
-/// The result memfd, mapped once and grown as needed: the pixels are decoded straight into it.
-class ResultBuffer : public fluoro_dicom_pixel_sink {
+/// The result memfd of one request: grown to the pixels' size (pages it already has are reused)
+/// and mapped while the file is decoded into it.
+class ResultFile : public fluoro_dicom_pixel_sink {
 public:
+  explicit ResultFile(int fd) : fd_(fd) {}
+  ~ResultFile() override {
+    if (data_) munmap(data_, size_);
+  }
   uint8_t *reserve(size_t n) override {
-    if (n <= capacity_ && capacity_ - n < (size_t(256) << 20)) return data_;  // keep; drop a huge file's pages
-    if (data_) munmap(data_, capacity_);
-    data_ = nullptr;
-    capacity_ = 0;
-    if (ftruncate(kResultFd, off_t(n)) != 0) throw std::bad_alloc();
+    struct stat info;
+    if (fstat(fd_, &info) != 0) throw std::bad_alloc();
+    const size_t have = size_t(info.st_size);
+    // Grow; shrink only to let go of a huge earlier file's pages.
+    if ((have < n || have - n > (size_t(256) << 20)) && ftruncate(fd_, off_t(n)) != 0) throw std::bad_alloc();
     if (n == 0) return nullptr;
-    void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, kResultFd, 0);  // pages in bulk
+    void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);  // pages in bulk
     if (p == MAP_FAILED) throw std::bad_alloc();
     data_ = static_cast<uint8_t *>(p);
-    capacity_ = n;
+    size_ = n;
     return data_;
   }
 
 private:
+  int fd_;
   uint8_t *data_ = nullptr;
-  size_t capacity_ = 0;
+  size_t size_ = 0;
 };
 
-/// Reads the file at the start of the input memfd into the result memfd. `marker`: see kCrashVariable.
-Reply serve(const RequestHeader &request, const uint32_t *tags, ResultBuffer &buffer, const std::string &marker) {
+/// Reads the file at the start of the input memfd into `resultFd`. `marker`: see kCrashVariable.
+Reply serve(const RequestHeader &request, const uint32_t *tags, int resultFd, const std::string &marker) {
   const size_t count = size_t(request.count);
   fluoro_dicom r;
+  ResultFile result(resultFd);
   void *input = count ? mmap(nullptr, count, PROT_READ, MAP_SHARED | MAP_POPULATE, kInputFd, 0) : nullptr;
   if (input == MAP_FAILED) {
     input = nullptr;
@@ -94,11 +101,11 @@ Reply serve(const RequestHeader &request, const uint32_t *tags, ResultBuffer &bu
   } else {
     bound(count);
     if (!marker.empty() && count && memmem(input, count, marker.data(), marker.size())) raise(SIGSEGV);
-    r.sink = &buffer;
+    r.sink = &result;
     fluoro_dicom_detail::readHere(r, input, count, tags, request.tagCount, request.flags);
   }
   Reply reply{r.outBytes, 0, 0, 0};
-  reply.written = fluoro_dicom_detail::writeHeader(kResultFd, r.outBytes, r, reply.headerBytes);
+  reply.written = fluoro_dicom_detail::writeHeader(resultFd, r.outBytes, r, reply.headerBytes);
   unbound();
   if (input) munmap(input, count);
   return reply;
@@ -110,17 +117,18 @@ Reply serve(const RequestHeader &request, const uint32_t *tags, ResultBuffer &bu
   fluoro_dicom_detail::silenceGDCM();  // while the caller gets its first file ready
   const char *crashOn = getenv(kCrashVariable);
   const std::string marker = crashOn ? crashOn : "";
-  ResultBuffer buffer;
   static uint32_t message[(sizeof(RequestHeader) + kMaxTags * sizeof(uint32_t)) / sizeof(uint32_t)];
   for (;;) {
-    ssize_t n = receiveMessage(kSocketFd, message, sizeof message);
+    int resultFd;
+    ssize_t n = receiveMessage(kSocketFd, message, sizeof message, resultFd);
     if (n == 0) _exit(0);
     RequestHeader request{};
     if (n >= ssize_t(sizeof request)) memcpy(&request, message, sizeof request);
-    bool valid = n >= ssize_t(sizeof request) && request.tagCount <= kMaxTags &&
+    bool valid = n >= ssize_t(sizeof request) && resultFd >= 0 && request.tagCount <= kMaxTags &&
                  size_t(n) == sizeof request + request.tagCount * sizeof(uint32_t);
     Reply reply{};
-    if (valid) reply = serve(request, message + sizeof request / sizeof(uint32_t), buffer, marker);
+    if (valid) reply = serve(request, message + sizeof request / sizeof(uint32_t), resultFd, marker);
+    if (resultFd >= 0) close(resultFd);
     iovec part{&reply, sizeof reply};
     if (!sendMessage(kSocketFd, &part, 1)) _exit(0);
   }

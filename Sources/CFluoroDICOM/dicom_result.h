@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
-/// Where the decoding process puts decoded pixels: its result buffer, shared with the caller and
-/// reused from file to file (decoder_process.cpp).
+/// Where the decoding process puts decoded pixels: the result memfd the caller passed with the
+/// request (decoder_process.cpp).
 struct fluoro_dicom_pixel_sink {
   /// `n` writable bytes (throws std::bad_alloc when it cannot).
   virtual uint8_t *reserve(size_t n) = 0;
@@ -37,17 +38,20 @@ struct fluoro_dicom {
   uint8_t *out = nullptr;
   size_t outBytes = 0;
   fluoro_dicom_pixel_sink *sink = nullptr;
-  /// Pixels of an isolated read, copied out of the decoding process's buffer: a view into `mapping`.
+  /// Pixels of an isolated read: a view into `mapping`, the result memfd mapped.
   const uint8_t *mappedPixels = nullptr;
   size_t mappedBytes = 0;
   void *mapping = nullptr;
   size_t mappingBytes = 0;
+  /// Run when the result is freed, after `mapping` is unmapped (hands the memfd back for reuse).
+  std::function<void()> onFree;
 
   fluoro_dicom() = default;
   fluoro_dicom(const fluoro_dicom &) = delete;
   fluoro_dicom &operator=(const fluoro_dicom &) = delete;
   ~fluoro_dicom() {
     if (mapping) munmap(mapping, mappingBytes);
+    if (onFree) onFree();
   }
   /// A buffer of `n` bytes for the decoded pixels (in the decoding process, straight in the
   /// buffer the caller reads them from).
@@ -84,8 +88,8 @@ void readHere(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *
 /// `headerBytes`. False when it cannot be written.
 bool writeHeader(int fd, uint64_t offset, const fluoro_dicom &r, uint64_t &headerBytes);
 
-/// The caller's half: fills `r` from the header at `pixelBytes` of `fd` and copies the pixels
-/// at its start into memory of `r`'s own (the buffer is reused for the next file).
+/// The caller's half: fills `r` from the header at `pixelBytes` of `fd` and maps the pixels at
+/// its start (not copied; `fd` stays open, the caller owns it).
 void readResult(fluoro_dicom &r, int fd, uint64_t pixelBytes, uint64_t headerBytes, size_t tagCount);
 
 }  // namespace fluoro_dicom_detail

@@ -1,8 +1,9 @@
-// The result file: how a read travels from the decoding process to the caller. A memfd shared
-// by both for the process's lifetime: the decoded pixels at its start (written in place by the
-// decoder, see fluoro_dicom::allocate), then a header (status, messages, pixel module, the
-// requested attributes). The reply on the socket gives both lengths (decoder_protocol.h). The
-// caller copies the pixels out, so the file's pages are allocated once, not once per file.
+// The result file: how a read travels from the decoding process to the caller. A memfd holding
+// the decoded pixels at its start (written in place by the decoder, see fluoro_dicom::allocate),
+// then a header (status, messages, pixel module, the requested attributes); the reply on the
+// socket gives both lengths (decoder_protocol.h). The caller maps the pixels, so they reach Swift
+// without a copy, and reuses the memfd for a later file once the result is freed, so its pages
+// are allocated once, not per file.
 #include "dicom_result.h"
 
 #include <sys/mman.h>
@@ -136,14 +137,13 @@ void readResult(fluoro_dicom &r, int fd, uint64_t pixelBytes, uint64_t headerByt
   if (!c.ok || pixels != pixelBytes) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
   r.status = fluoro_dicom_status(status);
   if (pixels == 0) return;
-  // Memory of the result's own, so the pixels outlive the next read (Swift wraps them without a
-  // copy), its pages allocated at once rather than one fault per 4 KiB.
-  void *own = mmap(nullptr, size_t(pixels), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (own == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "out of memory for the decoded pixels"); return; }
-  r.mapping = own;
+  // Shared, writable (Swift wraps the pixels without a copy and may change them), and its pages
+  // mapped at once: they exist already, so this costs page-table entries only.
+  void *map = mmap(nullptr, size_t(pixels), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (map == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "cannot map the decoding result"); return; }
+  r.mapping = map;
   r.mappingBytes = size_t(pixels);
-  if (!readAll(fd, own, size_t(pixels), 0)) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
-  r.mappedPixels = static_cast<const uint8_t *>(own);
+  r.mappedPixels = static_cast<const uint8_t *>(map);
   r.mappedBytes = size_t(pixels);
 }
 
