@@ -236,6 +236,8 @@ void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, si
 }
 
 /// At exit: the shared worker's process is stopped and waited for (unless a read is under way).
+/// Killed, not asked: it is idle and holds nothing, and this does not wait for a process still
+/// starting up.
 void stopShared();
 
 fluoro_dicom_worker *shared() {
@@ -250,7 +252,7 @@ fluoro_dicom_worker *shared() {
 void stopShared() {
   fluoro_dicom_worker *w = shared();
   if (!w->mutex.try_lock()) return;
-  reap(*w, false);
+  reap(*w, true);
   w->mutex.unlock();
 }
 
@@ -270,7 +272,7 @@ void fluoro_dicom_worker_free(fluoro_dicom_worker *w) {
   if (!w || w == shared()) return;
   {
     std::lock_guard<std::mutex> lock(w->mutex);
-    reap(*w, false);
+    reap(*w, true);
     if (w->inputFd >= 0) close(w->inputFd);
   }
   delete w;
