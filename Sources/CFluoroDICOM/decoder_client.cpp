@@ -1,11 +1,12 @@
 // The caller's side of the decoding process (decoder_process.cpp): isolated reads. One long-lived
-// process per worker, started on first use with posix_spawn of this same executable
-// (/proc/self/exe) and restarted after a file kills it. Spawn + exec rather than fork: the caller
-// is a multi-threaded Swift process, and a forked copy of it may only call async-signal-safe
-// functions (another thread may have held a lock of malloc, the C++ runtime or GDCM at the fork);
-// an exec'd process starts clean. A file travels in a memfd, its result in another (result_file.cpp)
-// that the caller maps, so the decoded pixels are not copied; both memfds are reused from file to
-// file, so their pages are allocated once rather than per file.
+// process per worker, started on first use with posix_spawn and restarted after a file kills it.
+// Spawn + exec rather than fork: the caller is a multi-threaded Swift process, and a forked copy
+// of it may only call async-signal-safe functions (another thread may have held a lock of malloc,
+// the C++ runtime or GDCM at the fork); an exec'd process starts clean. The executable is the lean
+// `fluoro-dicom-decoder` beside the caller's (it starts in half the time: GDCM without Swift,
+// OpenBLAS, oneDNN, MPI), else the caller's own (/proc/self/exe). A file travels in a memfd, its
+// result in another (result_file.cpp) that the caller maps, so the decoded pixels are not copied;
+// both memfds are reused from file to file, so their pages are allocated once rather than per file.
 #include "decoder_protocol.h"
 #include "dicom_result.h"
 
@@ -28,6 +29,10 @@
 #include <vector>
 
 extern char **environ;
+
+namespace fluoro_dicom_detail {
+const char kClientStamp[] = __DATE__ " " __TIME__;
+}
 
 namespace {
 
@@ -71,6 +76,9 @@ struct fluoro_dicom_worker {
   std::optional<std::string> crashMarker;
   pid_t pid = -1;
   int socket = -1;
+  /// What the last process runs; the caller's own executable after a stale decoder binary.
+  std::string executable;
+  bool ownExecutableOnly = false;
   /// The file being read, shared with the process; grown as needed, shrunk after a huge one.
   int inputFd = -1;
   size_t inputBytes = 0;
@@ -96,8 +104,22 @@ std::vector<std::string> processEnvironment(const fluoro_dicom_worker &w) {
   }
   if (w.crashMarker && !w.crashMarker->empty()) env.push_back(std::string(kCrashVariable) + "=" + *w.crashMarker);
   env.push_back("SWIFT_BACKTRACE=enable=no");
-  env.push_back(std::string(kWorkerVariable) + "=" + std::to_string(kSocketFd));
+  env.push_back(std::string(kWorkerVariable) + "=" + std::to_string(kSocketFd) + " " + fluoro_dicom_detail::buildStamp());
   return env;
+}
+
+/// `fluoro-dicom-decoder` beside this process's executable, or "" when there is none.
+const std::string &leanDecoder() {
+  static const std::string path = [] {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return std::string();
+    std::string dir(self, size_t(n));
+    dir.erase(dir.rfind('/') + 1);
+    std::string candidate = dir + kDecoderName;
+    return access(candidate.c_str(), X_OK) == 0 ? candidate : std::string();
+  }();
+  return path;
 }
 
 /// The input memfd, created once per worker (it outlives its processes).
@@ -142,7 +164,8 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   bool duplicated = high[0] >= 0 && high[1] >= 0;
-  int error = !duplicated ? errno : posix_spawn(&w.pid, "/proc/self/exe", &actions, &attributes, argv, envp.data());
+  w.executable = w.ownExecutableOnly || leanDecoder().empty() ? "/proc/self/exe" : leanDecoder();
+  int error = !duplicated ? errno : posix_spawn(&w.pid, w.executable.c_str(), &actions, &attributes, argv, envp.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   for (int fd : high) if (fd >= 0) close(fd);
@@ -204,6 +227,27 @@ std::string deathMessage(int status, size_t count) {
   return "the decoding process failed";
 }
 
+enum class Outcome { replied, died, unstartable };
+
+/// Sends one request (starting a process if none runs, or replacing one that died between files)
+/// and waits for its reply. `died`: `status` is the process's wait status.
+Outcome exchange(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags, int resultFd, Reply &reply,
+                 int &status, std::string &why) {
+  if (!sendRequest(w, request, tags, resultFd)) {
+    if (w.pid > 0) reap(w, true);
+    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
+      if (w.pid > 0) reap(w, true);
+      return Outcome::unstartable;
+    }
+  }
+  int unexpected;
+  ssize_t n = receiveMessage(w.socket, &reply, sizeof reply, unexpected);
+  if (unexpected >= 0) close(unexpected);
+  if (n == ssize_t(sizeof reply)) return Outcome::replied;
+  status = reap(w, n != 0);
+  return Outcome::died;
+}
+
 /// One read in the worker's process, started or restarted as needed.
 void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
   if (tagCount > kMaxTags) { r.fail(FLUORO_DICOM_INTERNAL, "too many attributes asked for"); return; }
@@ -214,23 +258,18 @@ void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, si
   if (resultFd < 0) { r.fail(FLUORO_DICOM_CRASHED, std::string("cannot create the result buffer: ") + strerror(errno)); return; }
   r.onFree = [pool = w.results, resultFd] { pool->give(resultFd); };  // after the pixels are unmapped
   const RequestHeader request{count, flags, uint32_t(tagCount)};
-  // A process that died between files (killed from outside) is replaced, and the file sent again.
-  if (!sendRequest(w, request, tags, resultFd)) {
-    if (w.pid > 0) reap(w, true);
-    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
-      if (w.pid > 0) reap(w, true);
-      r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
-      return;
-    }
-  }
   Reply reply{};
-  int unexpected;
-  ssize_t n = receiveMessage(w.socket, &reply, sizeof reply, unexpected);
-  if (unexpected >= 0) close(unexpected);
-  if (n != ssize_t(sizeof reply)) {  // it died on this file
-    r.fail(FLUORO_DICOM_CRASHED, deathMessage(reap(w, n != 0), count));
+  int status = 0;
+  Outcome outcome = exchange(w, request, tags, resultFd, reply, status, why);
+  if (outcome == Outcome::died && WIFEXITED(status) && WEXITSTATUS(status) == kStaleExit && !w.ownExecutableOnly) {
+    w.ownExecutableOnly = true;  // a decoder binary from another build: this executable decodes instead
+    outcome = exchange(w, request, tags, resultFd, reply, status, why);
+  }
+  if (outcome == Outcome::unstartable) {
+    r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
     return;
   }
+  if (outcome == Outcome::died) { r.fail(FLUORO_DICOM_CRASHED, deathMessage(status, count)); return; }
   if (!reply.written) { r.fail(FLUORO_DICOM_CRASHED, "the decoding process failed"); return; }
   fluoro_dicom_detail::readResult(r, resultFd, reply.pixelBytes, reply.headerBytes, tagCount);
 }
@@ -286,6 +325,12 @@ int fluoro_dicom_worker_start(fluoro_dicom_worker *w) {
 }
 
 uint64_t fluoro_dicom_worker_spawns(const fluoro_dicom_worker *w) { return w ? w->spawns.load() : 0; }
+
+const char *fluoro_dicom_worker_executable(fluoro_dicom_worker *w) {
+  if (!w) return "";
+  std::lock_guard<std::mutex> lock(w->mutex);
+  return w->executable.c_str();
+}
 
 fluoro_dicom *fluoro_dicom_worker_read(fluoro_dicom_worker *w, const void *bytes, size_t count, const uint32_t *tags,
                                        size_t tag_count, int flags) {

@@ -1,8 +1,8 @@
-// The decoding process: this same executable, started again by decoder_client.cpp with
-// FLUORO_DICOM_WORKER in its environment, a socket on descriptor 3 and the input memfd on 4
-// (decoder_protocol.h). A constructor catches it
-// before `main` (so it works for `fluoro` and for the test runner alike), then it reads one file
-// per request until the socket closes. A file that makes GDCM (or a codec under it) assert or
+// The decoding process: `fluoro-dicom-decoder` (Sources/FluoroDICOMDecoder) or else the caller's
+// own executable, started by decoder_client.cpp with FLUORO_DICOM_WORKER in its environment, a
+// socket on descriptor 3 and the input memfd on 4 (decoder_protocol.h). A constructor catches it
+// before `main` (so it works for either binary and for the test runner alike), then it reads one
+// file per request until the socket closes. A file that makes GDCM (or a codec under it) assert or
 // crash kills only this process; the caller reports it and starts another.
 #include "decoder_protocol.h"
 #include "dicom_result.h"
@@ -18,6 +18,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+namespace fluoro_dicom_detail {
+const char kProcessStamp[] = __DATE__ " " __TIME__;
+}
 
 namespace {
 
@@ -134,11 +138,16 @@ Reply serve(const RequestHeader &request, const uint32_t *tags, int resultFd, co
   }
 }
 
-/// Runs before `main`: turns this process into a decoding process when it was started as one.
+/// Runs before `main`: turns this process into a decoding process when it was started as one,
+/// and exits at once (kStaleExit) when it was built from other sources than its caller.
 __attribute__((constructor)) void enterDecodingProcess() {
   const char *value = getenv(kWorkerVariable);
   struct stat socketInfo;
-  if (!value || atoi(value) != kSocketFd || fstat(kSocketFd, &socketInfo) != 0 || !S_ISSOCK(socketInfo.st_mode)) return;
+  const std::string expected = std::to_string(kSocketFd) + " ";
+  if (!value || strncmp(value, expected.c_str(), expected.size()) != 0 || fstat(kSocketFd, &socketInfo) != 0 ||
+      !S_ISSOCK(socketInfo.st_mode))
+    return;
+  if (value + expected.size() != fluoro_dicom_detail::buildStamp()) _exit(kStaleExit);
   serveForever();
 }
 

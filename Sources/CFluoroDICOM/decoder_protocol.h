@@ -1,7 +1,8 @@
 // What the caller (decoder_client.cpp) and the decoding process (decoder_process.cpp) say to each
 // other. Not public.
 //
-// The process starts with the socket (AF_UNIX, SOCK_SEQPACKET: one message per request or reply)
+// The process is `fluoro-dicom-decoder` beside the caller's executable, or the caller's
+// executable itself. It starts with the socket (AF_UNIX, SOCK_SEQPACKET: one message per request or reply)
 // on descriptor 3 and the input memfd on 4. The input memfd belongs to the caller, outlives a
 // process that dies and only grows (its pages are allocated once).
 // Request: a RequestHeader, then `tagCount` uint32 tags, with the result memfd attached
@@ -22,8 +23,14 @@
 
 namespace fluoro_dicom_protocol {
 
-/// Set in the environment of a decoding process; its value is the socket's descriptor number.
+/// Set in the environment of a decoding process: the socket's descriptor number, a space and the
+/// caller's fluoro_dicom_detail::buildStamp().
 constexpr const char *kWorkerVariable = "FLUORO_DICOM_WORKER";
+/// Exit status of a decoding process whose build stamp is not its caller's (then the caller
+/// starts its own executable instead).
+constexpr int kStaleExit = 86;
+/// The lean decoding process, looked for beside the caller's executable.
+constexpr const char *kDecoderName = "fluoro-dicom-decoder";
 /// Descriptors of the decoding process.
 constexpr int kSocketFd = 3, kInputFd = 4;
 /// For tests: a decoding process whose input contains these bytes crashes (SIGSEGV) on it.

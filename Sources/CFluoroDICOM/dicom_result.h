@@ -77,6 +77,14 @@ struct fluoro_dicom {
 
 namespace fluoro_dicom_detail {
 
+/// When each source file of this library was compiled (__DATE__ __TIME__). A decoding process
+/// serves only a caller built from the same objects: a `fluoro-dicom-decoder` left over from an
+/// older build must not decode with older code.
+extern const char kDecodeStamp[], kResultFileStamp[], kProcessStamp[], kClientStamp[];
+inline std::string buildStamp() {
+  return std::string(kDecodeStamp) + "|" + kResultFileStamp + "|" + kProcessStamp + "|" + kClientStamp;
+}
+
 /// Turns GDCM's messages off and loads its dictionaries (once per process, about 30 ms).
 void silenceGDCM();
 

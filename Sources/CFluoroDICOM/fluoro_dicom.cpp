@@ -552,6 +552,8 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
 
 namespace fluoro_dicom_detail {
 
+const char kDecodeStamp[] = __DATE__ " " __TIME__;
+
 void silenceGDCM() {
   static std::once_flag once;
   std::call_once(once, [] {

@@ -99,6 +99,8 @@ bool readAll(int fd, void *p, size_t n, uint64_t offset) {
 
 namespace fluoro_dicom_detail {
 
+const char kResultFileStamp[] = __DATE__ " " __TIME__;
+
 bool writeHeader(int fd, uint64_t offset, const fluoro_dicom &r, uint64_t &headerBytes) {
   std::string header = serialize(r);
   headerBytes = header.size();

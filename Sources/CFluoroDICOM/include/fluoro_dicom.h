@@ -10,9 +10,10 @@
 //
 // With FLUORO_DICOM_ISOLATE the work runs in a decoding process (a fluoro_dicom_worker): a file
 // that makes GDCM (or a codec under it) assert or crash becomes FLUORO_DICOM_CRASHED instead of
-// taking the caller down. The process is this same executable started again (posix_spawn of
-// /proc/self/exe; a constructor in this library catches it before `main`), once, and serves one
-// file after another; it is started again after a file kills it. Each file is bounded in memory
+// taking the caller down. The process is `fluoro-dicom-decoder` (a lean executable of this
+// library, looked for beside the caller's), else the caller's executable itself (posix_spawn of
+// /proc/self/exe; a constructor in this library catches either before `main`). It is started
+// once and serves one file after another; it is started again after a file kills it. Each file is bounded in memory
 // (512 MiB + 256 x its size) and time (10 minutes + 10 s per MB, then SIGALRM).
 #ifndef FLUORO_DICOM_H
 #define FLUORO_DICOM_H
@@ -120,6 +121,11 @@ int fluoro_dicom_worker_start(fluoro_dicom_worker *worker);
 
 /// How many processes the worker has started: 1, plus one per restart.
 uint64_t fluoro_dicom_worker_spawns(const fluoro_dicom_worker *worker);
+
+/// The executable of the worker's last process ("" before the first): `fluoro-dicom-decoder`
+/// beside the caller's executable, or "/proc/self/exe" (the caller's own) when there is none or it
+/// was built from other sources. Valid until the next call on this worker.
+const char *fluoro_dicom_worker_executable(fluoro_dicom_worker *worker);
 
 /// fluoro_dicom_read in the worker's process (FLUORO_DICOM_ISOLATE is implied).
 fluoro_dicom *fluoro_dicom_worker_read(fluoro_dicom_worker *worker, const void *bytes, size_t count, const uint32_t *tags,

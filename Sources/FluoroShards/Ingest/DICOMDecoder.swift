@@ -1,10 +1,10 @@
 import CFluoroDICOM
 import Foundation
 
-/// The process that decodes DICOM for this one (a CFluoroDICOM worker): this executable started
-/// again once, fed one file at a time, and started again when a file kills it, so a file that makes
-/// GDCM assert or crash is reported and the next file still reads. Reads through one decoder run
-/// one at a time.
+/// The process that decodes DICOM for this one (a CFluoroDICOM worker): `fluoro-dicom-decoder`
+/// (else this executable) started once, fed one file at a time, and started again when a file
+/// kills it, so a file that makes GDCM assert or crash is reported and the next file still reads.
+/// Reads through one decoder run one at a time.
 final class DICOMDecoder: @unchecked Sendable {
     let handle: OpaquePointer
     private let owned: Bool
@@ -30,6 +30,10 @@ final class DICOMDecoder: @unchecked Sendable {
 
     /// Processes started so far: 1, plus one per restart after a crash.
     var spawns: Int { Int(fluoro_dicom_worker_spawns(handle)) }
+
+    /// What the last process runs: `fluoro-dicom-decoder` beside this executable, else this
+    /// executable ("/proc/self/exe"); "" before the first.
+    var executable: String { String(cString: fluoro_dicom_worker_executable(handle)) }
 
     /// Starts the process now rather than at the first file, so its start-up overlaps other work.
     @discardableResult
