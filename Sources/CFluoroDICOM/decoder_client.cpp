@@ -229,16 +229,22 @@ std::string deathMessage(int status, size_t count) {
 
 enum class Outcome { replied, died, unstartable };
 
+/// After a process of `fluoro-dicom-decoder` ended with `status`: true, and this executable is used
+/// from now on, when it exited by itself. A decoding process only does that when it cannot serve:
+/// built from other sources (kStaleExit) or unable to start.
+bool leanDecoderFailed(fluoro_dicom_worker &w, int status) {
+  if (!WIFEXITED(status) || w.ownExecutableOnly || w.executable == "/proc/self/exe") return false;
+  w.ownExecutableOnly = true;
+  return true;
+}
+
 /// Sends one request (starting a process if none runs, or replacing one that died between files)
 /// and waits for its reply. `died`: `status` is the process's wait status.
 Outcome exchange(fluoro_dicom_worker &w, const RequestHeader &request, const uint32_t *tags, int resultFd, Reply &reply,
                  int &status, std::string &why) {
-  if (!sendRequest(w, request, tags, resultFd)) {
-    if (w.pid > 0) reap(w, true);
-    if (!spawn(w, why) || !sendRequest(w, request, tags, resultFd)) {
-      if (w.pid > 0) reap(w, true);
-      return Outcome::unstartable;
-    }
+  for (int attempt = 0; !sendRequest(w, request, tags, resultFd); attempt++) {
+    if (w.pid > 0) leanDecoderFailed(w, reap(w, true));
+    if (attempt == 2 || !spawn(w, why)) return Outcome::unstartable;
   }
   int unexpected;
   ssize_t n = receiveMessage(w.socket, &reply, sizeof reply, unexpected);
@@ -261,10 +267,7 @@ void readIsolated(fluoro_dicom_worker &w, fluoro_dicom &r, const void *bytes, si
   Reply reply{};
   int status = 0;
   Outcome outcome = exchange(w, request, tags, resultFd, reply, status, why);
-  if (outcome == Outcome::died && WIFEXITED(status) && WEXITSTATUS(status) == kStaleExit && !w.ownExecutableOnly) {
-    w.ownExecutableOnly = true;  // a decoder binary from another build: this executable decodes instead
-    outcome = exchange(w, request, tags, resultFd, reply, status, why);
-  }
+  if (outcome == Outcome::died && leanDecoderFailed(w, status)) outcome = exchange(w, request, tags, resultFd, reply, status, why);
   if (outcome == Outcome::unstartable) {
     r.fail(FLUORO_DICOM_CRASHED, "cannot start the decoding process: " + (why.empty() ? std::string("it does not answer") : why));
     return;

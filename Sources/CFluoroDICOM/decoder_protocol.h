@@ -26,8 +26,8 @@ namespace fluoro_dicom_protocol {
 /// Set in the environment of a decoding process: the socket's descriptor number, a space and the
 /// caller's fluoro_dicom_detail::buildStamp().
 constexpr const char *kWorkerVariable = "FLUORO_DICOM_WORKER";
-/// Exit status of a decoding process whose build stamp is not its caller's (then the caller
-/// starts its own executable instead).
+/// Exit status of a decoding process whose build stamp is not its caller's (the caller then
+/// starts its own executable instead, as after any exit of `fluoro-dicom-decoder` by itself).
 constexpr int kStaleExit = 86;
 /// The lean decoding process, looked for beside the caller's executable.
 constexpr const char *kDecoderName = "fluoro-dicom-decoder";
