@@ -129,28 +129,18 @@ bool createInput(fluoro_dicom_worker &w, std::string &why) {
   return true;
 }
 
-/// Starts the decoding process with the descriptors of decoder_protocol.h (the socket's other end,
-/// the input memfd), /dev/null for standard input, output and error, every other descriptor closed,
-/// default signal actions and an empty signal mask.
-bool spawn(fluoro_dicom_worker &w, std::string &why) {
-  if (!createInput(w, why)) return false;
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) { why = strerror(errno); return false; }
-  // Copies above the targets, so no dup2 overwrites a descriptor a later one still needs.
-  const int sources[2] = {pair[1], w.inputFd}, targets[2] = {kSocketFd, kInputFd};
-  int high[2];
-  for (int i = 0; i < 2; i++) high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, kInputFd + 1);
-  close(pair[1]);
-  std::vector<std::string> env = processEnvironment(w);
+/// posix_spawn of `path` with `fds` on the descriptors `targets`, /dev/null for standard input,
+/// output and error, every other descriptor closed, default signal actions and an empty mask.
+/// Returns 0 or an errno value.
+int launch(const std::string &path, const int fds[2], const int targets[2], std::vector<std::string> &env, pid_t &pid) {
   std::vector<char *> envp;
   for (auto &e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   char name[] = "fluoro-dicom-decoder";
   char *argv[] = {name, nullptr};
-
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (int i = 0; i < 2; i++) posix_spawn_file_actions_adddup2(&actions, high[i], targets[i]);
+  for (int i = 0; i < 2; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], targets[i]);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
@@ -163,11 +153,26 @@ bool spawn(fluoro_dicom_worker &w, std::string &why) {
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  bool duplicated = high[0] >= 0 && high[1] >= 0;
-  w.executable = w.ownExecutableOnly || leanDecoder().empty() ? "/proc/self/exe" : leanDecoder();
-  int error = !duplicated ? errno : posix_spawn(&w.pid, w.executable.c_str(), &actions, &attributes, argv, envp.data());
+  int error = posix_spawn(&pid, path.c_str(), &actions, &attributes, argv, envp.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
+  return error;
+}
+
+/// Starts a decoding process for `w`: `fluoro-dicom-decoder` when there is one that has not
+/// failed, else this executable; the socket's other end on kSocketFd, the input memfd on kInputFd.
+bool spawn(fluoro_dicom_worker &w, std::string &why) {
+  if (!createInput(w, why)) return false;
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) { why = strerror(errno); return false; }
+  // Copies above the targets, so no dup2 overwrites a descriptor a later one still needs.
+  const int targets[2] = {kSocketFd, kInputFd};
+  int high[2] = {fcntl(pair[1], F_DUPFD_CLOEXEC, kInputFd + 1), fcntl(w.inputFd, F_DUPFD_CLOEXEC, kInputFd + 1)};
+  int error = high[0] < 0 || high[1] < 0 ? errno : 0;
+  close(pair[1]);
+  w.executable = w.ownExecutableOnly || leanDecoder().empty() ? "/proc/self/exe" : leanDecoder();
+  std::vector<std::string> env = processEnvironment(w);
+  if (error == 0) error = launch(w.executable, high, targets, env, w.pid);
   for (int fd : high) if (fd >= 0) close(fd);
   if (error != 0) {
     close(pair[0]);

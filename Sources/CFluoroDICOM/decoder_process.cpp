@@ -27,18 +27,22 @@ namespace {
 
 using namespace fluoro_dicom_protocol;
 
-/// Dies quietly and at once on an assertion or fault: default signal actions (not the crash
-/// handlers of the Swift runtime, which this executable loaded), and no core file.
+/// The address-space limit the process started with; `bound` only ever tightens it.
+struct rlimit startingMemoryLimit = {RLIM_INFINITY, RLIM_INFINITY};
+
+/// Dies quietly and at once on an assertion or fault: default signal actions (not crash handlers
+/// a runtime in this executable may have installed, such as Swift's), and no core file.
 void prepareProcess() {
   for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGALRM}) signal(sig, SIG_DFL);
   struct rlimit noCore = {0, 0};
   setrlimit(RLIMIT_CORE, &noCore);
+  getrlimit(RLIMIT_AS, &startingMemoryLimit);
 }
 
 /// Bounds the work on one file of `count` bytes: fuzzed lengths make GDCM allocate gigabytes, so
 /// the address space may grow by what a real file of this size can need (512 MiB + 256 x the
 /// file, i.e. 100:1 compression with room to spare) and the time is timeLimit(count); such a
-/// file then fails fast instead of thrashing. Only the soft limit moves, so `unbound` can lift it.
+/// file then fails fast instead of thrashing. Only the soft limit moves, so `unbound` can undo it.
 void bound(size_t count) {
   long pageSize = sysconf(_SC_PAGESIZE);
   unsigned long long pages = 0;
@@ -47,22 +51,16 @@ void bound(size_t count) {
     fclose(statm);
   }
   unsigned long long budget = std::min<unsigned long long>((512ULL << 20) + 256ULL * count, 48ULL << 30);
-  struct rlimit memory;
-  if (getrlimit(RLIMIT_AS, &memory) == 0) {
-    unsigned long long wanted = pages * (unsigned long long)pageSize + budget;
-    if (memory.rlim_max == RLIM_INFINITY || wanted < memory.rlim_max) memory.rlim_cur = rlim_t(wanted);
-    setrlimit(RLIMIT_AS, &memory);
-  }
+  unsigned long long wanted = pages * (unsigned long long)pageSize + budget;
+  struct rlimit memory = startingMemoryLimit;
+  if (memory.rlim_cur == RLIM_INFINITY || wanted < memory.rlim_cur) memory.rlim_cur = rlim_t(wanted);
+  setrlimit(RLIMIT_AS, &memory);
   alarm(timeLimit(count));
 }
 
 void unbound() {
   alarm(0);
-  struct rlimit memory;
-  if (getrlimit(RLIMIT_AS, &memory) == 0) {
-    memory.rlim_cur = memory.rlim_max;
-    setrlimit(RLIMIT_AS, &memory);
-  }
+  setrlimit(RLIMIT_AS, &startingMemoryLimit);
 }
 
 /// The result memfd of one request: grown to the pixels' size (pages it already has are reused)
