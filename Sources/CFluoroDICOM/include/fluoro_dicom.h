@@ -13,8 +13,9 @@
 // taking the caller down. The process is `fluoro-dicom-decoder` (a lean executable of this
 // library, looked for beside the caller's), else the caller's executable itself (posix_spawn of
 // /proc/self/exe; a constructor in this library catches either before `main`). It is started
-// once and serves one file after another; it is started again after a file kills it. Each file is bounded in memory
-// (512 MiB + 256 x its size) and time (10 minutes + 10 s per MB, then SIGALRM).
+// once and serves one file after another; it is started again after a file kills it. Each file
+// is bounded in memory (512 MiB + 256 x its size) and time (10 minutes + 10 s per MB, then
+// SIGALRM). Its pixels stay in shared memory the result maps until fluoro_dicom_free.
 #ifndef FLUORO_DICOM_H
 #define FLUORO_DICOM_H
 
