@@ -20,6 +20,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "fluoro", targets: ["fluoro"]),
+        .executable(name: "fluoro-dicom-decoder", targets: ["FluoroDICOMDecoder"]),
         .library(name: "FluoroTensor", targets: ["FluoroTensor"]),
         .library(name: "FluoroShards", targets: ["FluoroShards"]),
         .library(name: "FluoroModel", targets: ["FluoroModel"]),
@@ -40,6 +41,8 @@ let package = Package(
         .target(name: "CFluoroDICOM", dependencies: ["CTurboJPEG"],
                 linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
                                  .linkedLibrary("stdc++")]),
+        // The lean decoding process `fluoro` starts beside itself (CFluoroDICOM's decoder_process.cpp).
+        .executableTarget(name: "FluoroDICOMDecoder", dependencies: ["CFluoroDICOM"]),
         // The LZ4 frame shard format, clinical ingest (DICOM through CFluoroDICOM, NumPy) and the clip loader.
         .target(name: "FluoroShards", dependencies: ["FluoroSupport", "CLZ4", "CFluoroDICOM"]),
         // The synthetic X-ray simulator (METHOD §12).

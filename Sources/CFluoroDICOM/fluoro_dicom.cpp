@@ -2,8 +2,9 @@
 // decodes every transfer syntax; 8-bit JPEG (Baseline, or Extended holding 8-bit samples) is the
 // one exception: its frames, split out of GDCM's parsed fragments, are decoded by libjpeg-turbo,
 // which is about 2.5x faster than the IJG libjpeg bundled with GDCM on the shared XA runs
-// (docs/BENCHMARKS.md "Clinical ingest"). Both use the accurate integer IDCT.
-#include "fluoro_dicom.h"
+// (docs/BENCHMARKS.md "Clinical ingest"). Both use the accurate integer IDCT. Isolated reads run
+// the same code in the decoding process (decoder_process.cpp, decoder_client.cpp).
+#include "dicom_result.h"
 
 #include <gdcm-3.0/gdcmAttribute.h>
 #include <gdcm-3.0/gdcmDataSet.h>
@@ -18,14 +19,6 @@
 #include <gdcm-3.0/gdcmTransferSyntax.h>
 #include <turbojpeg.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <cstring>
 #include <istream>
@@ -36,57 +29,6 @@
 #include <string>
 #include <vector>
 
-struct fluoro_dicom {
-  fluoro_dicom_status status = FLUORO_DICOM_OK;
-  std::string error;
-  int32_t errorFrame = -1;
-  uint32_t missingTag = 0;
-  std::string transferSyntax, photometric;
-  fluoro_dicom_pixel_module module{};
-  /// Per requested tag: the top-level (or shared functional group) value, then one per frame.
-  std::vector<std::optional<std::string>> top;
-  std::vector<std::vector<std::optional<std::string>>> perFrame;
-  std::vector<uint8_t> pixels;
-  /// Where the pixels are decoded: `pixels`, or (in the isolated child) shared memory.
-  uint8_t *out = nullptr;
-  size_t outBytes = 0;
-  /// In the isolated child: the result file, whose first bytes receive the pixels.
-  int sharedFd = -1;
-  /// Pixels of an isolated read: a view into `mapping`.
-  const uint8_t *mappedPixels = nullptr;
-  size_t mappedBytes = 0;
-  void *mapping = nullptr;
-  size_t mappingBytes = 0;
-
-  ~fluoro_dicom() {
-    if (mapping) munmap(mapping, mappingBytes);
-  }
-  /// A buffer of `n` bytes for the decoded pixels (decoding straight into the shared result
-  /// file in the isolated child saves two copies of the whole run).
-  uint8_t *allocate(size_t n) {
-    if (sharedFd >= 0) {
-      if (ftruncate(sharedFd, off_t(n)) != 0) throw std::bad_alloc();
-      void *p = n ? mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, sharedFd, 0) : nullptr;  // pages in bulk, not one fault each
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      mapping = p;
-      mappingBytes = n;
-      out = static_cast<uint8_t *>(p);
-    } else {
-      pixels.resize(n);
-      out = pixels.data();
-    }
-    outBytes = n;
-    return out;
-  }
-  void fail(fluoro_dicom_status s, std::string message, int32_t frame = -1) {
-    status = s;
-    error = std::move(message);
-    errorFrame = frame;
-    pixels.clear();
-    outBytes = 0;
-    module.decoded = 0;
-  }
-};
 
 namespace {
 
@@ -189,10 +131,6 @@ std::optional<std::string> findInGroup(const gdcm::DataSet &group, const gdcm::T
   return std::nullopt;
 }
 
-const gdcm::Tag kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kBitsAllocated(0x0028, 0x0100),
-    kPixelData(0x7fe0, 0x0010), kModality(0x0008, 0x0060), kSOPClass(0x0008, 0x0016),
-    kShared(0x5200, 0x9229), kPerFrame(0x5200, 0x9230), kPhotometric(0x0028, 0x0004);
-
 std::string stringOf(const gdcm::DataSet &ds, const gdcm::Tag &tag) {
   if (!ds.FindDataElement(tag)) return "";
   return textOf(ds.GetDataElement(tag)).value_or("");
@@ -215,7 +153,11 @@ bool usOf(const gdcm::DataSet &ds, const gdcm::Tag &tag, uint32_t &value) {
 void normalize(uint8_t *data, size_t count, int bytes, int bitsStored, int highBit, bool isSigned, bool invert, bool decoded) {
   const uint32_t mask = bitsStored >= 32 ? 0xFFFFFFFFu : (1u << bitsStored) - 1;
   const uint32_t sign = isSigned ? 1u << (bitsStored - 1) : 0;
+  const uint32_t full = bytes == 1 ? 0xFFu : 0xFFFFu;
   if (decoded) {
+    // Unsigned samples that fill their bytes (8-bit JPEG, most often) cannot leave the stored
+    // range: nothing to do (this pass cost about a tenth of `pack`'s time on 8-bit runs).
+    if (!isSigned && !invert && mask >= full) return;
     // Signed: the low BitsStored bits are two's complement whether or not the codec sign-extended
     // them; flipping the sign bit moves them to unsigned. Unsigned: clamp to the stored range.
     auto map = [&](uint32_t raw) {
@@ -231,7 +173,7 @@ void normalize(uint8_t *data, size_t count, int bytes, int bitsStored, int highB
     return;
   }
   const uint32_t shift = uint32_t(highBit + 1 - bitsStored);
-  if (shift == 0 && mask == (bytes == 1 ? 0xFFu : 0xFFFFu) && sign == 0 && !invert) return;
+  if (shift == 0 && mask == full && sign == 0 && !invert) return;
   if (bytes == 1) {
     for (size_t i = 0; i < count; i++) {
       uint32_t v = ((uint32_t(data[i]) >> shift) & mask) ^ sign;
@@ -374,19 +316,14 @@ bool decodable(const std::string &uid) {
   return true;
 }
 
-void silenceGDCM() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    gdcm::Trace::SetDebug(false);
-    gdcm::Trace::SetWarning(false);
-    gdcm::Trace::SetError(false);
-    (void)gdcm::Global::GetInstance().GetDicts();
-  });
-}
-
 /// The whole read, in this process.
 void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
-  silenceGDCM();
+  // Local, not file-scope: the decoding process starts in a constructor (decoder_process.cpp),
+  // which may run before this file's static initialisers.
+  const gdcm::Tag kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kBitsAllocated(0x0028, 0x0100),
+      kPixelData(0x7fe0, 0x0010), kModality(0x0008, 0x0060), kSOPClass(0x0008, 0x0016),
+      kShared(0x5200, 0x9229), kPerFrame(0x5200, 0x9230), kPhotometric(0x0028, 0x0004);
+  fluoro_dicom_detail::silenceGDCM();
   r.top.assign(tagCount, std::nullopt);
   r.perFrame.assign(tagCount, {});
   MemoryBuffer buffer(static_cast<const char *>(bytes), count);
@@ -611,192 +548,42 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
   r.module.decoded = 1;
 }
 
-// Serialization of a result between the isolated child and the parent.
-void put(std::string &out, const void *p, size_t n) { out.append(static_cast<const char *>(p), n); }
-void putString(std::string &out, const std::string &s) { uint64_t n = s.size(); put(out, &n, 8); out += s; }
-void putOptional(std::string &out, const std::optional<std::string> &s) {
-  uint8_t present = s.has_value();
-  put(out, &present, 1);
-  if (s) putString(out, *s);
-}
-
-struct Cursor {
-  const uint8_t *p, *end;
-  bool ok = true;
-  void get(void *dst, size_t n) {
-    if (size_t(end - p) < n) { ok = false; memset(dst, 0, n); return; }
-    memcpy(dst, p, n);
-    p += n;
-  }
-  std::string string() {
-    uint64_t n = 0;
-    get(&n, 8);
-    if (!ok || size_t(end - p) < n) { ok = false; return ""; }
-    std::string s(reinterpret_cast<const char *>(p), n);
-    p += n;
-    return s;
-  }
-  std::optional<std::string> optional() {
-    uint8_t present = 0;
-    get(&present, 1);
-    if (!present) return std::nullopt;
-    return string();
-  }
-};
-
-std::string serialize(const fluoro_dicom &r) {
-  std::string out;
-  int32_t status = r.status;
-  put(out, &status, 4);
-  put(out, &r.errorFrame, 4);
-  put(out, &r.missingTag, 4);
-  put(out, &r.module, sizeof r.module);
-  putString(out, r.error);
-  putString(out, r.transferSyntax);
-  putString(out, r.photometric);
-  uint64_t tags = r.top.size();
-  put(out, &tags, 8);
-  for (size_t i = 0; i < tags; i++) {
-    putOptional(out, r.top[i]);
-    uint64_t frames = r.perFrame[i].size();
-    put(out, &frames, 8);
-    for (auto &v : r.perFrame[i]) putOptional(out, v);
-  }
-  uint64_t pixels = r.outBytes;
-  put(out, &pixels, 8);
-  return out;  // the pixels follow
-}
-
-bool writeAll(int fd, const void *p, size_t n) {
-  const char *c = static_cast<const char *>(p);
-  while (n > 0) {
-    ssize_t k = write(fd, c, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return false;
-    c += k;
-    n -= size_t(k);
-  }
-  return true;
-}
-
-void readIsolated(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
-  silenceGDCM();  // in the parent, so children start initialised
-  int fd = memfd_create("fluoro-dicom", MFD_CLOEXEC);
-  if (fd < 0) { r.fail(FLUORO_DICOM_CRASHED, std::string("cannot create the result buffer: ") + strerror(errno)); return; }
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fd);
-    r.fail(FLUORO_DICOM_CRASHED, std::string("cannot start the decoding process: ") + strerror(errno));
-    return;
-  }
-  if (pid == 0) {
-    // The child dies quietly and at once on an assertion or fault: default signal actions (not
-    // the parent's crash handlers, e.g. Swift's backtracer), no core file, GDCM's messages to /dev/null.
-    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS}) signal(sig, SIG_DFL);
-    struct rlimit noCore = {0, 0};
-    setrlimit(RLIMIT_CORE, &noCore);
-    // Fuzzed lengths make GDCM allocate gigabytes; bound the child's memory to what a real file
-    // of this size can need (512 MiB + 256 x the file, i.e. 100:1 compression with room to spare)
-    // and its time (10 minutes + 10 s per MB), so such a file fails fast instead of thrashing.
-    long pageSize = sysconf(_SC_PAGESIZE);
-    unsigned long long pages = 0;
-    if (FILE *statm = fopen("/proc/self/statm", "r")) {
-      if (fscanf(statm, "%llu", &pages) != 1) pages = 0;
-      fclose(statm);
-    }
-    unsigned long long budget = std::min<unsigned long long>((512ULL << 20) + 256ULL * count, 48ULL << 30);
-    struct rlimit memory = {rlim_t(pages * (unsigned long long)pageSize + budget), rlim_t(pages * (unsigned long long)pageSize + budget)};
-    setrlimit(RLIMIT_AS, &memory);
-    alarm(unsigned(600 + count / 100000));
-    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (devnull >= 0) { dup2(devnull, 2); close(devnull); }
-    fluoro_dicom child;
-    child.sharedFd = fd;
-    try {
-      readInProcess(child, bytes, count, tags, tagCount, flags);
-    } catch (const std::bad_alloc &) {
-      child.fail(FLUORO_DICOM_INTERNAL, "out of memory while decoding");
-    } catch (const std::exception &e) {
-      child.fail(FLUORO_DICOM_INTERNAL, std::string("GDCM threw: ") + e.what());
-    } catch (...) {
-      child.fail(FLUORO_DICOM_INTERNAL, "GDCM threw an unknown exception");
-    }
-    // The result file: the pixels (already in place), the header, the header's length.
-    std::string header = serialize(child);
-    uint64_t headerBytes = header.size();
-    bool ok = ftruncate(fd, off_t(child.outBytes)) == 0 && lseek(fd, off_t(child.outBytes), SEEK_SET) >= 0 &&
-              writeAll(fd, header.data(), header.size()) && writeAll(fd, &headerBytes, 8);
-    _exit(ok ? 0 : 1);
-  }
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}
-  if (WIFSIGNALED(wstatus) || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-    close(fd);
-    int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-    r.fail(FLUORO_DICOM_CRASHED, sig == SIGABRT ? "GDCM aborted on this file (an internal consistency check failed); it is truncated or corrupt"
-                                 : sig == SIGALRM ? "GDCM took too long on this file (over " + std::to_string(600 + count / 100000) + " s); it is probably corrupt"
-                                 : sig ? std::string("GDCM crashed on this file (signal ") + std::to_string(sig) + ", " + strsignal(sig) +
-                                             "); it is truncated or corrupt"
-                                       : "the decoding process failed");
-    return;
-  }
-  off_t size = lseek(fd, 0, SEEK_END);
-  // Writable private mapping: the caller may wrap the pixels without copying and mutate them.
-  void *map = size >= 8 ? mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-  close(fd);
-  if (map == MAP_FAILED) { r.fail(FLUORO_DICOM_INTERNAL, "cannot map the decoding result"); return; }
-  r.mapping = map;
-  r.mappingBytes = size_t(size);
-  const uint8_t *base = static_cast<const uint8_t *>(map);
-  uint64_t headerBytes = 0;
-  memcpy(&headerBytes, base + size - 8, 8);
-  if (headerBytes > uint64_t(size) - 8) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
-  const size_t pixelBytes = size_t(size) - 8 - size_t(headerBytes);
-  Cursor c{base + pixelBytes, base + size - 8};
-  int32_t status = 0;
-  c.get(&status, 4);
-  c.get(&r.errorFrame, 4);
-  c.get(&r.missingTag, 4);
-  c.get(&r.module, sizeof r.module);
-  r.error = c.string();
-  r.transferSyntax = c.string();
-  r.photometric = c.string();
-  uint64_t tagsBack = 0;
-  c.get(&tagsBack, 8);
-  if (tagsBack != tagCount) c.ok = false;
-  r.top.assign(c.ok ? tagCount : 0, std::nullopt);
-  r.perFrame.assign(c.ok ? tagCount : 0, {});
-  for (size_t i = 0; c.ok && i < tagCount; i++) {
-    r.top[i] = c.optional();
-    uint64_t frames = 0;
-    c.get(&frames, 8);
-    for (uint64_t f = 0; c.ok && f < frames; f++) r.perFrame[i].push_back(c.optional());
-  }
-  uint64_t pixels = 0;
-  c.get(&pixels, 8);
-  if (!c.ok || pixels != pixelBytes) { r.fail(FLUORO_DICOM_INTERNAL, "the decoding result is incomplete"); return; }
-  r.status = fluoro_dicom_status(status);
-  r.mappedPixels = pixels ? base : nullptr;
-  r.mappedBytes = pixels;
-}
-
 }  // namespace
+
+namespace fluoro_dicom_detail {
+
+const char kDecodeStamp[] = __DATE__ " " __TIME__;
+
+void silenceGDCM() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    gdcm::Trace::SetDebug(false);
+    gdcm::Trace::SetWarning(false);
+    gdcm::Trace::SetError(false);
+    (void)gdcm::Global::GetInstance().GetDicts();
+  });
+}
+
+void readHere(fluoro_dicom &r, const void *bytes, size_t count, const uint32_t *tags, size_t tagCount, int flags) {
+  try {
+    readInProcess(r, bytes, count, tags, tagCount, flags);
+  } catch (const std::bad_alloc &) {
+    r.fail(FLUORO_DICOM_INTERNAL, "out of memory while decoding");
+  } catch (const std::exception &e) {
+    r.fail(FLUORO_DICOM_INTERNAL, std::string("GDCM threw: ") + e.what());
+  } catch (...) {
+    r.fail(FLUORO_DICOM_INTERNAL, "GDCM threw an unknown exception");
+  }
+}
+
+}  // namespace fluoro_dicom_detail
 
 extern "C" {
 
 fluoro_dicom *fluoro_dicom_read(const void *bytes, size_t count, const uint32_t *tags, size_t tag_count, int flags) {
+  if (flags & FLUORO_DICOM_ISOLATE) return fluoro_dicom_worker_read(fluoro_dicom_worker_shared(), bytes, count, tags, tag_count, flags);
   fluoro_dicom *r = new (std::nothrow) fluoro_dicom;
-  if (!r) return nullptr;
-  try {
-    if (flags & FLUORO_DICOM_ISOLATE) readIsolated(*r, bytes, count, tags, tag_count, flags);
-    else readInProcess(*r, bytes, count, tags, tag_count, flags);
-  } catch (const std::bad_alloc &) {
-    r->fail(FLUORO_DICOM_INTERNAL, "out of memory while decoding");
-  } catch (const std::exception &e) {
-    r->fail(FLUORO_DICOM_INTERNAL, std::string("GDCM threw: ") + e.what());
-  } catch (...) {
-    r->fail(FLUORO_DICOM_INTERNAL, "GDCM threw an unknown exception");
-  }
+  if (r) fluoro_dicom_detail::readHere(*r, bytes, count, tags, tag_count, flags);
   return r;
 }
 

@@ -74,6 +74,7 @@ struct PackCommand: ParsableCommand {
             for failure in failures { print("  " + failure) }
             throw ValidationError("no DICOM or NumPy files found in \(inputs.joined(separator: ", ")); nothing packed")
         }
+        if files.contains(where: { ClinicalIngest.format(of: $0) == .dicom }) { ClinicalIngest.startDICOMDecoder() }
         let sidecars = try SidecarLookup(path: annotations, files: files)
         let writer = try ShardDatasetWriter(directory: outURL, targetShardBytes: shardMb << 20)
         let progress = ProgressLine("pack", total: files.count, unit: "files")

@@ -97,4 +97,52 @@ import Testing
         for name in bad { #expect(lines.filter { $0.contains(name) }.count == 1, "\(name) in \(result.stdout)") }
         #expect(try ShardDataset(directory: out).sequenceCount == good.count)
     }
+
+    /// A file that kills the decoding process (a codec crash, injected with FLUORO_DICOM_CRASH_ON)
+    /// gets its one-line reason, and the files after it in the same pack are packed by a new one.
+    @Test func aFileThatCrashesTheDecoderIsSkippedAndTheNextOnesPack() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        let marker = "FLUORO-TEST-CRASH-\(UUID().uuidString)"
+        let balloon = try Data(contentsOf: Self.dicomDirectory.appendingPathComponent("xa_balloon_17f.dcm"))
+        try (balloon + Data(marker.utf8)).write(to: inputs.appendingPathComponent("a_crash.dcm"))  // listed first
+        try balloon.write(to: inputs.appendingPathComponent("b_balloon.dcm"))
+        try FileManager.default.copyItem(at: Self.dicomDirectory.appendingPathComponent("xa_rca_96f.dcm"),
+                                         to: inputs.appendingPathComponent("c_rca.dcm"))
+        var environment = FluoroBinary.cleanEnvironment
+        environment["FLUORO_DICOM_CRASH_ON"] = marker
+        let out = dir.appendingPathComponent("ds")
+        let result = try FluoroBinary.run(["pack", "--out", out.path, inputs.path], environment: environment)
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("2 sequence(s), 113 frames"), "\(result.stdout)")
+        let reasons = result.stdout.split(separator: "\n").filter { $0.contains("a_crash.dcm") }
+        #expect(reasons.count == 1 && reasons[0].contains("a_crash.dcm: GDCM crashed on this file (signal 11"), "\(result.stdout)")
+        #expect(try ShardDataset(directory: out).sequenceCount == 2)
+    }
+
+    /// A `fluoro-dicom-decoder` beside `fluoro` that cannot serve (from another build, which exits
+    /// with 86, or broken) is given up for `fluoro` itself, and the pack succeeds.
+    @Test func aDecoderBinaryThatCannotServeFallsBackToFluoroItself() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fluoro = bin.appendingPathComponent("fluoro")
+        do { try FileManager.default.linkItem(at: FluoroBinary.url, to: fluoro) } catch {
+            try FileManager.default.copyItem(at: FluoroBinary.url, to: fluoro)
+        }
+        let decoder = bin.appendingPathComponent("fluoro-dicom-decoder")
+        for exit in [86, 1] {
+            try? FileManager.default.removeItem(at: decoder)
+            try "#!/bin/sh\nexit \(exit)\n".write(to: decoder, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: decoder.path)
+            let out = dir.appendingPathComponent("ds\(exit)")
+            let result = try FluoroBinary.run(["pack", "--out", out.path, Self.dicomDirectory.appendingPathComponent("xa_balloon_17f.dcm").path],
+                                              executable: fluoro.path)
+            #expect(result.status == 0, "exit \(exit): \(result.stdout) \(result.stderr)")
+            #expect(result.stdout.contains("1 sequence(s), 17 frames"), "exit \(exit): \(result.stdout)")
+        }
+    }
 }

@@ -8,8 +8,14 @@
 // bit BitsStored-1, masked to BitsStored bits, signed values moved to unsigned (+2^(BitsStored-1)),
 // MONOCHROME1 inverted to MONOCHROME2 (2^BitsStored-1-v).
 //
-// With FLUORO_DICOM_ISOLATE the work runs in a forked child process: a file that makes GDCM (or a
-// codec under it) assert or crash becomes FLUORO_DICOM_CRASHED instead of taking the caller down.
+// With FLUORO_DICOM_ISOLATE the work runs in a decoding process (a fluoro_dicom_worker): a file
+// that makes GDCM (or a codec under it) assert or crash becomes FLUORO_DICOM_CRASHED instead of
+// taking the caller down. The process is `fluoro-dicom-decoder` (a lean executable of this
+// library, looked for beside the caller's), else the caller's executable itself (posix_spawn of
+// /proc/self/exe; a constructor in this library catches either before `main`). It is started
+// once and serves one file after another; it is started again after a file kills it. Each file
+// is bounded in memory (512 MiB + 256 x its size) and time (10 minutes + 10 s per MB, then
+// SIGALRM). Its pixels stay in shared memory the result maps until fluoro_dicom_free.
 #ifndef FLUORO_DICOM_H
 #define FLUORO_DICOM_H
 
@@ -49,7 +55,7 @@ enum {
   FLUORO_DICOM_DECODE = 1,
   /// Decode only when Modality is XA or RF, or absent with an X-ray SOP class.
   FLUORO_DICOM_ONLY_XRAY = 2,
-  /// Run in a forked child process (see above).
+  /// Run in the shared decoding process (see above; fluoro_dicom_worker_shared).
   FLUORO_DICOM_ISOLATE = 4,
 };
 
@@ -95,6 +101,36 @@ const char *fluoro_dicom_value(const fluoro_dicom *result, size_t index, int32_t
 
 /// The decoded pixels (frames x rows x columns x bits_allocated/8 bytes), or NULL.
 const void *fluoro_dicom_pixels(const fluoro_dicom *result, size_t *byte_count);
+
+/// A decoding process for isolated reads: started on first use (or by fluoro_dicom_worker_start),
+/// restarted when a file kills it, stopped and waited for by fluoro_dicom_worker_free. Reads
+/// through one worker run one at a time; use several workers to decode in parallel.
+typedef struct fluoro_dicom_worker fluoro_dicom_worker;
+
+/// The process-wide worker behind FLUORO_DICOM_ISOLATE (stopped at exit; do not free it). Its
+/// process takes the test crash marker, if any, from the environment (FLUORO_DICOM_CRASH_ON).
+fluoro_dicom_worker *fluoro_dicom_worker_shared(void);
+
+/// A worker of one's own. `crash_marker`, for tests: NULL or "" normally; else a file containing
+/// these bytes makes the process crash (SIGSEGV), as a codec bug would.
+fluoro_dicom_worker *fluoro_dicom_worker_new(const char *crash_marker);
+
+void fluoro_dicom_worker_free(fluoro_dicom_worker *worker);
+
+/// Starts the process now, so its start-up overlaps the caller's work. 0 when it runs.
+int fluoro_dicom_worker_start(fluoro_dicom_worker *worker);
+
+/// How many processes the worker has started: 1, plus one per restart.
+uint64_t fluoro_dicom_worker_spawns(const fluoro_dicom_worker *worker);
+
+/// The executable of the worker's last process ("" before the first): `fluoro-dicom-decoder`
+/// beside the caller's executable, or "/proc/self/exe" (the caller's own) when there is none or it
+/// was built from other sources. Valid until the next call on this worker.
+const char *fluoro_dicom_worker_executable(fluoro_dicom_worker *worker);
+
+/// fluoro_dicom_read in the worker's process (FLUORO_DICOM_ISOLATE is implied).
+fluoro_dicom *fluoro_dicom_worker_read(fluoro_dicom_worker *worker, const void *bytes, size_t count, const uint32_t *tags,
+                                       size_t tag_count, int flags);
 
 #ifdef __cplusplus
 }

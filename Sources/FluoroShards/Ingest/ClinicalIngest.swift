@@ -44,6 +44,13 @@ public enum ClinicalIngest {
         return format(of: head)
     }
 
+    /// Starts the DICOM decoding process now (it otherwise starts with the first DICOM file), so
+    /// its start-up overlaps the caller's other work, e.g. `pack` opening its dataset. One process
+    /// decodes every DICOM file of this process, one at a time, and is replaced when a file kills it.
+    public static func startDICOMDecoder() {
+        if DICOMReader.isolated { DICOMDecoder.shared.start() }
+    }
+
     /// Reads one DICOM or NumPy file into a sequence [T, H, W].
     public static func read(_ url: URL) throws -> FrameSequence {
         try read(url, options: IngestOptions())

@@ -89,8 +89,8 @@ enum DICOMReader {
     static let xrayModalities: Set<String> = ["XA", "RF"]
     /// "DICM" at byte 128.
     static let magic: [UInt8] = Array("DICM".utf8)
-    /// Decode in a forked child process, so a file that makes GDCM assert or crash is reported,
-    /// not fatal (on by default; costs about a millisecond per file).
+    /// Decode in a separate process (`DICOMDecoder`), so a file that makes GDCM assert or crash
+    /// is reported, not fatal (on by default).
     nonisolated(unsafe) static var isolated = true
 
     /// True when `data` starts like a DICOM Part 10 file.
@@ -122,16 +122,16 @@ enum DICOMReader {
         "1.2.840.10008.1.2.5": "RLE Lossless",
     ]
 
-    /// Reads DICOM Part 10 bytes of `file`.
-    static func read(_ data: Data, file: String, options: IngestOptions) throws -> FrameSequence {
+    /// Reads DICOM Part 10 bytes of `file`, through `decoder` when `isolated`.
+    static func read(_ data: Data, file: String, options: IngestOptions, decoder: DICOMDecoder = .shared) throws -> FrameSequence {
         guard looksLikeDICOM(data) else { throw IngestError.unrecognizedFormat(file: file) }
         var flags = Int32(FLUORO_DICOM_DECODE)
         if !options.allowAnyModality { flags |= Int32(FLUORO_DICOM_ONLY_XRAY) }
-        if isolated { flags |= Int32(FLUORO_DICOM_ISOLATE) }
         let tags = DICOMAttribute.tags
-        guard let result = data.withUnsafeBytes({ raw in
+        let decoded = isolated ? decoder.read(data, tags: tags, flags: flags) : data.withUnsafeBytes { raw in
             tags.withUnsafeBufferPointer { fluoro_dicom_read(raw.baseAddress, raw.count, $0.baseAddress, $0.count, flags) }
-        }) else {
+        }
+        guard let result = decoded else {
             throw IngestError.decoderFailed(file: file, detail: "out of memory")
         }
         // Freed on return, unless the pixels are handed over without a copy (then by their Data).
