@@ -47,11 +47,13 @@ public enum Conv2D {
     ///   - weight: w: [Cout, Cin, k, k]
     ///   - bias: b: [Cout], or nil
     ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
     public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
+                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
+                               path: Path = .automatic) {
         let hw = s.outHeight * s.outWidth
-        let direct = usesDirect(s) && workspace != nil
+        let direct = takesDirect(s, path: path) && workspace != nil
         forEachImage(s, workspaces: workspaces) { b, part in
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
@@ -95,14 +97,16 @@ public enum Conv2D {
     ///   - input: x: [B, Cin, H, W]
     ///   - weight: w: [Cout, Cin, k, k]
     ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
     public static func backward(inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
                                 biasGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
+                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
+                                path: Path = .automatic) {
         let parts = max(1, min(workspaces, Parallel.threads, s.batch))
         // With several parts each accumulates its own dw and db, added in part order at the end.
         let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
-        let direct = usesDirect(s) && workspace != nil
+        let direct = takesDirect(s, path: path) && workspace != nil
         let flipped: FloatBuffer? = direct && inputGradient != nil ? FloatBuffer(count: s.weightCount) : nil
         if let flipped { flipTranspose3x3(flipped.pointer, weight, inChannels: s.inChannels, outChannels: s.outChannels) }
         forEachImage(s, workspaces: workspaces) { b, part in

@@ -129,7 +129,7 @@ import Testing
 /// The direct 3x3 kernels (small channel counts) give the im2col + sgemm results: forward, dx, dw
 /// and db, to float rounding, over a batch and with bias.
 @Suite struct Conv2DDirectTests {
-    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8)].map { cin, cout, h, w in
+    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8), (3, 6, 5, 13), (48, 16, 6, 20)].map { cin, cout, h, w in
         Conv2D.Shape(batch: 3, inChannels: cin, outChannels: cout, height: h, width: w, kernel: 3, padding: 1)
     }
 
@@ -171,10 +171,41 @@ import Testing
         #expect(zip(out.array, Conv2DTests.naive(x.array, wt.array, b.array, s)).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    /// Each kernel variant this CPU runs (AVX-512, AVX2) gives the portable variant's forward and
+    /// dw, also at widths that end mid-vector and channel counts that leave blocks of 4, 2 and 1.
+    @Test(arguments: [[4, 8, 6, 8], [3, 5, 5, 13], [1, 16, 9, 33], [48, 16, 10, 40], [13, 7, 3, 17], [16, 12, 4, 64]])
+    func variantsMatchPortable(sizes: [Int]) {
+        let (cin, cout, h, w) = (sizes[0], sizes[1], sizes[2], sizes[3])
+        var rng = SplitMix64(seed: 41)
+        let xp = GradientCheck.random(cin * (h + 2) * (w + 2), &rng), wt = GradientCheck.random(cout * cin * 9, &rng)
+        let dout = GradientCheck.random(cout * h * w, &rng)
+        func run(_ isa: Conv2D.DirectISA) -> (out: [Float], dw: [Float]) {
+            let out = FloatBuffer(count: cout * h * w), dw = FloatBuffer(count: cout * cin * 9)
+            out.pointer.update(repeating: 0.5, count: out.count); dw.pointer.update(repeating: 0.5, count: dw.count)
+            Conv2D.direct3x3(out: out.pointer, padded: xp.pointer, weight: wt.pointer, inChannels: cin, outChannels: cout,
+                             height: h, width: w, accumulate: true, isa: isa)
+            Conv2D.direct3x3WeightGradient(dw: dw.pointer, dout: dout.pointer, padded: xp.pointer, inChannels: cin,
+                                           outChannels: cout, height: h, width: w, isa: isa)
+            return (out.array, dw.array)
+        }
+        let portable = run(.portable)
+        #expect(Conv2D.DirectISA.available.first == .portable)
+        func close(_ a: [Float], _ r: [Float]) -> Bool { zip(a, r).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        for isa in Conv2D.DirectISA.available.dropFirst() {
+            let got = run(isa)
+            #expect(close(got.out, portable.out), "forward \(isa) \(sizes)")
+            #expect(close(got.dw, portable.dw), "dw \(isa) \(sizes)")
+        }
+    }
+
     @Test func otherShapesKeepIm2col() {
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernel: 3, padding: 1)))
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1)))
+        // The C kernels take any width and channel count (row ends masked, blocks of 8/4/2/1 channels).
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernel: 3, padding: 1)))
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1))
+                == (Conv2D.DirectISA.best != .portable))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 256, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1)))
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 3, stride: 2, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 5, padding: 2)))
     }
 }
