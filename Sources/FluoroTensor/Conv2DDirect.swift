@@ -1,6 +1,6 @@
 import CFluoroKernels
 
-/// A direct (no im2col) 3x3, stride 1, padding 1 convolution for up to `directMaxChannels` channels —
+/// A direct (no im2col) 3x3, stride 1, padding 1 convolution for Cin·Cout up to `directMaxProduct` —
 /// the U-Net labeller's levels and HiFT's CNN heads — where im2col + sgemm spends its time writing
 /// and packing a column matrix 9x the input. The input is copied once into a zero-bordered plane
 /// [C, H+2, W+2]; the kernels are C (CFluoroKernels: AVX-512, AVX2 or portable, chosen at run time):
@@ -22,10 +22,12 @@ extension Conv2D {
     /// `.direct` only where `fitsDirect`, else im2col).
     public enum Path: Hashable, Sendable { case automatic, direct, im2col }
 
-    /// Largest channel count (in or out) that takes the direct path: with the AVX2/AVX-512 kernels
-    /// every measured shape up to 128 channels (`fluoro bench conv`, docs/BENCHMARKS.md); the
-    /// portable C kernel keeps the old SSE kernel's measured limit, 16.
-    static let directMaxChannels = DirectISA.best == .portable ? 16 : 128
+    /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
+    /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (16→16 … 48→16, 96→32, 128→64,
+    /// 256→32) the direct kernels win at every size from 16 to 512 px, by 1.1–7x; at 16384 and
+    /// more (128→128, 256→256, 384→128) they are even or lose, as the GEMM grows with Cin·Cout. The
+    /// portable C kernel keeps the limit measured for the old SSE kernel, 16→16.
+    static let directMaxProduct = DirectISA.best == .portable ? 16 * 16 : 128 * 64
 
     /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1, and the workspace
     /// holds the padded input and the padded output gradient.
@@ -36,7 +38,7 @@ extension Conv2D {
 
     /// True when `forward`/`backward` use the direct kernels for this shape (`Path.automatic`).
     public static func usesDirect(_ s: Shape) -> Bool {
-        fitsDirect(s) && s.inChannels <= directMaxChannels && s.outChannels <= directMaxChannels
+        fitsDirect(s) && s.inChannels * s.outChannels <= directMaxProduct
     }
 
     /// True when `path` runs this shape on the direct kernels.

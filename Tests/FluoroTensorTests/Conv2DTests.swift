@@ -204,7 +204,7 @@ import Testing
         #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
         #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1))
                 == (Conv2D.DirectISA.best != .portable))
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 256, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 128, outChannels: 128, height: 16, width: 16, kernel: 3, padding: 1)))
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 3, stride: 2, padding: 1)))
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 5, padding: 2)))
     }
