@@ -24,9 +24,10 @@ extension Conv2D {
 
     /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
     /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (16→16 … 48→16, 96→32, 128→64,
-    /// 256→32) the direct kernels win at every size from 16 to 512 px, by 1.1–7x; at 16384 and
-    /// more (128→128, 256→256, 384→128) they are even or lose, as the GEMM grows with Cin·Cout. The
-    /// portable C kernel keeps the limit measured for the old SSE kernel, 16→16.
+    /// 256→32) the direct kernels win at every size from 16 to 512 px, by about 1.1–8x; at 16384
+    /// and more (128→128, 256→256, 384→128) they are even or lose, as the GEMM's rows and depth grow
+    /// with Cin·Cout. The portable C kernel (not measured against im2col: this VM has AVX-512) keeps
+    /// the old Swift kernel's 16→16.
     static let directMaxProduct = DirectISA.best == .portable ? 16 * 16 : 128 * 64
 
     /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1, and the workspace
