@@ -18,8 +18,9 @@ extension Conv2D {
         public static var available: [DirectISA] { allCases.filter { $0.rawValue <= best.rawValue } }
     }
 
-    /// Which kernels `forward`/`backward` run: chosen per shape (`usesDirect`), or forced (benchmarks;
-    /// `.direct` only where `fitsDirect`, else im2col).
+    /// Which kernels `forward`/`backward` run: chosen per shape (`usesDirect`), or forced (benchmarks:
+    /// `.direct` only where `fitsDirect`, else im2col; a forced path needs a workspace of
+    /// `paddedCount` (direct) or `columnCount` (im2col) floats per part, not `workspaceCount`).
     public enum Path: Hashable, Sendable { case automatic, direct, im2col }
 
     /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
@@ -30,11 +31,9 @@ extension Conv2D {
     /// the old Swift kernel's 16→16.
     static let directMaxProduct = DirectISA.best == .portable ? 16 * 16 : 128 * 64
 
-    /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1, and the workspace
-    /// holds the padded input and the padded output gradient.
+    /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1.
     public static func fitsDirect(_ s: Shape) -> Bool {
-        guard s.kernel == 3 && s.stride == 1 && s.padding == 1 else { return false }
-        return (s.inChannels + s.outChannels) * (s.height + 2) * (s.width + 2) <= s.workspaceCount
+        s.kernel == 3 && s.stride == 1 && s.padding == 1
     }
 
     /// True when `forward`/`backward` use the direct kernels for this shape (`Path.automatic`).

@@ -74,7 +74,7 @@ struct BenchConvCommand: ParsableCommand {
             return buffer
         }
         let x = random(s.inputCount), w = random(s.weightCount), b = random(s.outChannels), dout = random(s.outputCount)
-        let out = FloatBuffer(count: s.outputCount), work = FloatBuffer(count: s.workspaceCount)
+        let out = FloatBuffer(count: s.outputCount), work = FloatBuffer(count: max(s.paddedCount, s.columnCount))
         let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: s.outChannels)
         var best: [Conv2D.Path: (forward: Double, backward: Double)] = [.direct: (.infinity, .infinity), .im2col: (.infinity, .infinity)]
         for round in 0...repeats {

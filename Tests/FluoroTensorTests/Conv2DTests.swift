@@ -140,7 +140,8 @@ import Testing
         var rng = SplitMix64(seed: 31)
         let x = GradientCheck.random(s.inputCount, &rng), wt = GradientCheck.random(s.weightCount, &rng)
         let b = GradientCheck.random(cout, &rng), dout = GradientCheck.random(s.outputCount, &rng)
-        let work = FloatBuffer(count: s.workspaceCount)
+        #expect(s.workspaceCount == s.paddedCount)
+        let work = FloatBuffer(count: max(s.workspaceCount, s.columnCount))  // im2col's columns too, for the reference
         // The direct path, through the public entry points.
         let out = FloatBuffer(count: s.outputCount)
         Conv2D.forward(output: out.pointer, input: x.pointer, weight: wt.pointer, bias: b.pointer, shape: s, workspace: work.pointer)
