@@ -42,12 +42,14 @@ float *fk_pack_weights(const float *w, int cin, int cout, int widest) {
 }
 
 /// Portable forward: per output row, axpy of each shifted input row (the compiler vectorises the x loop).
-static void forward_portable(float *out, const float *xp, const float *w, int cin, int cout, int H, int W, int accumulate) {
+static void forward_portable(float *out, const float *xp, const float *w, const float *bias,
+                             int cin, int cout, int H, int W, int accumulate, int relu) {
     const int Wp = W + 2, plane = (H + 2) * Wp;
     for (int o = 0; o < cout; o++) {
         for (int y = 0; y < H; y++) {
             float *restrict orow = out + ((size_t)o * H + y) * W;
-            if (!accumulate) memset(orow, 0, sizeof(float) * W);
+            const float b = bias ? bias[o] : 0;
+            for (int x = 0; x < W; x++) orow[x] = (accumulate ? orow[x] : 0) + b;
             for (int c = 0; c < cin; c++) {
                 const float *wk = w + ((size_t)o * cin + c) * 9;
                 for (int k = 0; k < 9; k++) {
@@ -56,6 +58,8 @@ static void forward_portable(float *out, const float *xp, const float *w, int ci
                     for (int x = 0; x < W; x++) orow[x] += wv * row[x];
                 }
             }
+            if (relu)
+                for (int x = 0; x < W; x++) orow[x] = orow[x] > 0 ? orow[x] : 0;
         }
     }
 }
@@ -81,14 +85,14 @@ static void weight_gradient_portable(float *dw, const float *dout, const float *
                     dot_plane(dout + (size_t)o * H * W, xp + (size_t)c * plane + (k / 3) * Wp + k % 3, H, W, Wp);
 }
 
-void fk_conv3x3_forward(int isa, float *out, const float *xp, const float *w,
-                        int cin, int cout, int height, int width, int accumulate) {
+void fk_conv3x3_forward(int isa, float *out, const float *xp, const float *w, const float *bias,
+                        int cin, int cout, int height, int width, int accumulate, int relu) {
     switch (resolve(isa)) {
 #if defined(__x86_64__)
-    case FK_ISA_AVX512: fk_conv3x3_forward_avx512(out, xp, w, cin, cout, height, width, accumulate); return;
-    case FK_ISA_AVX2: fk_conv3x3_forward_avx2(out, xp, w, cin, cout, height, width, accumulate); return;
+    case FK_ISA_AVX512: fk_conv3x3_forward_avx512(out, xp, w, bias, cin, cout, height, width, accumulate, relu); return;
+    case FK_ISA_AVX2: fk_conv3x3_forward_avx2(out, xp, w, bias, cin, cout, height, width, accumulate, relu); return;
 #endif
-    default: forward_portable(out, xp, w, cin, cout, height, width, accumulate);
+    default: forward_portable(out, xp, w, bias, cin, cout, height, width, accumulate, relu);
     }
 }
 

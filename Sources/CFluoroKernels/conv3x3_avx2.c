@@ -23,17 +23,20 @@ FK_INLINE AVX2 void store(int full, float *p, __m256i m, __m256 v) {
 }
 
 /// out[o0+j, y, x..x+16) for j < co; `full` when all 16 pixels lie inside the row.
-/// out: plane o0 of [cout, H, W]; wb: the block's packed weight [cin, 9, co].
-FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp, const float *wb,
-                                  int cin, int H, int W, int y, int x, int accumulate) {
+/// out: plane o0 of [cout, H, W]; wb: the block's packed weight [cin, 9, co]; bias: &bias[o0] or NULL.
+FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp, const float *wb, const float *bias,
+                                  int cin, int H, int W, int y, int x, int accumulate, int relu) {
     const int Wp = W + 2, plane = (H + 2) * Wp, hw = H * W;
     const __m256i m0 = row_mask(x, W), m1 = row_mask(x + 8, W);
     __m256 a0[OUT_BLOCK], a1[OUT_BLOCK];
 #pragma clang loop unroll(full)
     for (int j = 0; j < co; j++) {
         const float *o = out + (size_t)j * hw + y * W + x;
-        a0[j] = accumulate ? load(full, o, m0) : _mm256_setzero_ps();
-        a1[j] = accumulate ? load(full, o + 8, m1) : _mm256_setzero_ps();
+        a0[j] = a1[j] = bias ? _mm256_set1_ps(bias[j]) : _mm256_setzero_ps();
+        if (accumulate) {
+            a0[j] = _mm256_add_ps(a0[j], load(full, o, m0));
+            a1[j] = _mm256_add_ps(a1[j], load(full, o + 8, m1));
+        }
     }
     for (int c = 0; c < cin; c++) {
         const float *src = xp + (size_t)c * plane + y * Wp + x, *wc = wb + (size_t)c * 9 * co;
@@ -52,17 +55,18 @@ FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp,
 #pragma clang loop unroll(full)
     for (int j = 0; j < co; j++) {
         float *o = out + (size_t)j * hw + y * W + x;
+        if (relu) { a0[j] = _mm256_max_ps(a0[j], _mm256_setzero_ps()); a1[j] = _mm256_max_ps(a1[j], _mm256_setzero_ps()); }
         store(full, o, m0, a0[j]);
         store(full, o + 8, m1, a1[j]);
     }
 }
 
 /// One block of output channels at (y, x), through the instance for its size and row end.
-FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *xp, const float *wb,
-                                int cin, int H, int W, int y, int x, int accumulate) {
+FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *xp, const float *wb, const float *bb,
+                                int cin, int H, int W, int y, int x, int accumulate, int relu) {
 #define FK_CASE(n) \
-    if (full) forward_block(n, 1, ob, xp, wb, cin, H, W, y, x, accumulate); \
-    else forward_block(n, 0, ob, xp, wb, cin, H, W, y, x, accumulate)
+    if (full) forward_block(n, 1, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); \
+    else forward_block(n, 0, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu)
     switch (co) {
     case 4: FK_CASE(4); break;
     case 2: FK_CASE(2); break;
@@ -71,14 +75,15 @@ FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *xp, co
 #undef FK_CASE
 }
 
-AVX2 void fk_conv3x3_forward_avx2(float *out, const float *xp, const float *w, int cin, int cout, int H, int W, int accumulate) {
+AVX2 void fk_conv3x3_forward_avx2(float *out, const float *xp, const float *w, const float *bias,
+                                  int cin, int cout, int H, int W, int accumulate, int relu) {
     float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK);
     for (int y = 0; y < H; y++) {
         for (int x = 0; x < W; x += 16) {
             for (int o0 = 0, co; o0 < cout; o0 += co) {
                 co = fk_block_size(cout - o0, OUT_BLOCK);
                 forward_any(co, x + 16 <= W, out + (size_t)o0 * H * W, xp, packed + (size_t)o0 * cin * 9,
-                            cin, H, W, y, x, accumulate);
+                            bias ? bias + o0 : NULL, cin, H, W, y, x, accumulate, relu);
             }
         }
     }

@@ -14,17 +14,21 @@ FK_INLINE AVX512 __mmask16 row_mask(int x, int width) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/// out[o0+j, y, x..x+32) for j < co. out: plane o0 of [cout, H, W]; wb: the block's packed weight [cin, 9, co].
-FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const float *wb,
-                                    int cin, int H, int W, int y, int x, int accumulate) {
+/// out[o0+j, y, x..x+32) for j < co. out: plane o0 of [cout, H, W]; wb: the block's packed weight
+/// [cin, 9, co]; bias: &bias[o0] or NULL.
+FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const float *wb, const float *bias,
+                                    int cin, int H, int W, int y, int x, int accumulate, int relu) {
     const int Wp = W + 2, plane = (H + 2) * Wp, hw = H * W;
     const __mmask16 m0 = row_mask(x, W), m1 = row_mask(x + 16, W);
     __m512 a0[OUT_BLOCK], a1[OUT_BLOCK];
 #pragma clang loop unroll(full)
     for (int j = 0; j < co; j++) {
         const float *o = out + (size_t)j * hw + y * W + x;
-        a0[j] = accumulate ? _mm512_maskz_loadu_ps(m0, o) : _mm512_setzero_ps();
-        a1[j] = accumulate ? _mm512_maskz_loadu_ps(m1, o + 16) : _mm512_setzero_ps();
+        a0[j] = a1[j] = bias ? _mm512_set1_ps(bias[j]) : _mm512_setzero_ps();
+        if (accumulate) {
+            a0[j] = _mm512_add_ps(a0[j], _mm512_maskz_loadu_ps(m0, o));
+            a1[j] = _mm512_add_ps(a1[j], _mm512_maskz_loadu_ps(m1, o + 16));
+        }
     }
     for (int c = 0; c < cin; c++) {
         const float *src = xp + (size_t)c * plane + y * Wp + x, *wc = wb + (size_t)c * 9 * co;
@@ -43,12 +47,14 @@ FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const f
 #pragma clang loop unroll(full)
     for (int j = 0; j < co; j++) {
         float *o = out + (size_t)j * hw + y * W + x;
+        if (relu) { a0[j] = _mm512_max_ps(a0[j], _mm512_setzero_ps()); a1[j] = _mm512_max_ps(a1[j], _mm512_setzero_ps()); }
         _mm512_mask_storeu_ps(o, m0, a0[j]);
         _mm512_mask_storeu_ps(o + 16, m1, a1[j]);
     }
 }
 
-AVX512 void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *w, int cin, int cout, int H, int W, int accumulate) {
+AVX512 void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *w, const float *bias,
+                                      int cin, int cout, int H, int W, int accumulate, int relu) {
     float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK);
     // Row by row, 32 pixels at a time, every block of output channels: the 3 input rows of all
     // channels under those pixels stay in L1 while the blocks use them.
@@ -57,12 +63,12 @@ AVX512 void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *
             for (int o0 = 0, co; o0 < cout; o0 += co) {
                 co = fk_block_size(cout - o0, OUT_BLOCK);
                 float *ob = out + (size_t)o0 * H * W;
-                const float *wb = packed + (size_t)o0 * cin * 9;
+                const float *wb = packed + (size_t)o0 * cin * 9, *bb = bias ? bias + o0 : NULL;
                 switch (co) {
-                case 8: forward_block(8, ob, xp, wb, cin, H, W, y, x, accumulate); break;
-                case 4: forward_block(4, ob, xp, wb, cin, H, W, y, x, accumulate); break;
-                case 2: forward_block(2, ob, xp, wb, cin, H, W, y, x, accumulate); break;
-                default: forward_block(1, ob, xp, wb, cin, H, W, y, x, accumulate); break;
+                case 8: forward_block(8, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
+                case 4: forward_block(4, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
+                case 2: forward_block(2, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
+                default: forward_block(1, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
                 }
             }
         }

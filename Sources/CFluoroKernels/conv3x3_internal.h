@@ -19,9 +19,9 @@ FK_INLINE int fk_block_size(int remaining, int widest) {
 float *fk_pack_weights(const float *w, int cin, int cout, int widest);
 
 #if defined(__x86_64__)
-void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *w, int cin, int cout, int H, int W, int accumulate);
+void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *w, const float *bias, int cin, int cout, int H, int W, int accumulate, int relu);
 void fk_conv3x3_weight_gradient_avx512(float *dw, const float *dout, const float *xp, int cin, int cout, int H, int W);
-void fk_conv3x3_forward_avx2(float *out, const float *xp, const float *w, int cin, int cout, int H, int W, int accumulate);
+void fk_conv3x3_forward_avx2(float *out, const float *xp, const float *w, const float *bias, int cin, int cout, int H, int W, int accumulate, int relu);
 void fk_conv3x3_weight_gradient_avx2(float *dw, const float *dout, const float *xp, int cin, int cout, int H, int W);
 #endif
 

@@ -45,18 +45,19 @@ public enum Conv2D {
         public var workspaceCount: Int { Conv2D.usesDirect(self) ? paddedCount : columnCount }
     }
 
-    /// out = conv(x, weight) + bias
+    /// out = conv(x, weight) + bias, or max(0, conv(x, weight) + bias) with `relu`
     /// - Parameters:
     ///   - output: out: [B, Cout, Ho, Wo]
     ///   - input: x: [B, Cin, H, W]
     ///   - weight: w: [Cout, Cin, k, k]
     ///   - bias: b: [Cout], or nil
     ///   - workspace: scratch: `shape.workspaceCount` floats per part (im2col columns or padded planes)
+    ///   - relu: apply ReLU to the output (fused into the direct kernel, one pass per image for im2col)
     ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
     public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
-                               path: Path = .automatic) {
+                               relu: Bool = false, path: Path = .automatic) {
         let hw = s.outHeight * s.outWidth
         let direct = takesDirect(s, path: path) && workspace != nil
         let slot = direct ? s.paddedCount : s.columnCount  // workspace floats per part
@@ -64,9 +65,8 @@ public enum Conv2D {
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
             if direct, let workspace {
-                if let bias { for o in 0..<s.outChannels { (out + o * hw).update(repeating: bias[o], count: hw) } }
-                directForwardImage(out: out, x: x, weight: weight, shape: s, workspace: workspace + part * slot,
-                                   accumulate: bias != nil)
+                directForwardImage(out: out, x: x, weight: weight, bias: bias, shape: s, workspace: workspace + part * slot,
+                                   relu: relu)
                 return
             }
             let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]
@@ -81,6 +81,7 @@ public enum Conv2D {
             }
             // out[Cout, HoWo] (+)= w[Cout, CKK] * columns[CKK, HoWo]
             BLAS.sgemm(m: s.outChannels, n: hw, k: s.patch, a: weight, b: columns, beta: bias == nil ? 0 : 1, c: out)
+            if relu { ReLU.forward(output: out, input: out, count: s.outChannels * hw) }
         }
     }
 

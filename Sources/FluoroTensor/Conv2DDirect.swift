@@ -66,13 +66,15 @@ extension Conv2D {
         }
     }
 
-    /// out[o, y, x] (+)= Σ_{c,ky,kx} w[o, c, ky, kx] · xp[c, y+ky, x+kx] for one image.
+    /// out[o, y, x] = act((accumulate ? out[o, y, x] : 0) + bias[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · xp[c, y+ky, x+kx])
+    /// for one image; act = ReLU with `relu`, else identity.
     /// - Parameters: out: [Cout, H, W]; xp: padded input [Cin, H+2, W+2]; weight: [Cout, Cin, 3, 3];
-    ///   accumulate: add into `out` (else overwrite); isa: the kernel variant (tests force one).
+    ///   bias: [Cout] or nil; isa: the kernel variant (tests force one).
     static func direct3x3(out: UnsafeMutablePointer<Float>, padded xp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int, accumulate: Bool,
-                          isa: DirectISA = .best) {
-        fk_conv3x3_forward(isa.rawValue, out, xp, weight, Int32(cin), Int32(cout), Int32(H), Int32(W), accumulate ? 1 : 0)
+                          bias: UnsafePointer<Float>? = nil, inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int,
+                          accumulate: Bool, relu: Bool = false, isa: DirectISA = .best) {
+        fk_conv3x3_forward(isa.rawValue, out, xp, weight, bias, Int32(cin), Int32(cout), Int32(H), Int32(W),
+                           accumulate ? 1 : 0, relu ? 1 : 0)
     }
 
     /// dw[o, c, ky, kx] += Σ_{y,x} dout[o, y, x] · xp[c, y+ky, x+kx] for one image.
@@ -93,12 +95,12 @@ extension Conv2D {
         }
     }
 
-    /// Forward of one image on the direct path (bias already in `out` when `accumulate`).
+    /// Forward of one image on the direct path: out = conv(x) + bias, ReLU'd with `relu`.
     static func directForwardImage(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                   shape s: Shape, workspace: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                   bias: UnsafePointer<Float>?, shape s: Shape, workspace: UnsafeMutablePointer<Float>, relu: Bool) {
         pad1(workspace, x, channels: s.inChannels, height: s.height, width: s.width)
-        direct3x3(out: out, padded: workspace, weight: weight, inChannels: s.inChannels, outChannels: s.outChannels,
-                  height: s.height, width: s.width, accumulate: accumulate)
+        direct3x3(out: out, padded: workspace, weight: weight, bias: bias, inChannels: s.inChannels, outChannels: s.outChannels,
+                  height: s.height, width: s.width, accumulate: false, relu: relu)
     }
 
     /// The dw and dx contributions of one image on the direct path (dx through `flipped`, see

@@ -20,7 +20,7 @@ import Testing
         return out
     }
 
-    static func forward(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape) -> [Float] {
+    static func forward(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape, relu: Bool = false) -> [Float] {
         var out = [Float](repeating: .nan, count: s.outputCount)
         var work = [Float](repeating: 0, count: s.workspaceCount)
         out.withUnsafeMutableBufferPointer { o in work.withUnsafeMutableBufferPointer { ws in
@@ -28,11 +28,11 @@ import Testing
                 if let b {
                     b.withUnsafeBufferPointer { bp in
                         Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
-                                       bias: bp.baseAddress!, shape: s, workspace: ws.baseAddress)
+                                       bias: bp.baseAddress!, shape: s, workspace: ws.baseAddress, relu: relu)
                     }
                 } else {
                     Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
-                                   bias: nil, shape: s, workspace: ws.baseAddress)
+                                   bias: nil, shape: s, workspace: ws.baseAddress, relu: relu)
                 }
             } }
         } }
@@ -61,6 +61,9 @@ import Testing
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .nan
             #expect(worst <= 1e-5, "\(s) bias \(bias != nil): \(worst)")
         }
+        // relu: true is max(0, .) of the same output, on either path.
+        let got = Self.forward(x, w, b, s, relu: true), want = Self.naive(x, w, b, s).map { max(0, $0) }
+        #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(s) relu")
     }
 
     @Test(arguments: shapes)
@@ -180,21 +183,31 @@ import Testing
         var rng = SplitMix64(seed: 41)
         let xp = GradientCheck.random(cin * (h + 2) * (w + 2), &rng), wt = GradientCheck.random(cout * cin * 9, &rng)
         let dout = GradientCheck.random(cout * h * w, &rng)
-        func run(_ isa: Conv2D.DirectISA) -> (out: [Float], dw: [Float]) {
-            let out = FloatBuffer(count: cout * h * w), dw = FloatBuffer(count: cout * cin * 9)
+        let bias = GradientCheck.random(cout, &rng)
+        func run(_ isa: Conv2D.DirectISA) -> (out: [Float], fused: [Float], dw: [Float]) {
+            let out = FloatBuffer(count: cout * h * w), fused = FloatBuffer(count: cout * h * w), dw = FloatBuffer(count: cout * cin * 9)
             out.pointer.update(repeating: 0.5, count: out.count); dw.pointer.update(repeating: 0.5, count: dw.count)
+            // dx's use: add into out; the forward's: bias and ReLU fused, out overwritten.
             Conv2D.direct3x3(out: out.pointer, padded: xp.pointer, weight: wt.pointer, inChannels: cin, outChannels: cout,
                              height: h, width: w, accumulate: true, isa: isa)
+            Conv2D.direct3x3(out: fused.pointer, padded: xp.pointer, weight: wt.pointer, bias: bias.pointer, inChannels: cin,
+                             outChannels: cout, height: h, width: w, accumulate: false, relu: true, isa: isa)
             Conv2D.direct3x3WeightGradient(dw: dw.pointer, dout: dout.pointer, padded: xp.pointer, inChannels: cin,
                                            outChannels: cout, height: h, width: w, isa: isa)
-            return (out.array, dw.array)
+            return (out.array, fused.array, dw.array)
         }
         let portable = run(.portable)
         #expect(Conv2D.DirectISA.available.first == .portable)
         func close(_ a: [Float], _ r: [Float]) -> Bool { zip(a, r).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        // The portable fused output is the unfused one, minus the 0.5 it started from, plus bias, ReLU'd.
+        let hw = h * w
+        let expected = portable.out.indices.map { i in max(0, portable.out[i] - 0.5 + bias.pointer[i / hw]) }
+        #expect(close(portable.fused, expected), "fused bias + ReLU \(sizes)")
+        #expect(portable.fused.contains(0) && portable.fused.contains { $0 > 0 })
         for isa in Conv2D.DirectISA.available.dropFirst() {
             let got = run(isa)
             #expect(close(got.out, portable.out), "forward \(isa) \(sizes)")
+            #expect(close(got.fused, portable.fused), "forward with bias + ReLU \(isa) \(sizes)")
             #expect(close(got.dw, portable.dw), "dw \(isa) \(sizes)")
         }
     }
