@@ -41,10 +41,15 @@ float *fk_pack_weights(const float *w, int cin, int cout, int widest) {
     return packed;
 }
 
-/// Portable forward: per output row, axpy of each shifted input row (the compiler vectorises the x loop).
-static void forward_portable(float *out, const float *xp, const float *w, const float *bias,
+/// Portable forward: per output row, axpy of each shifted row of a zero-bordered copy of the input
+/// (the compiler vectorises the x loop).
+static void forward_portable(float *out, const float *in, const float *w, const float *bias,
                              int cin, int cout, int H, int W, int accumulate, int relu) {
     const int Wp = W + 2, plane = (H + 2) * Wp;
+    float *xp = calloc((size_t)cin * plane, sizeof(float));  // [cin, H+2, W+2]
+    if (!xp) abort();
+    for (int c = 0; c < cin; c++)
+        for (int y = 0; y < H; y++) memcpy(xp + (size_t)c * plane + (y + 1) * Wp + 1, in + ((size_t)c * H + y) * W, sizeof(float) * W);
     for (int o = 0; o < cout; o++) {
         for (int y = 0; y < H; y++) {
             float *restrict orow = out + ((size_t)o * H + y) * W;
@@ -62,6 +67,7 @@ static void forward_portable(float *out, const float *xp, const float *w, const 
                 for (int x = 0; x < W; x++) orow[x] = orow[x] > 0 ? orow[x] : 0;
         }
     }
+    free(xp);
 }
 
 /// sum_{y,x} d[y, x] * r[y, x] (rows of W, strides W and Wp), in eight lanes the compiler can vectorise.
@@ -85,14 +91,14 @@ static void weight_gradient_portable(float *dw, const float *dout, const float *
                     dot_plane(dout + (size_t)o * H * W, xp + (size_t)c * plane + (k / 3) * Wp + k % 3, H, W, Wp);
 }
 
-void fk_conv3x3_forward(int isa, float *out, const float *xp, const float *w, const float *bias,
+void fk_conv3x3_forward(int isa, float *out, const float *x, const float *w, const float *bias,
                         int cin, int cout, int height, int width, int accumulate, int relu) {
     switch (resolve(isa)) {
 #if defined(__x86_64__)
-    case FK_ISA_AVX512: fk_conv3x3_forward_avx512(out, xp, w, bias, cin, cout, height, width, accumulate, relu); return;
-    case FK_ISA_AVX2: fk_conv3x3_forward_avx2(out, xp, w, bias, cin, cout, height, width, accumulate, relu); return;
+    case FK_ISA_AVX512: fk_conv3x3_forward_avx512(out, x, w, bias, cin, cout, height, width, accumulate, relu); return;
+    case FK_ISA_AVX2: fk_conv3x3_forward_avx2(out, x, w, bias, cin, cout, height, width, accumulate, relu); return;
 #endif
-    default: forward_portable(out, xp, w, bias, cin, cout, height, width, accumulate, relu);
+    default: forward_portable(out, x, w, bias, cin, cout, height, width, accumulate, relu);
     }
 }
 

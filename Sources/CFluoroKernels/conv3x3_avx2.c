@@ -24,9 +24,9 @@ FK_INLINE AVX2 void store(int full, float *p, __m256i m, __m256 v) {
 
 /// out[o0+j, y, x..x+16) for j < co; `full` when all 16 pixels lie inside the row.
 /// out: plane o0 of [cout, H, W]; wb: the block's packed weight [cin, 9, co]; bias: &bias[o0] or NULL.
-FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp, const float *wb, const float *bias,
-                                  int cin, int H, int W, int y, int x, int accumulate, int relu) {
-    const int Wp = W + 2, plane = (H + 2) * Wp, hw = H * W;
+FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *ring, const int slot[3], const float *wb,
+                                  const float *bias, int cin, int H, int W, int y, int x, int accumulate, int relu) {
+    const int Wp = W + 2, hw = H * W;
     const __m256i m0 = row_mask(x, W), m1 = row_mask(x + 8, W);
     __m256 a0[OUT_BLOCK], a1[OUT_BLOCK];
 #pragma clang loop unroll(full)
@@ -39,10 +39,10 @@ FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp,
         }
     }
     for (int c = 0; c < cin; c++) {
-        const float *src = xp + (size_t)c * plane + y * Wp + x, *wc = wb + (size_t)c * 9 * co;
+        const float *src = ring + (size_t)c * 3 * Wp + x, *wc = wb + (size_t)c * 9 * co;
 #pragma clang loop unroll(full)
         for (int k = 0; k < 9; k++) {
-            const float *row = src + (k / 3) * Wp + k % 3;
+            const float *row = src + slot[k / 3] + k % 3;
             const __m256 s0 = load(full, row, m0), s1 = load(full, row + 8, m1);
 #pragma clang loop unroll(full)
             for (int j = 0; j < co; j++) {
@@ -62,11 +62,11 @@ FK_INLINE AVX2 void forward_block(int co, int full, float *out, const float *xp,
 }
 
 /// One block of output channels at (y, x), through the instance for its size and row end.
-FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *xp, const float *wb, const float *bb,
-                                int cin, int H, int W, int y, int x, int accumulate, int relu) {
+FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *ring, const int slot[3], const float *wb,
+                                const float *bb, int cin, int H, int W, int y, int x, int accumulate, int relu) {
 #define FK_CASE(n) \
-    if (full) forward_block(n, 1, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); \
-    else forward_block(n, 0, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu)
+    if (full) forward_block(n, 1, ob, ring, slot, wb, bb, cin, H, W, y, x, accumulate, relu); \
+    else forward_block(n, 0, ob, ring, slot, wb, bb, cin, H, W, y, x, accumulate, relu)
     switch (co) {
     case 4: FK_CASE(4); break;
     case 2: FK_CASE(2); break;
@@ -75,18 +75,23 @@ FK_INLINE AVX2 void forward_any(int co, int full, float *ob, const float *xp, co
 #undef FK_CASE
 }
 
-AVX2 void fk_conv3x3_forward_avx2(float *out, const float *xp, const float *w, const float *bias,
+AVX2 void fk_conv3x3_forward_avx2(float *out, const float *x, const float *w, const float *bias,
                                   int cin, int cout, int H, int W, int accumulate, int relu) {
-    float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK);
+    float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK), *ring = fk_new_ring(cin, W);
+    fk_ring_fill(ring, x, cin, H, W, 0);
+    fk_ring_fill(ring, x, cin, H, W, 1);
     for (int y = 0; y < H; y++) {
-        for (int x = 0; x < W; x += 16) {
+        fk_ring_fill(ring, x, cin, H, W, y + 2);
+        const int slot[3] = {(y % 3) * (W + 2), ((y + 1) % 3) * (W + 2), ((y + 2) % 3) * (W + 2)};
+        for (int x0 = 0; x0 < W; x0 += 16) {
             for (int o0 = 0, co; o0 < cout; o0 += co) {
                 co = fk_block_size(cout - o0, OUT_BLOCK);
-                forward_any(co, x + 16 <= W, out + (size_t)o0 * H * W, xp, packed + (size_t)o0 * cin * 9,
-                            bias ? bias + o0 : NULL, cin, H, W, y, x, accumulate, relu);
+                forward_any(co, x0 + 16 <= W, out + (size_t)o0 * H * W, ring, slot, packed + (size_t)o0 * cin * 9,
+                            bias ? bias + o0 : NULL, cin, H, W, y, x0, accumulate, relu);
             }
         }
     }
+    free(ring);
     free(packed);
 }
 

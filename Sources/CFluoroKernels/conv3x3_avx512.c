@@ -16,9 +16,9 @@ FK_INLINE AVX512 __mmask16 row_mask(int x, int width) {
 
 /// out[o0+j, y, x..x+32) for j < co. out: plane o0 of [cout, H, W]; wb: the block's packed weight
 /// [cin, 9, co]; bias: &bias[o0] or NULL.
-FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const float *wb, const float *bias,
-                                    int cin, int H, int W, int y, int x, int accumulate, int relu) {
-    const int Wp = W + 2, plane = (H + 2) * Wp, hw = H * W;
+FK_INLINE AVX512 void forward_block(int co, float *out, const float *ring, const int slot[3], const float *wb,
+                                    const float *bias, int cin, int H, int W, int y, int x, int accumulate, int relu) {
+    const int Wp = W + 2, hw = H * W;
     const __mmask16 m0 = row_mask(x, W), m1 = row_mask(x + 16, W);
     __m512 a0[OUT_BLOCK], a1[OUT_BLOCK];
 #pragma clang loop unroll(full)
@@ -31,10 +31,10 @@ FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const f
         }
     }
     for (int c = 0; c < cin; c++) {
-        const float *src = xp + (size_t)c * plane + y * Wp + x, *wc = wb + (size_t)c * 9 * co;
+        const float *src = ring + (size_t)c * 3 * Wp + x, *wc = wb + (size_t)c * 9 * co;
 #pragma clang loop unroll(full)
         for (int k = 0; k < 9; k++) {
-            const float *row = src + (k / 3) * Wp + k % 3;
+            const float *row = src + slot[k / 3] + k % 3;
             const __m512 s0 = _mm512_maskz_loadu_ps(m0, row), s1 = _mm512_maskz_loadu_ps(m1, row + 16);
 #pragma clang loop unroll(full)
             for (int j = 0; j < co; j++) {
@@ -53,26 +53,31 @@ FK_INLINE AVX512 void forward_block(int co, float *out, const float *xp, const f
     }
 }
 
-AVX512 void fk_conv3x3_forward_avx512(float *out, const float *xp, const float *w, const float *bias,
+AVX512 void fk_conv3x3_forward_avx512(float *out, const float *x, const float *w, const float *bias,
                                       int cin, int cout, int H, int W, int accumulate, int relu) {
-    float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK);
+    float *packed = fk_pack_weights(w, cin, cout, OUT_BLOCK), *ring = fk_new_ring(cin, W);
+    fk_ring_fill(ring, x, cin, H, W, 0);
+    fk_ring_fill(ring, x, cin, H, W, 1);
     // Row by row, 32 pixels at a time, every block of output channels: the 3 input rows of all
     // channels under those pixels stay in L1 while the blocks use them.
     for (int y = 0; y < H; y++) {
-        for (int x = 0; x < W; x += 32) {
+        fk_ring_fill(ring, x, cin, H, W, y + 2);
+        const int slot[3] = {(y % 3) * (W + 2), ((y + 1) % 3) * (W + 2), ((y + 2) % 3) * (W + 2)};
+        for (int x0 = 0; x0 < W; x0 += 32) {
             for (int o0 = 0, co; o0 < cout; o0 += co) {
                 co = fk_block_size(cout - o0, OUT_BLOCK);
                 float *ob = out + (size_t)o0 * H * W;
                 const float *wb = packed + (size_t)o0 * cin * 9, *bb = bias ? bias + o0 : NULL;
                 switch (co) {
-                case 8: forward_block(8, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
-                case 4: forward_block(4, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
-                case 2: forward_block(2, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
-                default: forward_block(1, ob, xp, wb, bb, cin, H, W, y, x, accumulate, relu); break;
+                case 8: forward_block(8, ob, ring, slot, wb, bb, cin, H, W, y, x0, accumulate, relu); break;
+                case 4: forward_block(4, ob, ring, slot, wb, bb, cin, H, W, y, x0, accumulate, relu); break;
+                case 2: forward_block(2, ob, ring, slot, wb, bb, cin, H, W, y, x0, accumulate, relu); break;
+                default: forward_block(1, ob, ring, slot, wb, bb, cin, H, W, y, x0, accumulate, relu); break;
                 }
             }
         }
     }
+    free(ring);
     free(packed);
 }
 

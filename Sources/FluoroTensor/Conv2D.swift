@@ -38,8 +38,8 @@ public enum Conv2D {
         var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
         /// Floats of the im2col column matrix [Cin*k*k, Ho*Wo] (0 for a 1x1 convolution).
         public var columnCount: Int { isPointwise ? 0 : patch * outHeight * outWidth }
-        /// Floats of the direct path's zero-bordered input and output gradient [Cin + Cout, H+2, W+2].
-        public var paddedCount: Int { (inChannels + outChannels) * (height + 2) * (width + 2) }
+        /// Floats of the direct path's zero-bordered input [Cin, H+2, W+2] (its weight gradient reads it).
+        public var paddedCount: Int { inChannels * (height + 2) * (width + 2) }
         /// Floats of scratch space forward and backward need per parallel part: `paddedCount` on the
         /// direct 3x3 path (`Conv2D.usesDirect`), else `columnCount`.
         public var workspaceCount: Int { Conv2D.usesDirect(self) ? paddedCount : columnCount }
@@ -65,8 +65,7 @@ public enum Conv2D {
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
             if direct, let workspace {
-                directForwardImage(out: out, x: x, weight: weight, bias: bias, shape: s, workspace: workspace + part * slot,
-                                   relu: relu)
+                directForwardImage(out: out, x: x, weight: weight, bias: bias, shape: s, relu: relu)
                 return
             }
             let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]

@@ -2,11 +2,12 @@ import CFluoroKernels
 
 /// A direct (no im2col) 3x3, stride 1, padding 1 convolution for Cin·Cout up to `directMaxProduct` —
 /// the U-Net labeller's levels and HiFT's CNN heads — where im2col + sgemm spends its time writing
-/// and packing a column matrix 9x the input. The input is copied once into a zero-bordered plane
-/// [C, H+2, W+2]; the kernels are C (CFluoroKernels: AVX-512, AVX2 or portable, chosen at run time):
-/// each output row accumulated in vector registers, eight output channels at a time (AVX-512); dx
-/// the same kernel with the flipped, transposed weight; dw nine vector dot products per channel
-/// pair. Same results as the im2col path up to float summation order.
+/// and packing a column matrix 9x the input. The kernels are C (CFluoroKernels: AVX-512, AVX2 or
+/// portable, chosen at run time): the forward keeps three zero-bordered rows per input channel in
+/// a ring and accumulates each output row in vector registers, eight output channels at a time
+/// (AVX-512), bias and ReLU fused; dx is the same kernel with the flipped, transposed weight; dw
+/// nine vector dot products per channel pair over a zero-bordered copy of the input [Cin, H+2, W+2].
+/// Same results as the im2col path up to float summation order.
 extension Conv2D {
     /// The instruction-set variants of the direct kernels (CFluoroKernels' FK_ISA_*), slowest first.
     public enum DirectISA: Int32, CaseIterable, Sendable {
@@ -66,14 +67,14 @@ extension Conv2D {
         }
     }
 
-    /// out[o, y, x] = act((accumulate ? out[o, y, x] : 0) + bias[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · xp[c, y+ky, x+kx])
-    /// for one image; act = ReLU with `relu`, else identity.
-    /// - Parameters: out: [Cout, H, W]; xp: padded input [Cin, H+2, W+2]; weight: [Cout, Cin, 3, 3];
-    ///   bias: [Cout] or nil; isa: the kernel variant (tests force one).
-    static func direct3x3(out: UnsafeMutablePointer<Float>, padded xp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    /// out[o, y, x] = act((accumulate ? out[o, y, x] : 0) + bias[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · x[c, y+ky-1, x+kx-1])
+    /// for one image (x zero outside the image: padding 1); act = ReLU with `relu`, else identity.
+    /// - Parameters: out: [Cout, H, W]; x: [Cin, H, W]; weight: [Cout, Cin, 3, 3]; bias: [Cout] or nil;
+    ///   isa: the kernel variant (tests force one).
+    static func direct3x3(out: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>? = nil, inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int,
                           accumulate: Bool, relu: Bool = false, isa: DirectISA = .best) {
-        fk_conv3x3_forward(isa.rawValue, out, xp, weight, bias, Int32(cin), Int32(cout), Int32(H), Int32(W),
+        fk_conv3x3_forward(isa.rawValue, out, x, weight, bias, Int32(cin), Int32(cout), Int32(H), Int32(W),
                            accumulate ? 1 : 0, relu ? 1 : 0)
     }
 
@@ -97,14 +98,13 @@ extension Conv2D {
 
     /// Forward of one image on the direct path: out = conv(x) + bias, ReLU'd with `relu`.
     static func directForwardImage(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                   bias: UnsafePointer<Float>?, shape s: Shape, workspace: UnsafeMutablePointer<Float>, relu: Bool) {
-        pad1(workspace, x, channels: s.inChannels, height: s.height, width: s.width)
-        direct3x3(out: out, padded: workspace, weight: weight, bias: bias, inChannels: s.inChannels, outChannels: s.outChannels,
+                                   bias: UnsafePointer<Float>?, shape s: Shape, relu: Bool) {
+        direct3x3(out: out, input: x, weight: weight, bias: bias, inChannels: s.inChannels, outChannels: s.outChannels,
                   height: s.height, width: s.width, accumulate: false, relu: relu)
     }
 
     /// The dw and dx contributions of one image on the direct path (dx through `flipped`, see
-    /// `flipTranspose3x3`). workspace: (Cin + Cout) * (H+2) * (W+2) floats.
+    /// `flipTranspose3x3`). workspace: `Shape.paddedCount` floats (the zero-bordered input dw reads).
     static func directBackwardImage(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                     x: UnsafePointer<Float>, flipped: UnsafePointer<Float>?, shape s: Shape,
                                     workspace: UnsafeMutablePointer<Float>) {
@@ -115,9 +115,7 @@ extension Conv2D {
                                     height: H, width: W)
         }
         if let dx, let flipped {
-            let dp = workspace + s.inChannels * (H + 2) * (W + 2)
-            pad1(dp, dout, channels: s.outChannels, height: H, width: W)
-            direct3x3(out: dx, padded: dp, weight: flipped, inChannels: s.outChannels, outChannels: s.inChannels,
+            direct3x3(out: dx, input: dout, weight: flipped, inChannels: s.outChannels, outChannels: s.inChannels,
                       height: H, width: W, accumulate: true)
         }
     }

@@ -20,11 +20,12 @@ enum {
 /// The best variant this CPU supports (FK_ISA_PORTABLE .. FK_ISA_AVX512).
 int fk_best_isa(void);
 
-/// out[o, y, x] = act(base + bias[o] + sum_{c,ky,kx} w[o, c, ky, kx] * xp[c, y+ky, x+kx]) for one image,
-/// base = out[o, y, x] when accumulate != 0, else 0; act = max(0, .) when relu != 0, else identity.
-/// out: [cout, H, W]; xp: the zero-bordered input [cin, H+2, W+2]; w: [cout, cin, 3, 3]; bias: [cout] or NULL.
+/// out[o, y, x] = act(base + bias[o] + sum_{c,ky,kx} w[o, c, ky, kx] * x[c, y+ky-1, x+kx-1]) for one image,
+/// x zero outside [0, H) x [0, W) (padding 1); base = out[o, y, x] when accumulate != 0, else 0;
+/// act = max(0, .) when relu != 0, else identity.
+/// out: [cout, H, W]; x: [cin, H, W]; w: [cout, cin, 3, 3]; bias: [cout] or NULL.
 /// A variant the CPU lacks falls back to the best it has.
-void fk_conv3x3_forward(int isa, float *out, const float *xp, const float *w, const float *bias,
+void fk_conv3x3_forward(int isa, float *out, const float *x, const float *w, const float *bias,
                         int cin, int cout, int height, int width, int accumulate, int relu);
 
 /// dw[o, c, ky, kx] += sum_{y,x} dout[o, y, x] * xp[c, y+ky, x+kx] for one image.
