@@ -25,11 +25,11 @@ extension Conv2D {
     public enum Path: Hashable, Sendable { case automatic, direct, im2col }
 
     /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
-    /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (16→16 … 48→16, 96→32, 128→64,
-    /// 256→32) the direct kernels win at every size from 16 to 512 px, by about 1.1–8x; at 16384
-    /// and more (128→128, 256→256, 384→128) they are even or lose, as the GEMM's rows and depth grow
-    /// with Cin·Cout. The portable C kernel (not measured against im2col: this VM has AVX-512) keeps
-    /// the old Swift kernel's 16→16.
+    /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (8→8 … 48→16, 96→32, 128→64,
+    /// 256→32) the direct kernels win forward and backward at 16–512 px, mostly by 1.5–6x (losses
+    /// only on shapes under 0.1 ms); at 16384 and more (128→128, 256→256, 384→128) the backward is
+    /// even or loses, as the GEMM's rows and depth grow with Cin·Cout. The portable C kernel (not
+    /// timed against im2col: this VM has AVX-512) keeps the old Swift kernel's 16→16.
     static let directMaxProduct = DirectISA.best == .portable ? 16 * 16 : 128 * 64
 
     /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1.
