@@ -28,9 +28,16 @@ extension Conv2D {
     /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (8→8 … 48→16, 96→32, 128→64,
     /// 256→32) the direct kernels win forward and backward at 16–512 px, mostly by 1.5–6x (losses
     /// only on shapes under 0.1 ms); at 16384 and more (128→128, 256→256, 384→128) the backward is
-    /// even or loses, as the GEMM's rows and depth grow with Cin·Cout. The portable C kernel (not
-    /// timed against im2col: this VM has AVX-512) keeps the old Swift kernel's 16→16.
-    static let directMaxProduct = DirectISA.best == .portable ? 16 * 16 : 128 * 64
+    /// even or loses, as the GEMM's rows and depth grow with Cin·Cout. The AVX2 kernel, timed only
+    /// against Haswell OpenBLAS in a C harness, won up to 64→64 but not reliably at 128→64, so it
+    /// stops at 4096; the portable C kernel (not timed) keeps the old Swift kernel's 16→16.
+    static let directMaxProduct: Int = {
+        switch DirectISA.best {
+        case .avx512: return 128 * 64
+        case .avx2: return 64 * 64
+        case .portable: return 16 * 16
+        }
+    }()
 
     /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1.
     public static func fitsDirect(_ s: Shape) -> Bool {
