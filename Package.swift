@@ -33,8 +33,11 @@ let package = Package(
     targets: cLibraries + [
         // Process-level facts: version, CPU features, cores, errors, progress and logging.
         .target(name: "FluoroSupport"),
+        // Hand-vectorised C kernels (the direct 3x3 convolution): AVX-512, AVX2 and portable variants
+        // in one binary, through per-function target attributes, chosen at run time.
+        .target(name: "CFluoroKernels"),
         // Tensors and kernels (OpenBLAS sgemm or oneDNN bf16 products, layers with forward + backward).
-        .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS", "CDNNL"]),
+        .target(name: "FluoroTensor", dependencies: ["FluoroSupport", "COpenBLAS", "CDNNL", "CFluoroKernels"]),
         // Fluoro's one DICOM reader: GDCM 3 (Debian libgdcm-dev, C++, no pkg-config file) behind a plain C
         // API; 8-bit JPEG frames go to libjpeg-turbo (faster than GDCM's bundled libjpeg). Headers are
         // included as <gdcm-3.0/...>, so no search path is needed.

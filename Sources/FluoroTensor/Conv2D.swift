@@ -36,35 +36,42 @@ public enum Conv2D {
         var patch: Int { inChannels * kernel * kernel }
         /// True when the column matrix is the input itself (1x1, stride 1, no padding).
         var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
-        /// Floats of scratch space forward and backward need: [Cin*k*k, Ho*Wo] (0 for a 1x1 convolution).
-        public var workspaceCount: Int { isPointwise ? 0 : patch * outHeight * outWidth }
+        /// Floats of the im2col column matrix [Cin*k*k, Ho*Wo] (0 for a 1x1 convolution).
+        public var columnCount: Int { isPointwise ? 0 : patch * outHeight * outWidth }
+        /// Floats of the direct path's zero-bordered input [Cin, H+2, W+2] (its weight gradient reads it).
+        public var paddedCount: Int { inChannels * (height + 2) * (width + 2) }
+        /// Floats of scratch space forward and backward need per parallel part: `paddedCount` on the
+        /// direct 3x3 path (`Conv2D.usesDirect`), else `columnCount`.
+        public var workspaceCount: Int { Conv2D.usesDirect(self) ? paddedCount : columnCount }
     }
 
-    /// out = conv(x, weight) + bias
+    /// out = conv(x, weight) + bias, or max(0, conv(x, weight) + bias) with `relu`
     /// - Parameters:
     ///   - output: out: [B, Cout, Ho, Wo]
     ///   - input: x: [B, Cin, H, W]
     ///   - weight: w: [Cout, Cin, k, k]
     ///   - bias: b: [Cout], or nil
-    ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    ///   - workspace: scratch: `shape.workspaceCount` floats per part (im2col columns or padded planes)
+    ///   - relu: apply ReLU to the output (fused into the direct kernel, one pass per image for im2col)
+    ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
     public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
+                               shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
+                               relu: Bool = false, path: Path = .automatic) {
         let hw = s.outHeight * s.outWidth
-        let direct = usesDirect(s) && workspace != nil
+        let direct = takesDirect(s, path: path) && workspace != nil
+        let slot = direct ? s.paddedCount : s.columnCount  // workspace floats per part
         forEachImage(s, workspaces: workspaces) { b, part in
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
             if direct, let workspace {
-                if let bias { for o in 0..<s.outChannels { (out + o * hw).update(repeating: bias[o], count: hw) } }
-                directForwardImage(out: out, x: x, weight: weight, shape: s, workspace: workspace + part * s.workspaceCount,
-                                   accumulate: bias != nil)
+                directForwardImage(out: out, x: x, weight: weight, bias: bias, shape: s, relu: relu)
                 return
             }
             let columns: UnsafePointer<Float>                       // [Cin*k*k, Ho*Wo]
             if s.isPointwise { columns = x } else {
                 guard let workspace else { preconditionFailure("Conv2D.forward needs a workspace of \(s.workspaceCount) floats") }
-                let mine = workspace + part * s.workspaceCount
+                let mine = workspace + part * slot
                 im2col(columns: mine, image: x, shape: s)
                 columns = UnsafePointer(mine)
             }
@@ -73,6 +80,7 @@ public enum Conv2D {
             }
             // out[Cout, HoWo] (+)= w[Cout, CKK] * columns[CKK, HoWo]
             BLAS.sgemm(m: s.outChannels, n: hw, k: s.patch, a: weight, b: columns, beta: bias == nil ? 0 : 1, c: out)
+            if relu { ReLU.forward(output: out, input: out, count: s.outChannels * hw) }
         }
     }
 
@@ -94,15 +102,18 @@ public enum Conv2D {
     ///   - outputGradient: dout: [B, Cout, Ho, Wo]
     ///   - input: x: [B, Cin, H, W]
     ///   - weight: w: [Cout, Cin, k, k]
-    ///   - workspace: scratch: [Cin*k*k, Ho*Wo] (`shape.workspaceCount` floats)
+    ///   - workspace: scratch: `shape.workspaceCount` floats per part (im2col columns or padded planes)
+    ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
     public static func backward(inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
                                 biasGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1) {
+                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
+                                path: Path = .automatic) {
         let parts = max(1, min(workspaces, Parallel.threads, s.batch))
         // With several parts each accumulates its own dw and db, added in part order at the end.
         let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
-        let direct = usesDirect(s) && workspace != nil
+        let direct = takesDirect(s, path: path) && workspace != nil
+        let slot = direct ? s.paddedCount : s.columnCount  // workspace floats per part
         let flipped: FloatBuffer? = direct && inputGradient != nil ? FloatBuffer(count: s.weightCount) : nil
         if let flipped { flipTranspose3x3(flipped.pointer, weight, inChannels: s.inChannels, outChannels: s.outChannels) }
         forEachImage(s, workspaces: workspaces) { b, part in
@@ -121,12 +132,12 @@ public enum Conv2D {
                 }
                 directBackwardImage(dx: inputGradient.map { $0 + b * imageCount }, dw: weightGradient == nil ? nil : dw,
                                     dout: dout, x: input + b * imageCount, flipped: flipped.map { UnsafePointer($0.pointer) },
-                                    shape: s, workspace: workspace + part * s.workspaceCount)
+                                    shape: s, workspace: workspace + part * slot)
                 return
             }
             backwardImage(b, dx: inputGradient, dw: weightGradient == nil ? nil : dw, db: biasGradient == nil ? nil : db,
                           dout: outputGradient, input: input, weight: weight, shape: s,
-                          workspace: workspace.map { $0 + part * s.workspaceCount })
+                          workspace: workspace.map { $0 + part * slot })
         }
         guard let partials else { return }
         for part in 0..<parts {

@@ -1,23 +1,61 @@
-/// A direct (no im2col) 3x3, stride 1, padding 1 convolution for small channel counts — the CNN
-/// heads' late stages (8–16 channels at 64–128 px), where im2col + sgemm spends its time writing
-/// and packing a column matrix 9x the input for a GEMM with only 8–16 rows. The input is copied
-/// once into a zero-bordered plane [C, H+2, W+2]; each output row is accumulated in SIMD registers,
-/// four output channels at a time. Same results as the im2col path up to float summation order.
+import CFluoroKernels
+
+/// A direct (no im2col) 3x3, stride 1, padding 1 convolution for Cin·Cout up to `directMaxProduct` —
+/// the U-Net labeller's levels and HiFT's CNN heads — where im2col + sgemm spends its time writing
+/// and packing a column matrix 9x the input. The kernels are C (CFluoroKernels: AVX-512, AVX2 or
+/// portable, chosen at run time): the forward keeps three zero-bordered rows per input channel in
+/// a ring and accumulates each output row in vector registers, eight output channels at a time
+/// (AVX-512), bias and ReLU fused; dx is the same kernel with the flipped, transposed weight; dw
+/// nine vector dot products per channel pair over a zero-bordered copy of the input [Cin, H+2, W+2].
+/// Same results as the im2col path up to float summation order.
 extension Conv2D {
-    typealias V8 = SIMD8<Float>
+    /// The instruction-set variants of the direct kernels (CFluoroKernels' FK_ISA_*), slowest first.
+    public enum DirectISA: Int32, CaseIterable, Sendable {
+        case portable = 0, avx2 = 1, avx512 = 2
 
-    /// Largest channel count (in or out) that takes the direct path. Measured (1 thread, this VM's
-    /// AVX-512 OpenBLAS against this SSE kernel): at 8–16 channels the two are about even per image
-    /// (the direct path saves im2col/col2im), at 32→16 channels im2col + sgemm is 1.5x faster.
-    static let directMaxChannels = 16
+        /// The best variant this CPU runs (checked once).
+        public static let best = DirectISA(rawValue: Int32(fk_best_isa())) ?? .portable
+        /// The variants this CPU runs, slowest first.
+        public static var available: [DirectISA] { allCases.filter { $0.rawValue <= best.rawValue } }
+    }
 
-    /// True when `forward`/`backward` use the direct kernels for this shape.
-    static func usesDirect(_ s: Shape) -> Bool {
-        guard s.kernel == 3 && s.stride == 1 && s.padding == 1 && s.width % 8 == 0 else { return false }
-        guard s.inChannels % 4 == 0 && s.outChannels % 4 == 0 else { return false }
-        guard s.inChannels <= directMaxChannels && s.outChannels <= directMaxChannels else { return false }
-        // The workspace holds the padded input and the padded output gradient.
-        return (s.inChannels + s.outChannels) * (s.height + 2) * (s.width + 2) <= s.workspaceCount
+    /// Which kernels `forward`/`backward` run: chosen per shape (`usesDirect`), or forced (benchmarks:
+    /// `.direct` only where `fitsDirect`, else im2col; a forced path needs a workspace of
+    /// `paddedCount` (direct) or `columnCount` (im2col) floats per part, not `workspaceCount`).
+    public enum Path: Hashable, Sendable { case automatic, direct, im2col }
+
+    /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
+    /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (8→8 … 48→16, 96→32, 128→64,
+    /// 256→32) the direct kernels win forward and backward at 16–512 px, mostly by 1.5–6x (losses
+    /// only on shapes under 0.1 ms); at 16384 and more (128→128, 256→256, 384→128) the backward is
+    /// even or loses, as the GEMM's rows and depth grow with Cin·Cout. The AVX2 kernel, timed only
+    /// against Haswell OpenBLAS in a C harness, won up to 64→64 but not reliably at 128→64, so it
+    /// stops at 4096; the portable C kernel (not timed) keeps the old Swift kernel's 16→16.
+    static let directMaxProduct: Int = {
+        switch DirectISA.best {
+        case .avx512: return 128 * 64
+        case .avx2: return 64 * 64
+        case .portable: return 16 * 16
+        }
+    }()
+
+    /// True when the direct kernels can run this shape: 3x3, stride 1, padding 1.
+    public static func fitsDirect(_ s: Shape) -> Bool {
+        s.kernel == 3 && s.stride == 1 && s.padding == 1
+    }
+
+    /// True when `forward`/`backward` use the direct kernels for this shape (`Path.automatic`).
+    public static func usesDirect(_ s: Shape) -> Bool {
+        fitsDirect(s) && s.inChannels * s.outChannels <= directMaxProduct
+    }
+
+    /// True when `path` runs this shape on the direct kernels.
+    static func takesDirect(_ s: Shape, path: Path) -> Bool {
+        switch path {
+        case .automatic: return usesDirect(s)
+        case .direct: return fitsDirect(s)
+        case .im2col: return false
+        }
     }
 
     /// xp[c, y+1, x+1] = x[c, y, x], zero border. xp: [C, H+2, W+2]; x: [C, H, W]
@@ -36,70 +74,23 @@ extension Conv2D {
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 {
-        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
-    }
-
-    @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
-    }
-
-    /// out[o, y, x] (+)= Σ_{c,ky,kx} w[o, c, ky, kx] · xp[c, y+ky, x+kx] for one image.
-    /// - Parameters: out: [Cout, H, W]; xp: padded input [Cin, H+2, W+2]; weight: [Cout, Cin, 3, 3];
-    ///   accumulate: add into `out` (else overwrite). Needs Cout % 4 == 0 and W % 8 == 0.
-    static func direct3x3(out: UnsafeMutablePointer<Float>, padded xp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int, accumulate: Bool) {
-        let Wp = W + 2, plane = (H + 2) * Wp, hw = H * W
-        for o0 in stride(from: 0, to: cout, by: 4) {
-            let w0 = weight + o0 * cin * 9, w1 = w0 + cin * 9, w2 = w1 + cin * 9, w3 = w2 + cin * 9
-            let out0 = out + o0 * hw, out1 = out0 + hw, out2 = out1 + hw, out3 = out2 + hw
-            for y in 0..<H {
-                for x in stride(from: 0, to: W, by: 8) {
-                    let at = y * W + x
-                    var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
-                    if accumulate { a0 = load(out0 + at); a1 = load(out1 + at); a2 = load(out2 + at); a3 = load(out3 + at) }
-                    for c in 0..<cin {
-                        let src = xp + c * plane + y * Wp + x
-                        let t0 = c * 9
-                        for ky in 0..<3 {
-                            let row = src + ky * Wp
-                            for kx in 0..<3 {
-                                let s = load(row + kx), t = t0 + ky * 3 + kx
-                                a0 += w0[t] * s; a1 += w1[t] * s; a2 += w2[t] * s; a3 += w3[t] * s
-                            }
-                        }
-                    }
-                    store(a0, out0 + at); store(a1, out1 + at); store(a2, out2 + at); store(a3, out3 + at)
-                }
-            }
-        }
+    /// out[o, y, x] = act((accumulate ? out[o, y, x] : 0) + bias[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · x[c, y+ky-1, x+kx-1])
+    /// for one image (x zero outside the image: padding 1); act = ReLU with `relu`, else identity.
+    /// - Parameters: out: [Cout, H, W]; x: [Cin, H, W]; weight: [Cout, Cin, 3, 3]; bias: [Cout] or nil;
+    ///   isa: the kernel variant (tests force one).
+    static func direct3x3(out: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>? = nil, inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int,
+                          accumulate: Bool, relu: Bool = false, isa: DirectISA = .best) {
+        fk_conv3x3_forward(isa.rawValue, out, x, weight, bias, Int32(cin), Int32(cout), Int32(H), Int32(W),
+                           accumulate ? 1 : 0, relu ? 1 : 0)
     }
 
     /// dw[o, c, ky, kx] += Σ_{y,x} dout[o, y, x] · xp[c, y+ky, x+kx] for one image.
     /// - Parameters: dw: [Cout, Cin, 3, 3]; dout: [Cout, H, W]; xp: padded input [Cin, H+2, W+2]
     static func direct3x3WeightGradient(dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, padded xp: UnsafePointer<Float>,
-                                        inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int) {
-        let Wp = W + 2, plane = (H + 2) * Wp, hw = H * W
-        for o in 0..<cout {
-            let d0 = dout + o * hw
-            for c in 0..<cin {
-                let xc = xp + c * plane
-                var a00 = V8(), a01 = V8(), a02 = V8(), a10 = V8(), a11 = V8(), a12 = V8(), a20 = V8(), a21 = V8(), a22 = V8()
-                for y in 0..<H {
-                    let r0 = xc + y * Wp, r1 = r0 + Wp, r2 = r1 + Wp, dr = d0 + y * W
-                    for x in stride(from: 0, to: W, by: 8) {
-                        let d = load(dr + x)
-                        a00 += d * load(r0 + x); a01 += d * load(r0 + x + 1); a02 += d * load(r0 + x + 2)
-                        a10 += d * load(r1 + x); a11 += d * load(r1 + x + 1); a12 += d * load(r1 + x + 2)
-                        a20 += d * load(r2 + x); a21 += d * load(r2 + x + 1); a22 += d * load(r2 + x + 2)
-                    }
-                }
-                let g = dw + (o * cin + c) * 9
-                g[0] += a00.sum(); g[1] += a01.sum(); g[2] += a02.sum()
-                g[3] += a10.sum(); g[4] += a11.sum(); g[5] += a12.sum()
-                g[6] += a20.sum(); g[7] += a21.sum(); g[8] += a22.sum()
-            }
-        }
+                                        inChannels cin: Int, outChannels cout: Int, height H: Int, width W: Int,
+                                        isa: DirectISA = .best) {
+        fk_conv3x3_weight_gradient(isa.rawValue, dw, dout, xp, Int32(cin), Int32(cout), Int32(H), Int32(W))
     }
 
     /// The weight of the input-gradient convolution: wt[c, o, ky, kx] = w[o, c, 2-ky, 2-kx]
@@ -112,16 +103,15 @@ extension Conv2D {
         }
     }
 
-    /// Forward of one image on the direct path (bias already in `out` when `accumulate`).
+    /// Forward of one image on the direct path: out = conv(x) + bias, ReLU'd with `relu`.
     static func directForwardImage(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                   shape s: Shape, workspace: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        pad1(workspace, x, channels: s.inChannels, height: s.height, width: s.width)
-        direct3x3(out: out, padded: workspace, weight: weight, inChannels: s.inChannels, outChannels: s.outChannels,
-                  height: s.height, width: s.width, accumulate: accumulate)
+                                   bias: UnsafePointer<Float>?, shape s: Shape, relu: Bool) {
+        direct3x3(out: out, input: x, weight: weight, bias: bias, inChannels: s.inChannels, outChannels: s.outChannels,
+                  height: s.height, width: s.width, accumulate: false, relu: relu)
     }
 
     /// The dw and dx contributions of one image on the direct path (dx through `flipped`, see
-    /// `flipTranspose3x3`). workspace: (Cin + Cout) * (H+2) * (W+2) floats.
+    /// `flipTranspose3x3`). workspace: `Shape.paddedCount` floats (the zero-bordered input dw reads).
     static func directBackwardImage(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                     x: UnsafePointer<Float>, flipped: UnsafePointer<Float>?, shape s: Shape,
                                     workspace: UnsafeMutablePointer<Float>) {
@@ -132,9 +122,7 @@ extension Conv2D {
                                     height: H, width: W)
         }
         if let dx, let flipped {
-            let dp = workspace + s.inChannels * (H + 2) * (W + 2)
-            pad1(dp, dout, channels: s.outChannels, height: H, width: W)
-            direct3x3(out: dx, padded: dp, weight: flipped, inChannels: s.outChannels, outChannels: s.inChannels,
+            direct3x3(out: dx, input: dout, weight: flipped, inChannels: s.outChannels, outChannels: s.inChannels,
                       height: H, width: W, accumulate: true)
         }
     }

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the parts of a training step (run under mpirun for the collectives).",
-        subcommands: [BenchStepCommand.self, BenchTrackCommand.self, BenchLabelCommand.self, BenchLoaderCommand.self, BenchAllreduceCommand.self,
+        subcommands: [BenchStepCommand.self, BenchTrackCommand.self, BenchLabelCommand.self, BenchConvCommand.self, BenchLoaderCommand.self, BenchAllreduceCommand.self,
                       BenchCheckpointCommand.self]
     )
 }

@@ -20,7 +20,7 @@ import Testing
         return out
     }
 
-    static func forward(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape) -> [Float] {
+    static func forward(_ x: [Float], _ w: [Float], _ b: [Float]?, _ s: Conv2D.Shape, relu: Bool = false) -> [Float] {
         var out = [Float](repeating: .nan, count: s.outputCount)
         var work = [Float](repeating: 0, count: s.workspaceCount)
         out.withUnsafeMutableBufferPointer { o in work.withUnsafeMutableBufferPointer { ws in
@@ -28,11 +28,11 @@ import Testing
                 if let b {
                     b.withUnsafeBufferPointer { bp in
                         Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
-                                       bias: bp.baseAddress!, shape: s, workspace: ws.baseAddress)
+                                       bias: bp.baseAddress!, shape: s, workspace: ws.baseAddress, relu: relu)
                     }
                 } else {
                     Conv2D.forward(output: o.baseAddress!, input: xp.baseAddress!, weight: wp.baseAddress!,
-                                   bias: nil, shape: s, workspace: ws.baseAddress)
+                                   bias: nil, shape: s, workspace: ws.baseAddress, relu: relu)
                 }
             } }
         } }
@@ -61,6 +61,9 @@ import Testing
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .nan
             #expect(worst <= 1e-5, "\(s) bias \(bias != nil): \(worst)")
         }
+        // relu: true is max(0, .) of the same output, on either path.
+        let got = Self.forward(x, w, b, s, relu: true), want = Self.naive(x, w, b, s).map { max(0, $0) }
+        #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(s) relu")
     }
 
     @Test(arguments: shapes)
@@ -129,7 +132,7 @@ import Testing
 /// The direct 3x3 kernels (small channel counts) give the im2col + sgemm results: forward, dx, dw
 /// and db, to float rounding, over a batch and with bias.
 @Suite struct Conv2DDirectTests {
-    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8)].map { cin, cout, h, w in
+    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8), (3, 6, 5, 13), (48, 16, 6, 20)].map { cin, cout, h, w in
         Conv2D.Shape(batch: 3, inChannels: cin, outChannels: cout, height: h, width: w, kernel: 3, padding: 1)
     }
 
@@ -140,7 +143,8 @@ import Testing
         var rng = SplitMix64(seed: 31)
         let x = GradientCheck.random(s.inputCount, &rng), wt = GradientCheck.random(s.weightCount, &rng)
         let b = GradientCheck.random(cout, &rng), dout = GradientCheck.random(s.outputCount, &rng)
-        let work = FloatBuffer(count: s.workspaceCount)
+        #expect(s.workspaceCount == s.paddedCount)
+        let work = FloatBuffer(count: max(s.workspaceCount, s.columnCount))  // im2col's columns too, for the reference
         // The direct path, through the public entry points.
         let out = FloatBuffer(count: s.outputCount)
         Conv2D.forward(output: out.pointer, input: x.pointer, weight: wt.pointer, bias: b.pointer, shape: s, workspace: work.pointer)
@@ -171,10 +175,53 @@ import Testing
         #expect(zip(out.array, Conv2DTests.naive(x.array, wt.array, b.array, s)).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    /// Each kernel variant this CPU runs (AVX-512, AVX2) gives the portable variant's forward and
+    /// dw, also at widths that end mid-vector and channel counts that leave blocks of 4, 2 and 1.
+    @Test(arguments: [[4, 8, 6, 8], [3, 5, 5, 13], [1, 16, 9, 33], [48, 16, 10, 40], [13, 7, 3, 17], [16, 12, 4, 64]])
+    func variantsMatchPortable(sizes: [Int]) {
+        let (cin, cout, h, w) = (sizes[0], sizes[1], sizes[2], sizes[3])
+        var rng = SplitMix64(seed: 41)
+        let x = GradientCheck.random(cin * h * w, &rng), wt = GradientCheck.random(cout * cin * 9, &rng)
+        let xp = FloatBuffer(count: cin * (h + 2) * (w + 2))  // x zero-bordered, for dw
+        Conv2D.pad1(xp.pointer, x.pointer, channels: cin, height: h, width: w)
+        let dout = GradientCheck.random(cout * h * w, &rng)
+        let bias = GradientCheck.random(cout, &rng)
+        func run(_ isa: Conv2D.DirectISA) -> (out: [Float], fused: [Float], dw: [Float]) {
+            let out = FloatBuffer(count: cout * h * w), fused = FloatBuffer(count: cout * h * w), dw = FloatBuffer(count: cout * cin * 9)
+            out.pointer.update(repeating: 0.5, count: out.count); dw.pointer.update(repeating: 0.5, count: dw.count)
+            // dx's use: add into out; the forward's: bias and ReLU fused, out overwritten.
+            Conv2D.direct3x3(out: out.pointer, input: x.pointer, weight: wt.pointer, inChannels: cin, outChannels: cout,
+                             height: h, width: w, accumulate: true, isa: isa)
+            Conv2D.direct3x3(out: fused.pointer, input: x.pointer, weight: wt.pointer, bias: bias.pointer, inChannels: cin,
+                             outChannels: cout, height: h, width: w, accumulate: false, relu: true, isa: isa)
+            Conv2D.direct3x3WeightGradient(dw: dw.pointer, dout: dout.pointer, padded: xp.pointer, inChannels: cin,
+                                           outChannels: cout, height: h, width: w, isa: isa)
+            return (out.array, fused.array, dw.array)
+        }
+        let portable = run(.portable)
+        #expect(Conv2D.DirectISA.available.first == .portable)
+        func close(_ a: [Float], _ r: [Float]) -> Bool { zip(a, r).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        // The portable fused output is the unfused one, minus the 0.5 it started from, plus bias, ReLU'd.
+        let hw = h * w
+        let expected = portable.out.indices.map { i in max(0, portable.out[i] - 0.5 + bias.pointer[i / hw]) }
+        #expect(close(portable.fused, expected), "fused bias + ReLU \(sizes)")
+        #expect(portable.fused.contains(0) && portable.fused.contains { $0 > 0 })
+        for isa in Conv2D.DirectISA.available.dropFirst() {
+            let got = run(isa)
+            #expect(close(got.out, portable.out), "forward \(isa) \(sizes)")
+            #expect(close(got.fused, portable.fused), "forward with bias + ReLU \(isa) \(sizes)")
+            #expect(close(got.dw, portable.dw), "dw \(isa) \(sizes)")
+        }
+    }
+
     @Test func otherShapesKeepIm2col() {
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernel: 3, padding: 1)))
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
-        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1)))
+        // The C kernels take any width and channel count (row ends masked, blocks of 8/4/2/1 channels).
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 3, outChannels: 4, height: 8, width: 8, kernel: 3, padding: 1)))
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 12, kernel: 3, padding: 1)))
+        #expect(Conv2D.usesDirect(.init(batch: 1, inChannels: 64, outChannels: 32, height: 16, width: 16, kernel: 3, padding: 1))
+                == (Conv2D.DirectISA.best != .portable))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 128, outChannels: 128, height: 16, width: 16, kernel: 3, padding: 1)))
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 3, stride: 2, padding: 1)))
+        #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 5, padding: 2)))
     }
 }

@@ -38,10 +38,10 @@ final class ConvPair {
     /// - Parameters: x: [B, Cin, H, W]; workspace: `workspaceCount` floats per part.
     func forward(_ x: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>, parts: Int) {
         input = x
-        Conv2D.forward(output: mid.pointer, input: x, weight: w1, bias: b1, shape: first, workspace: workspace, workspaces: parts)
-        ReLU.forward(output: mid.pointer, input: mid.pointer, count: mid.count)
-        Conv2D.forward(output: out.pointer, input: mid.pointer, weight: w2, bias: b2, shape: second, workspace: workspace, workspaces: parts)
-        ReLU.forward(output: out.pointer, input: out.pointer, count: out.count)
+        Conv2D.forward(output: mid.pointer, input: x, weight: w1, bias: b1, shape: first, workspace: workspace, workspaces: parts,
+                       relu: true)
+        Conv2D.forward(output: out.pointer, input: mid.pointer, weight: w2, bias: b2, shape: second, workspace: workspace, workspaces: parts,
+                       relu: true)
     }
 
     /// Adds the parameter gradients and dx [B, Cin, H, W] (when given), from `dOut`.

@@ -60,8 +60,7 @@ final class HeatmapHead {
         for i in convs.indices {
             if i > 0 { Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1]) }
             Conv2D.forward(output: activations[i].pointer, input: inputs[i].pointer, weight: weights[i], bias: biases[i],
-                           shape: convs[i], workspace: workspace.pointer, workspaces: workspaces)
-            ReLU.forward(output: activations[i].pointer, input: activations[i].pointer, count: activations[i].count)
+                           shape: convs[i], workspace: workspace.pointer, workspaces: workspaces, relu: true)
         }
         Conv2D.forward(output: logits.pointer, input: activations[convs.count - 1].pointer, weight: outWeight, bias: outBias,
                        shape: out, workspace: nil)

@@ -1,0 +1,40 @@
+#ifndef FLUORO_KERNELS_H
+#define FLUORO_KERNELS_H
+
+// Fluoro's hand-vectorised kernels: the direct 3x3 convolution (stride 1, padding 1, NCHW float32)
+// for Conv2D's small-channel path. Each kernel has an AVX-512, an AVX2 and a portable variant;
+// FK_ISA_BEST picks the best this CPU runs (checked once), an explicit value forces one (tests).
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set variants, slowest first.
+enum {
+    FK_ISA_PORTABLE = 0,  // plain C (baseline x86-64 or any other CPU)
+    FK_ISA_AVX2 = 1,      // AVX2 + FMA, 8 floats per vector
+    FK_ISA_AVX512 = 2,    // AVX-512F + FMA, 16 floats per vector
+    FK_ISA_BEST = -1,     // the best variant this CPU supports
+};
+
+/// The best variant this CPU supports (FK_ISA_PORTABLE .. FK_ISA_AVX512).
+int fk_best_isa(void);
+
+/// out[o, y, x] = act(base + bias[o] + sum_{c,ky,kx} w[o, c, ky, kx] * x[c, y+ky-1, x+kx-1]) for one image,
+/// x zero outside [0, H) x [0, W) (padding 1); base = out[o, y, x] when accumulate != 0, else 0;
+/// act = max(0, .) when relu != 0, else identity.
+/// out: [cout, H, W]; x: [cin, H, W]; w: [cout, cin, 3, 3]; bias: [cout] or NULL.
+/// A variant the CPU lacks falls back to the best it has.
+void fk_conv3x3_forward(int isa, float *out, const float *x, const float *w, const float *bias,
+                        int cin, int cout, int height, int width, int accumulate, int relu);
+
+/// dw[o, c, ky, kx] += sum_{y,x} dout[o, y, x] * xp[c, y+ky, x+kx] for one image.
+/// dw: [cout, cin, 3, 3]; dout: [cout, H, W]; xp: the zero-bordered input [cin, H+2, W+2].
+void fk_conv3x3_weight_gradient(int isa, float *dw, const float *dout, const float *xp,
+                                int cin, int cout, int height, int width);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
