@@ -63,6 +63,8 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if let m = motionPrior, !(m > 0) { throw ValidationError("--motion-prior must be > 0 (crop pixels)") }
         if autoInit && model == nil { throw ValidationError("--auto-init needs --model: the detector is part of the HiFT tracker") }
@@ -97,6 +99,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         runtime.apply()
         Parallel.configure(threads: runtime.resolvedThreads)
+        try precisionOptions.apply()
         let factories = try trackerFactories()
         let directory = URL(fileURLWithPath: shards)
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("manifest.json").path) else {

@@ -38,6 +38,12 @@ import Testing
         #expect(methods.map { $0["method"] as? String } == ["hift", "still"])
         let auto = try FluoroBinary.run(["evaluate", "--model", run.path, "--shards", shards, "--task", "markers", "--auto-init", "--json"])
         #expect(auto.status == 0 && auto.stdout.contains("\"auto\""), "auto: \(auto.stderr)")
+        // The read-out's motion prior and bf16 products are evaluation options too; a bad prior is refused.
+        let prior = try FluoroBinary.run(["evaluate", "--model", model, "--shards", shards, "--task", "markers", "--motion-prior", "4",
+                                          "--precision", "bf16", "--allow-bf16-emulation", "--json", "--threads", "1"])
+        #expect(prior.status == 0 && prior.stdout.contains("\"hift\""), "evaluate --motion-prior --precision bf16: \(prior.stderr)")
+        let badPrior = try FluoroBinary.run(["evaluate", "--model", model, "--shards", shards, "--task", "markers", "--motion-prior", "0"])
+        #expect(badPrior.status != 0 && badPrior.stderr.contains("--motion-prior must be > 0"))
         let wrongTask = try FluoroBinary.run(["evaluate", "--model", model, "--shards", shards, "--task", "tip"])
         #expect(wrongTask.status != 0 && wrongTask.stderr.contains("markers tracker"))
 
