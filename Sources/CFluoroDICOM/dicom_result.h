@@ -85,7 +85,8 @@ inline std::string buildStamp() {
   return std::string(kDecodeStamp) + "|" + kResultFileStamp + "|" + kProcessStamp + "|" + kClientStamp;
 }
 
-/// Turns GDCM's messages off and loads its dictionaries (once per process, about 30 ms).
+/// Turns GDCM's messages off and loads its dictionaries (once per process, about 10 ms of CPU;
+/// deferred from GDCM's load to here, see fluoro_dicom.cpp), before any other use of GDCM.
 void silenceGDCM();
 
 /// The whole read in this process; exceptions (out of memory, GDCM's) become failures of `r`.

@@ -550,6 +550,19 @@ void readInProcess(fluoro_dicom &r, const void *bytes, size_t count, const uint3
 
 }  // namespace
 
+// GDCM loads its data dictionaries (public and private, about 10 ms of CPU) in the static
+// initialisers of libgdcmDICT: `++gdcm::GlobalCount == 1` in the first gdcm::Global constructed
+// builds gdcm::Global::Internals. So every process linking GDCM would pay that at load time,
+// `fluoro` too, which never parses DICOM itself (the decoding process does). The count is a
+// global of libgdcmDICT that the library reaches through its GOT, so this definition, in the
+// executable, takes its place: starting at 1, the library's own gdcm::Global objects never see 1
+// and load nothing, and silenceGDCM loads the dictionaries in the processes that read a file.
+// (A GDCM that bound the count inside the library would ignore this definition and load at
+// start-up, as before; silenceGDCM then sees the count still at 1 and leaves it alone.)
+namespace gdcm {
+unsigned int GlobalCount = 1;
+}
+
 namespace fluoro_dicom_detail {
 
 const char kDecodeStamp[] = __DATE__ " " __TIME__;
@@ -560,6 +573,16 @@ void silenceGDCM() {
     gdcm::Trace::SetDebug(false);
     gdcm::Trace::SetWarning(false);
     gdcm::Trace::SetError(false);
+    // The library's gdcm::Global objects counted themselves from 1 and skipped the loading:
+    // one more, counted from 0, does it (the first one's constructor builds Internals). It is
+    // never deleted and the count stays above the objects left, so their destructors at exit
+    // never free the dictionaries under a static destructor that may still use them.
+    if (gdcm::GlobalCount != 1) {
+      const unsigned int live = gdcm::GlobalCount;
+      gdcm::GlobalCount = 0;
+      new gdcm::Global;
+      gdcm::GlobalCount = live + 1;
+    }
     (void)gdcm::Global::GetInstance().GetDicts();
   });
 }

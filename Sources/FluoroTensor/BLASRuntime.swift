@@ -55,6 +55,17 @@ public enum BLASRuntime {
     /// Environment variable set on the re-executed process: the kernel OpenBLAS had chosen by itself.
     public static let replacedKernelVariable = "FLUORO_BLAS_REPLACED_KERNEL"
 
+    /// Subcommands that never call OpenBLAS (`pack`: DICOM/NumPy ingest and LZ4 shards), so the
+    /// kernel it picked does not matter and `ensureProperKernel`'s re-execution is skipped.
+    public static let commandsWithoutBLAS: Set<String> = ["pack"]
+
+    /// False when `arguments` (the command line, executable first) run a subcommand that never
+    /// calls OpenBLAS; true otherwise (the kernel matters, or cannot be told from the arguments).
+    public static func needsKernel(arguments: [String]) -> Bool {
+        guard arguments.count > 1 else { return true }
+        return !commandsWithoutBLAS.contains(arguments[1])
+    }
+
     /// Call first thing in `main`: if OpenBLAS fell back to a kernel below this CPU's class,
     /// set `OPENBLAS_CORETYPE` and re-execute this binary with the same arguments (OpenBLAS reads
     /// the variable only when it loads). Returns only when no re-exec is needed or it failed.

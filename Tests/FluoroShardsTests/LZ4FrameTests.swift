@@ -20,6 +20,20 @@ import Testing
         #expect(try LZ4Frame.decompress(frame) == input)
     }
 
+    /// Compressing into a caller's (reused) buffer gives the same frame as `compress`.
+    @Test func compressIntoBufferMatches() throws {
+        let input = sampleBytes(count: 300_000)
+        let expected = try LZ4Frame.compress(input)
+        let bound = LZ4Frame.compressBound(input.count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound + 100, alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0xAB)  // leftovers of an earlier frame
+        let written = try input.withUnsafeBytes { try LZ4Frame.compress($0, into: buffer) }
+        #expect(Data(buffer.prefix(written)) == expected)
+        let small = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(bound - 1)])
+        #expect(throws: LZ4FrameError.self) { try input.withUnsafeBytes { try LZ4Frame.compress($0, into: small) } }
+    }
+
     @Test func emptyInputRoundTrips() throws {
         let frame = try LZ4Frame.compress(Data())
         let back = try frame.withUnsafeBytes { src -> Data in

@@ -58,6 +58,15 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
         #expect(BLASRuntime.betterCoreType(current: "Prescott", cpu: avx512, userOverride: "Haswell") == nil)
     }
 
+    @Test func packSkipsTheKernelReexecution() {
+        #expect(!BLASRuntime.needsKernel(arguments: ["fluoro", "pack", "--out", "ds", "run.dcm"]))
+        #expect(BLASRuntime.needsKernel(arguments: ["fluoro", "pretrain", "--data", "ds"]))
+        #expect(BLASRuntime.needsKernel(arguments: ["fluoro", "env"]))
+        #expect(BLASRuntime.needsKernel(arguments: ["fluoro"]))
+        // Only the subcommand position counts: a file named "pack" does not.
+        #expect(BLASRuntime.needsKernel(arguments: ["fluoro", "track", "pack"]))
+    }
+
     @Test func cpuinfoParsing() {
         let text = """
         processor\t: 0

@@ -37,17 +37,33 @@ public enum LZ4Frame {
 
     /// Compresses `input` into one LZ4 frame. `level` 0 is the fast default; 3...12 use LZ4-HC.
     public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 0) throws -> Data {
+        var out = Data(count: compressBound(input.count, level: level))
+        let written = try out.withUnsafeMutableBytes { try compress(input, into: $0, level: level) }
+        out.count = written
+        return out
+    }
+
+    /// The most bytes `compress` can produce for `count` input bytes at `level`.
+    public static func compressBound(_ count: Int, level: Int32 = 0) -> Int {
+        var prefs = preferences(contentSize: count, level: level)
+        return LZ4F_compressFrameBound(count, &prefs)
+    }
+
+    /// Compresses `input` into one LZ4 frame at the start of `output` (at least
+    /// `compressBound(input.count, level:)` bytes; the same frame `compress` returns) and returns
+    /// its length, so a caller can reuse one buffer for many frames.
+    public static func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                                level: Int32 = 0) throws -> Int {
         var prefs = preferences(contentSize: input.count, level: level)
         let bound = LZ4F_compressFrameBound(input.count, &prefs)
-        var out = Data(count: bound)
-        let written = out.withUnsafeMutableBytes { dst in
-            LZ4F_compressFrame(dst.baseAddress, bound, input.baseAddress, input.count, &prefs)
+        guard output.count >= bound else {
+            throw LZ4FrameError.compressionFailed("output buffer of \(output.count) bytes is below the bound of \(bound)")
         }
+        let written = LZ4F_compressFrame(output.baseAddress, bound, input.baseAddress, input.count, &prefs)
         if LZ4F_isError(written) != 0 {
             throw LZ4FrameError.compressionFailed(String(cString: LZ4F_getErrorName(written)))
         }
-        out.count = written
-        return out
+        return written
     }
 
     /// Compresses a byte array into one LZ4 frame.
