@@ -5,8 +5,8 @@
 #   - sin-cos trajectory embeddings (`trajectoryPositionInit`): markers (demo), seeds 1 and 2;
 #   - the copy-the-past task at bench scale (95% noise windows, 400 steps), random and sin-cos init;
 # then every tracker (these and tracker-recipes.sh's tip-long / markers-long) evaluated online and
-# one-step, with and without the read-out's motion prior (4 and 8 crop px), and the recipe's two
-# trackers with bf16 products (issue 14).
+# one-step, with and without the read-out's motion prior (4 and 8 crop px); the recipe's two
+# trackers with bf16 products, and a pair fine-tuned with fp32 and with bf16 products (issue 14).
 #   bash launch/tracker-aids.sh [--study ablation] [--demo demo] [--recipes recipes] [--out aids]
 # Needs launch/ablation.sh's study, launch/demo.sh's demo and tracker-recipes.sh's runs. Each
 # finished stage leaves a .done marker; run it again to resume. One thread per run, two at a time.
@@ -39,12 +39,12 @@ echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true}'
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.95}' > "$out/n1.json"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.95, "trajectoryPositionInit": true}' > "$out/n2.json"
 
-run() {  # name shards task encoder config steps seed
-  local name=$1 shards=$2 task=$3 encoder=$4 config=$5 steps=$6 seed=$7
+run() {  # name shards task encoder config steps seed [finetune options]
+  local name=$1 shards=$2 task=$3 encoder=$4 config=$5 steps=$6 seed=$7; shift 7
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
   "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task "$task" --encoder "$encoder" --config "$config" \
-    --steps "$steps" --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 250 --threads 1 --log-every 100 "${resume[@]}" \
+    --steps "$steps" --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 250 --threads 1 --log-every 100 "$@" "${resume[@]}" \
     > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
@@ -74,6 +74,10 @@ echo "[aids] copying the past at bench scale (95% noise windows), 400 x 4"
 run n1 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n1.json" 400 1 &
 run n2 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n2.json" 400 1 &
 wait
+echo "[aids] bf16 against fp32 products in fine-tuning (sin-cos recipe, markers, 600 x 4, seed 3)"
+run p-fp32 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 600 3 --precision fp32 &
+run p-bf16 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 600 3 --precision bf16 &
+wait
 echo "[aids] evaluations (online, one-step, motion prior 4 and 8 px; bf16 products)"
 evaluate t1 "$recipes/tip-long" "$study/test-data" tip
 evaluate m1 "$recipes/markers-long" "$demo/heldout" markers
@@ -83,4 +87,6 @@ evaluate m3 "$out/m3" "$demo/heldout" markers
 evaluate m3s2 "$out/m3s2" "$demo/heldout" markers
 evaluate t1-bf16 "$recipes/tip-long" "$study/test-data" tip --precision bf16
 evaluate m1-bf16 "$recipes/markers-long" "$demo/heldout" markers --precision bf16
+evaluate p-fp32 "$out/p-fp32" "$demo/heldout" markers --precision fp32
+evaluate p-bf16 "$out/p-bf16" "$demo/heldout" markers --precision bf16
 echo "[aids] done: $out/ev-*.json"
