@@ -2,7 +2,8 @@
 # The tracker's trajectory aids (docs/RESULTS.md, "Teaching it the past"): on top of the recipe of
 # launch/tracker-recipes.sh (10 x BCE + σ curriculum, 2500 steps x batch 4, lr 1e-3, seed 1),
 #   - trajectory-only samples (`trajectoryOnlyFraction` 0.3): tip (study data) and markers (demo);
-#   - sin-cos trajectory embeddings (`trajectoryPositionInit`): markers (demo), seeds 1 and 2;
+#   - sin-cos trajectory embeddings (`trajectoryPositionInit`): markers (demo), seeds 1 and 2, with
+#     trajectory-only samples too, and at batch 8;
 #   - the copy-the-past task at bench scale (95% noise windows, 400 steps), random and sin-cos init;
 # then every tracker (these and tracker-recipes.sh's tip-long / markers-long) evaluated online and
 # one-step, with and without the read-out's motion prior (4 and 8 crop px); the recipe's two
@@ -36,15 +37,17 @@ unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.3}' > "$out/traj.json"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true}' > "$out/pos.json"
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.95}' > "$out/n1.json"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.95, "trajectoryPositionInit": true}' > "$out/n2.json"
 
 run() {  # name shards task encoder config steps seed [finetune options]
   local name=$1 shards=$2 task=$3 encoder=$4 config=$5 steps=$6 seed=$7; shift 7
+  local options=("$@"); [[ " ${options[*]} " == *" --batch "* ]] || options+=(--batch 4)
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
   "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task "$task" --encoder "$encoder" --config "$config" \
-    --steps "$steps" --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 250 --threads 1 --log-every 100 "$@" "${resume[@]}" \
+    --steps "$steps" --seed "$seed" --lr 1e-3 --checkpoint-every 250 --threads 1 --log-every 100 "${options[@]}" "${resume[@]}" \
     > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
@@ -70,6 +73,10 @@ wait
 run m3 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 2500 1 &
 run m3s2 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 2500 2 &
 wait
+echo "[aids] sin-cos + trajectory-only 0.3 (2500 x 4), and sin-cos at batch 8 (1250 x 8), markers"
+run m4 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/postraj.json" 2500 1 &
+run m5 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 1250 1 --batch 8 &
+wait
 echo "[aids] copying the past at bench scale (95% noise windows), 400 x 4"
 run n1 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n1.json" 400 1 &
 run n2 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n2.json" 400 1 &
@@ -85,6 +92,8 @@ evaluate t2 "$out/t2" "$study/test-data" tip
 evaluate m2 "$out/m2" "$demo/heldout" markers
 evaluate m3 "$out/m3" "$demo/heldout" markers
 evaluate m3s2 "$out/m3s2" "$demo/heldout" markers
+evaluate m4 "$out/m4" "$demo/heldout" markers
+evaluate m5 "$out/m5" "$demo/heldout" markers
 evaluate t1-bf16 "$recipes/tip-long" "$study/test-data" tip --precision bf16
 evaluate m1-bf16 "$recipes/markers-long" "$demo/heldout" markers --precision bf16
 evaluate p-fp32 "$out/p-fp32" "$demo/heldout" markers --precision fp32
