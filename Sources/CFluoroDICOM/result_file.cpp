@@ -69,30 +69,26 @@ std::string serialize(const fluoro_dicom &r) {
   return out;  // written after the pixels
 }
 
-bool writeAll(int fd, const void *p, size_t n, uint64_t offset) {
-  const char *c = static_cast<const char *>(p);
+/// Repeats a positioned transfer (pread or pwrite) until all `n` bytes moved; false on error or EOF.
+template <typename Buffer, typename Transfer>
+bool transferAll(int fd, Buffer *p, size_t n, uint64_t offset, Transfer transfer) {
   while (n > 0) {
-    ssize_t k = pwrite(fd, c, n, off_t(offset));
+    ssize_t k = transfer(fd, p, n, off_t(offset));
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) return false;
-    c += k;
+    p += k;
     n -= size_t(k);
     offset += uint64_t(k);
   }
   return true;
 }
 
+bool writeAll(int fd, const void *p, size_t n, uint64_t offset) {
+  return transferAll(fd, static_cast<const char *>(p), n, offset, ::pwrite);
+}
+
 bool readAll(int fd, void *p, size_t n, uint64_t offset) {
-  char *c = static_cast<char *>(p);
-  while (n > 0) {
-    ssize_t k = pread(fd, c, n, off_t(offset));
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return false;
-    c += k;
-    n -= size_t(k);
-    offset += uint64_t(k);
-  }
-  return true;
+  return transferAll(fd, static_cast<char *>(p), n, offset, ::pread);
 }
 
 }  // namespace
