@@ -26,7 +26,10 @@
 #include <optional>
 #include <sstream>
 #include <streambuf>
+#include <sched.h>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 
@@ -260,22 +263,24 @@ bool splitFrames(const std::vector<Fragment> &fragments, const std::vector<uint3
   return false;
 }
 
-/// Decodes 8-bit JPEG frames with libjpeg-turbo. Returns false (and fails `r`) on any error or
-/// warning: libjpeg's warnings ("Corrupt JPEG data", "Premature end") mean guessed pixels.
-bool decodeTurbo(fluoro_dicom &r, const std::vector<Fragment> &fragments, const std::vector<uint32_t> &table,
-                 uint8_t *out) {
-  const size_t rows = r.module.rows, columns = r.module.columns, frames = r.module.frames;
-  std::vector<std::vector<size_t>> groups;
-  std::string why;
-  if (!splitFrames(fragments, table, frames, groups, why)) {
-    r.fail(FLUORO_DICOM_FRAME_COUNT, "NumberOfFrames is " + std::to_string(frames) +
-           " but the encapsulated pixel data holds " + std::to_string(groups.size()) + " frames (" + why + ")");
-    return false;
-  }
+/// The first frame that failed in a range of frames, and why.
+struct FrameProblem {
+  size_t frame = SIZE_MAX;
+  std::string problem;
+};
+
+/// Decodes frames [first, last) of `groups` with one libjpeg-turbo handle into `out` (rows x
+/// columns bytes per frame); stops at the first frame that fails.
+FrameProblem decodeTurboRange(const std::vector<Fragment> &fragments, const std::vector<std::vector<size_t>> &groups,
+                              size_t first, size_t last, size_t rows, size_t columns, uint8_t *out) {
+  FrameProblem result;
   tjhandle handle = tjInitDecompress();
-  if (!handle) { r.fail(FLUORO_DICOM_INTERNAL, "cannot create a TurboJPEG decompressor"); return false; }
+  if (!handle) { result.frame = first; result.problem = "cannot create a TurboJPEG decompressor"; return result; }
+  auto libraryProblem = [&] {
+    return std::string("libjpeg-turbo ") + (tjGetErrorCode(handle) == TJERR_WARNING ? "warning" : "error") + ": " + tjGetErrorStr2(handle);
+  };
   std::vector<uint8_t> joined;
-  for (size_t t = 0; t < frames; t++) {
+  for (size_t t = first; t < last && result.problem.empty(); t++) {
     const uint8_t *jpeg;
     size_t n;
     if (groups[t].size() == 1) {
@@ -290,20 +295,60 @@ bool decodeTurbo(fluoro_dicom &r, const std::vector<Fragment> &fragments, const 
     int w = 0, h = 0, sub = 0, space = 0;
     std::string problem;
     if (n == 0) problem = "empty frame";
-    else if (tjDecompressHeader3(handle, jpeg, (unsigned long)n, &w, &h, &sub, &space) != 0)
-      problem = std::string("libjpeg-turbo ") + (tjGetErrorCode(handle) == TJERR_WARNING ? "warning" : "error") + ": " + tjGetErrorStr2(handle);
+    else if (tjDecompressHeader3(handle, jpeg, (unsigned long)n, &w, &h, &sub, &space) != 0) problem = libraryProblem();
     else if (size_t(w) != columns || size_t(h) != rows)
       problem = "it is " + std::to_string(w) + "x" + std::to_string(h) + " but Columns x Rows is " + std::to_string(columns) + "x" + std::to_string(rows);
     else if (tjDecompress2(handle, jpeg, (unsigned long)n, out + t * rows * columns, w, w, h, TJPF_GRAY, TJFLAG_ACCURATEDCT) != 0)
-      problem = std::string("libjpeg-turbo ") + (tjGetErrorCode(handle) == TJERR_WARNING ? "warning" : "error") + ": " + tjGetErrorStr2(handle);
-    if (!problem.empty()) {
-      tjDestroy(handle);
-      r.fail(FLUORO_DICOM_DECODE_FAILED, problem, int32_t(t));
-      return false;
-    }
+      problem = libraryProblem();
+    if (!problem.empty()) { result.frame = t; result.problem = problem; }
   }
   tjDestroy(handle);
-  return true;
+  return result;
+}
+
+/// How many threads decode a file's JPEG frames: one per core this process may run on (at most
+/// 8), and at least 4 frames each, so short runs and one-frame files stay on one thread.
+size_t jpegDecodeThreads(size_t frames) {
+  cpu_set_t cpus;
+  size_t cores = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? size_t(CPU_COUNT(&cpus)) : 1;
+  return std::max<size_t>(1, std::min({cores, frames / 4, size_t(8)}));
+}
+
+/// Decodes 8-bit JPEG frames with libjpeg-turbo, contiguous ranges of frames on several threads
+/// (the frames are independent; the pixels are the same whatever the thread count). Returns false
+/// (and fails `r` with the lowest failing frame) on any error or warning: libjpeg's warnings
+/// ("Corrupt JPEG data", "Premature end") mean guessed pixels.
+bool decodeTurbo(fluoro_dicom &r, const std::vector<Fragment> &fragments, const std::vector<uint32_t> &table,
+                 uint8_t *out) {
+  const size_t rows = r.module.rows, columns = r.module.columns, frames = r.module.frames;
+  std::vector<std::vector<size_t>> groups;
+  std::string why;
+  if (!splitFrames(fragments, table, frames, groups, why)) {
+    r.fail(FLUORO_DICOM_FRAME_COUNT, "NumberOfFrames is " + std::to_string(frames) +
+           " but the encapsulated pixel data holds " + std::to_string(groups.size()) + " frames (" + why + ")");
+    return false;
+  }
+  const size_t threads = jpegDecodeThreads(frames);
+  std::vector<FrameProblem> problems(threads);
+  std::vector<std::thread> helpers;
+  auto range = [&](size_t i) {
+    problems[i] = decodeTurboRange(fragments, groups, frames * i / threads, frames * (i + 1) / threads, rows, columns, out);
+  };
+  for (size_t i = 1; i < threads; i++) {
+    try {
+      helpers.emplace_back(range, i);
+    } catch (const std::system_error &) {  // no thread to be had (memory bound): decode it here
+      range(i);
+    }
+  }
+  range(0);
+  for (auto &helper : helpers) helper.join();
+  auto first = std::min_element(problems.begin(), problems.end(),
+                                [](const FrameProblem &a, const FrameProblem &b) { return a.frame < b.frame; });
+  if (first->frame == SIZE_MAX) return true;
+  if (first->problem == "cannot create a TurboJPEG decompressor") r.fail(FLUORO_DICOM_INTERNAL, first->problem);
+  else r.fail(FLUORO_DICOM_DECODE_FAILED, first->problem, int32_t(first->frame));
+  return false;
 }
 
 /// True for the transfer syntaxes GDCM 3.0 decodes: it knows the UID, and it is not video

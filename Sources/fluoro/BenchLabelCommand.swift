@@ -13,7 +13,8 @@ struct BenchLabelCommand: ParsableCommand {
         discussion: """
             Labels --frames random-textured UInt8 frames of --size x --size with each method, after one warm-up \
             pass, on --threads threads. The U-Net uses --model when given, else randomly initialised weights \
-            of the standard shape (the speed does not depend on the weights).
+            of the standard shape (the speed does not depend on the weights) with the committed labeller's \
+            training frame side, 256, as working side (--working-side: 0 labels frames as stored).
             """)
 
     @Option(help: "Frame side in pixels.")
@@ -27,6 +28,8 @@ struct BenchLabelCommand: ParsableCommand {
 
     @Option(help: "A U-Net labeller file (default: random weights of the standard shape).")
     var model: String?
+
+    @OptionGroup var scale: WorkingSideOption
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -49,9 +52,11 @@ struct BenchLabelCommand: ParsableCommand {
             results.append(("frangi", try measure { try frangi.label(pixels: pixels, info: info, frameCount: frames) }))
         }
         if method != "frangi" {
-            let unet = try model.map { try UNetLabeller(model: URL(fileURLWithPath: $0), batch: threads) }
-                ?? UNetLabeller(config: .standard, parameters: UNet.makeParameters(.standard, seed: 0), batch: threads)
-            results.append(("unet", try measure { try unet.label(pixels: pixels, info: info, frameCount: frames) }))
+            let unet = try model.map { try UNetLabeller(model: URL(fileURLWithPath: $0), batch: threads, workingSide: scale.workingSide) }
+                ?? UNetLabeller(config: .standard, parameters: UNet.makeParameters(.standard, seed: 0), batch: threads,
+                                workingSide: scale.workingSide == 0 ? nil : scale.workingSide ?? 256)
+            let k = unet.reduction(for: info)
+            results.append((k > 1 ? "unet (at \(size / k) px)" : "unet", try measure { try unet.label(pixels: pixels, info: info, frameCount: frames) }))
         }
         for (name, seconds) in results {
             print(String(format: "bench label %@: %d frames of %dx%d in %.2f s = %.2f frames/s (%d thread(s))",

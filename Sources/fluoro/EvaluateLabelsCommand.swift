@@ -32,6 +32,8 @@ struct EvaluateLabelsCommand: ParsableCommand {
     @Option(help: "Write the numbers as JSON here.")
     var json: String?
 
+    @OptionGroup var scale: WorkingSideOption
+
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -44,7 +46,7 @@ struct EvaluateLabelsCommand: ParsableCommand {
             throw ValidationError("\(shards) has no sequence with a vessel_mask layer: evaluate on `fluoro synth` data")
         }
         let unet: UNetLabeller?
-        do { unet = try model.map { try UNetLabeller(model: URL(fileURLWithPath: $0), batch: threads) } } catch { throw ValidationError("\(error)") }
+        do { unet = try model.map { try UNetLabeller(model: URL(fileURLWithPath: $0), batch: threads, workingSide: scale.workingSide) } } catch { throw ValidationError("\(error)") }
         let comparison = LabellerComparison(dataset: dataset, frangi: VesselnessLabeller(threads: threads), unet: unet)
         var report: [String: [String: [String: Double]]] = [:]
         print("contrast  method  Dice@0.5  Dice(best)   AUC     P@90%R")

@@ -36,6 +36,8 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Frames filtered in parallel (default: the cores available).")
     var threads: Int?
 
+    @OptionGroup var scale: WorkingSideOption
+
     @Flag(help: "Relabel sequences that already have a vesselness layer.")
     var replace = false
 
@@ -43,6 +45,7 @@ struct LabelCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if method == .unet && model == nil { throw ValidationError("--method unet needs --model FILE (a labeller from `fluoro train-labeller`)") }
         if method == .frangi && model != nil { throw ValidationError("--model is for --method unet") }
+        if method == .frangi && scale.workingSide != nil { throw ValidationError("--working-side is for --method unet") }
     }
 
     /// The chosen labeller as one function: (dataset, sequence, progress) -> the layer.
@@ -53,7 +56,8 @@ struct LabelCommand: ParsableCommand {
             return { try labeller.label(dataset: $0, sequence: $1, chunk: 4 * threads, progress: $2) }
         case .unet:
             Parallel.configure(threads: threads)
-            let labeller = try UNetLabeller(model: URL(fileURLWithPath: model!), batch: threads)
+            let labeller = try UNetLabeller(model: URL(fileURLWithPath: model!), batch: threads, workingSide: scale.workingSide)
+            print("label: U-Net " + (labeller.workingSide.map { "at a working side of \($0) px (larger frames reduced by a whole factor)" } ?? "on frames as stored"))
             return { try labeller.label(dataset: $0, sequence: $1, chunk: 4 * threads, progress: $2) }
         }
     }

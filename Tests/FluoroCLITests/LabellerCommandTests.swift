@@ -62,6 +62,12 @@ import Testing
         let again = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model",
                                           dir.appendingPathComponent("one/labeller.safetensors").path])
         #expect(again.stdout.contains("labelled 0 sequence(s)") && again.stdout.contains("skipped 4"), "stdout: \(again.stdout)")
+        // The model records its 48-px training frames; a working side of 24 halves these 48-px frames.
+        #expect(label.stdout.contains("working side of 48 px"), "stdout: \(label.stdout)")
+        let half = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model",
+                                         dir.appendingPathComponent("one/labeller.safetensors").path, "--replace", "--working-side", "24"])
+        #expect(half.status == 0 && half.stdout.contains("working side of 24 px"), "stdout: \(half.stdout) \(half.stderr)")
+        #expect(try ShardDataset(directory: shards).layer(.vesselness, sequence: 0, range: 0..<3) != (try after.layer(.vesselness, sequence: 0, range: 0..<3)))
         #expect(try FluoroBinary.run(["verify", shards.path]).status == 0)
     }
 
@@ -72,6 +78,10 @@ import Testing
         try Self.synth(shards)
         let noModel = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet"])
         #expect(noModel.status != 0 && noModel.stderr.contains("--method unet needs --model"), "stderr: \(noModel.stderr)")
+        let frangiSide = try FluoroBinary.run(["label", "--shards", shards.path, "--working-side", "256"])
+        #expect(frangiSide.status != 0 && frangiSide.stderr.contains("--working-side is for --method unet"), "stderr: \(frangiSide.stderr)")
+        let negative = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model", "m", "--working-side", "-1"])
+        #expect(negative.status != 0 && negative.stderr.contains("--working-side must be 0"), "stderr: \(negative.stderr)")
         let notModel = dir.appendingPathComponent("manifest-as-model")
         try Data("not a model".utf8).write(to: notModel)
         let wrong = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model", notModel.path])

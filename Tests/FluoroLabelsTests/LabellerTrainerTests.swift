@@ -56,6 +56,7 @@ import Testing
         let b = try LabellerModelFile.load(LabellerTrainer.modelURL(run: split)).parameters
         #expect(Array(a.values.buffer) == Array(b.values.buffer), "the resumed run differs from the straight one")
         #expect(second.validation != nil)
+        #expect(try LabellerModelFile.load(LabellerTrainer.modelURL(run: straight)).trainingFrameSide == 32)
         #expect(throws: TrainingError.self) { try Self.train(shards, straight, steps: 4) }  // run directory in use
     }
 
@@ -79,7 +80,7 @@ import Testing
         #expect(throws: UNetError.self) { try LabellerModelFile.load(url) }
         // Right kind, wrong shapes: a standard config over tiny tensors.
         let arena = UNet.makeParameters(.tiny, seed: 1)
-        try LabellerModelFile.write(arena, config: .tiny, provenance: "test", to: url)
+        try LabellerModelFile.write(arena, config: .tiny, provenance: "test", trainingFrameSide: nil, to: url)
         #expect(try LabellerModelFile.load(url).config == .tiny)
         var bad = SafetensorsWriter(metadata: ["kind": LabellerModelFile.kind, "config": #"{"channels":[16,32,64,128],"bottleneck":256}"#])
         arena.write(into: &bad)

@@ -86,7 +86,8 @@ extension LabellerTrainer {
             let url = Self.modelURL(run: options.run)
             let provenance = "fluoro train-labeller: \(s.settings.steps) steps x global batch \(s.settings.globalBatch) of \(s.settings.crop)-px crops, "
                 + "seed \(s.settings.seed), shards \(options.shards.lastPathComponent)"
-            try LabellerModelFile.write(s.net.parameters, config: s.settings.config, provenance: provenance, to: url)
+            try LabellerModelFile.write(s.net.parameters, config: s.settings.config, provenance: provenance,
+                                         trainingFrameSide: s.sampler.trainingFrameSide, to: url)
             model = url
         }
         return Summary(firstStep: s.startStep, lastStep: s.step, firstLoss: s.firstLoss, lastLoss: s.lastLoss,

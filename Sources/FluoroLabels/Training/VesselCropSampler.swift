@@ -47,6 +47,13 @@ public final class VesselCropSampler {
         guard !training.isEmpty else { throw LabellerDataError.tooFewSequences(shards: shards, count: fits.count) }
     }
 
+    /// The (median) longer side of the training frames: the scale, in pixels, of the vessels the
+    /// labeller learns (recorded in its model file; `UNetLabeller` labels larger frames reduced to it).
+    public var trainingFrameSide: Int {
+        let sides = training.map { max(dataset.info(sequence: $0).width, dataset.info(sequence: $0).height) }.sorted()
+        return sides[sides.count / 2]
+    }
+
     /// Training sample g: image and target, [crop, crop] each, written at `image` and `target`.
     public func sample(_ g: Int, seed: UInt64, image: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>) throws {
         var rng = SplitMix64.derived(from: seed, UInt64(g), 0x0C_0E55E1)

@@ -2,22 +2,34 @@ import FluoroTensor
 import Foundation
 
 /// A trained labeller on disk: safetensors with the U-Net's parameters under their own names and
-/// metadata `kind` = `fluoro-unet-labeller`, `config` (UNetConfig JSON) and `provenance` (free text).
+/// metadata `kind` = `fluoro-unet-labeller`, `config` (UNetConfig JSON), `provenance` (free text)
+/// and, when known, `training_frame_side`: the side of the frames its crops were cut from (the
+/// simulator's field of view is fixed, so this fixes the vessels' width in pixels it learned).
 public enum LabellerModelFile {
     public static let kind = "fluoro-unet-labeller"
 
+    /// What a labeller file holds.
+    public struct Contents {
+        public var config: UNetConfig
+        public var parameters: ParameterArena
+        /// The side of the training frames, or nil for files written before it was recorded.
+        public var trainingFrameSide: Int?
+    }
+
     /// Writes `parameters` of `config` to `url` (atomically).
-    public static func write(_ parameters: ParameterArena, config: UNetConfig, provenance: String, to url: URL) throws {
+    public static func write(_ parameters: ParameterArena, config: UNetConfig, provenance: String, trainingFrameSide: Int?,
+                             to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var writer = SafetensorsWriter(metadata: ["kind": kind, "config": String(decoding: try encoder.encode(config), as: UTF8.self),
-                                                  "provenance": provenance])
+        var metadata = ["kind": kind, "config": String(decoding: try encoder.encode(config), as: UTF8.self), "provenance": provenance]
+        if let trainingFrameSide { metadata["training_frame_side"] = String(trainingFrameSide) }
+        var writer = SafetensorsWriter(metadata: metadata)
         parameters.write(into: &writer)
         try writer.encoded().write(to: url, options: .atomic)
     }
 
     /// The config and parameters of a labeller file; a clear error for anything else.
-    public static func load(_ url: URL) throws -> (config: UNetConfig, parameters: ParameterArena) {
+    public static func load(_ url: URL) throws -> Contents {
         let file: SafetensorsFile
         do { file = try SafetensorsFile(contentsOf: url) } catch {
             throw UNetError.notALabeller(file: url.path, reason: "not a readable safetensors file (\(error))")
@@ -33,6 +45,13 @@ public enum LabellerModelFile {
         do { try arena.load(from: file) } catch {
             throw UNetError.notALabeller(file: url.path, reason: "\(error)")
         }
-        return (config, arena)
+        var side: Int?
+        if let text = file.metadata["training_frame_side"] {
+            guard let value = Int(text), value >= 1 else {
+                throw UNetError.notALabeller(file: url.path, reason: "its training_frame_side '\(text)' is not a positive whole number")
+            }
+            side = value
+        }
+        return Contents(config: config, parameters: arena, trainingFrameSide: side)
     }
 }

@@ -16,7 +16,6 @@ public final class UNet {
     let bottleneck: ConvPair            // [B, Cb, H/2^L, W/2^L]
     let ups: [ConvPair]                 // level i: [B, Ci, H/2^i, W/2^i]
     let upsamples: [Upsample.Shape]     // level i: the deeper map [B, Cdeep, ·] -> level i's size
-    let upsampled: [FloatBuffer]        // [B, Cdeep, H/2^i, W/2^i]
     let concats: [ChannelConcat.Shape]
     let concatenated: [FloatBuffer]     // [B, Cdeep + Ci, H/2^i, W/2^i]
     let head: Conv2D.Shape              // 1x1: C0 -> 1
@@ -58,14 +57,13 @@ public final class UNet {
                                 height: h, width: w, arena: parameters, training: training))
         }
         self.ups = ups; self.upsamples = upsamples; self.concats = concats
-        upsampled = upsamples.map { FloatBuffer(count: $0.outputCount) }
         concatenated = concats.map { FloatBuffer(count: $0.outputCount) }
         head = Conv2D.Shape(batch: B, inChannels: c.channels[0], outChannels: 1, height: H, width: W, kernel: 1)
         headWeight = parameters.value("out.weight"); headBias = parameters.value("out.bias")
         dHeadWeight = parameters.gradient("out.weight"); dHeadBias = parameters.gradient("out.bias")
         logits = FloatBuffer(count: head.outputCount)
         dPooled = training ? pooled.map { FloatBuffer(count: $0.count) } : []
-        dUpsampled = training ? upsampled.map { FloatBuffer(count: $0.count) } : []
+        dUpsampled = training ? upsamples.map { FloatBuffer(count: $0.outputCount) } : []
         dConcatenated = training ? concatenated.map { FloatBuffer(count: $0.count) } : []
         parts = max(1, min(Parallel.threads, B))
         let largest = (downs + ups + [bottleneck]).map(\.workspaceCount).max() ?? 0
@@ -87,18 +85,42 @@ public final class UNet {
         var x = images
         for i in downs.indices {
             downs[i].forward(x, workspace: workspace.pointer, parts: parts)
-            MaxPool2D.forward(output: pooled[i].pointer, indices: poolIndices[i], input: downs[i].out.pointer, shape: pools[i])
+            pool(level: i)
             x = UnsafePointer(pooled[i].pointer)
         }
         bottleneck.forward(x, workspace: workspace.pointer, parts: parts)
         var deep = bottleneck.out
         for i in stride(from: ups.count - 1, through: 0, by: -1) {
-            Upsample.bilinearForward(output: upsampled[i].pointer, input: deep.pointer, shape: upsamples[i])
-            ChannelConcat.forward(output: concatenated[i].pointer, first: upsampled[i].pointer, second: downs[i].out.pointer, shape: concats[i])
+            upsampleAndConcatenate(deep.pointer, level: i)
             ups[i].forward(concatenated[i].pointer, workspace: workspace.pointer, parts: parts)
             deep = ups[i].out
         }
         Conv2D.forward(output: logits.pointer, input: ups[0].out.pointer, weight: headWeight, bias: headBias, shape: head, workspace: nil)
         return UnsafePointer(logits.pointer)
+    }
+
+    /// Level i's 2x2 max-pool, one image per thread: downs[i].out -> pooled[i] (and the indices).
+    func pool(level i: Int) {
+        let s = pools[i], planes = s.planes / batch
+        let one = MaxPool2D.Shape(batch: 1, channels: planes, height: s.height, width: s.width)
+        Parallel.forEach(batch) { n in
+            MaxPool2D.forward(output: pooled[i].pointer + n * one.outputCount, indices: poolIndices[i] + n * one.outputCount,
+                              input: downs[i].out.pointer + n * one.inputCount, shape: one)
+        }
+    }
+
+    /// concatenated[i] = [upsample(deep); downs[i].out] along channels, one image per thread: the
+    /// bilinear x2 writes straight into the first channels (ChannelConcat's layout), the skip is
+    /// copied beside it.
+    /// - Parameters: deep: [B, Cdeep, h/2, w/2] with h x w level i's size
+    func upsampleAndConcatenate(_ deep: UnsafePointer<Float>, level i: Int) {
+        let u = upsamples[i], c = concats[i]
+        let one = Upsample.Shape(batch: 1, channels: u.planes / batch, height: u.height, width: u.width, factor: u.factor)
+        let image = (c.firstChannels + c.secondChannels) * c.plane, skip = c.secondChannels * c.plane
+        Parallel.forEach(batch) { n in
+            let out = concatenated[i].pointer + n * image
+            Upsample.bilinearForward(output: out, input: deep + n * one.inputCount, shape: one)
+            (out + one.outputCount).update(from: downs[i].out.pointer + n * skip, count: skip)
+        }
     }
 }
