@@ -80,7 +80,7 @@ import Testing
         #expect(noModel.status != 0 && noModel.stderr.contains("--method unet needs --model"), "stderr: \(noModel.stderr)")
         let frangiSide = try FluoroBinary.run(["label", "--shards", shards.path, "--working-side", "256"])
         #expect(frangiSide.status != 0 && frangiSide.stderr.contains("--working-side is for --method unet"), "stderr: \(frangiSide.stderr)")
-        let negative = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model", "m", "--working-side", "-1"])
+        let negative = try FluoroBinary.run(["label", "--shards", shards.path, "--method", "unet", "--model", "m", "--working-side=-1"])
         #expect(negative.status != 0 && negative.stderr.contains("--working-side must be 0"), "stderr: \(negative.stderr)")
         let notModel = dir.appendingPathComponent("manifest-as-model")
         try Data("not a model".utf8).write(to: notModel)

@@ -1,4 +1,5 @@
 import FluoroShards
+import FluoroSupport
 import FluoroTensor
 import Foundation
 import Testing
