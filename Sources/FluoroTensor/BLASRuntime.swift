@@ -23,6 +23,19 @@ public enum BLASRuntime {
     /// Sets the threads OpenBLAS uses (at least one).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
+    /// Stops OpenBLAS's thread pool, for commands that never call it (`commandsWithoutBLAS`).
+    /// OpenBLAS (the pthreads build) starts its worker threads when the library loads, and they
+    /// spin on `sched_yield` for about 0.1 s before sleeping: the whole of a short command such as
+    /// `pack` on two runs, where they took about a third of its CPU and 15% of its wall time from
+    /// the decoding and compressing threads (docs/BENCHMARKS.md, "Clinical ingest"). A later BLAS
+    /// call would start the pool again (OpenBLAS restarts it on its next threaded call). Looked up at
+    /// run time: OpenMP builds have no such pool.
+    public static func stopThreadPool() {
+        guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return }  // nil: RTLD_DEFAULT on glibc
+        typealias Shutdown = @convention(c) () -> Int32
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
+
     /// Kernel families, ordered by the vector width they use.
     public enum KernelClass: Int, Comparable, Sendable {
         case generic = 0, avx = 1, avx2 = 2, avx512 = 3

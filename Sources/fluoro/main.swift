@@ -4,5 +4,7 @@ import FluoroTensor
 // re-execute with the right one before doing anything else (see BLASRuntime). Commands that never
 // call OpenBLAS (`pack`) skip it: the re-execution loads fluoro and its libraries a second time,
 // about 30 ms of CPU, a fifth of `pack`'s on the two shared runs.
-if BLASRuntime.needsKernel(arguments: CommandLine.arguments) { BLASRuntime.ensureProperKernel() }
+// Their OpenBLAS thread pool, started when the library loaded, is stopped: its threads would spin
+// through the whole of a short command (BLASRuntime.stopThreadPool).
+if BLASRuntime.needsKernel(arguments: CommandLine.arguments) { BLASRuntime.ensureProperKernel() } else { BLASRuntime.stopThreadPool() }
 FluoroCommand.main()

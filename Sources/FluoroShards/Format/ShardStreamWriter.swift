@@ -46,18 +46,19 @@ final class ShardStreamWriter {
 
     /// Compresses `data` ([frames, frameBytes]) as one LZ4 frame per video frame (in parallel),
     /// applying `filter` first, and writes them back to back. Frames go in batches of a few per
-    /// core, compressed into buffers reused from batch to batch and written in order after each
-    /// batch: allocating every frame's worst-case output (and filter scratch) afresh faulted in
-    /// new pages for all of them, about a twentieth of `pack`'s CPU on the shared runs. The bytes
-    /// written are the same.
+    /// core into two sets of output buffers reused from batch to batch: while a batch is
+    /// compressed, one more task writes the previous batch (in order), so the writes overlap the
+    /// compression. Allocating every frame's worst-case output (and filter scratch) afresh faulted
+    /// in new pages for all of them, about a twentieth of `pack`'s CPU on the shared runs; writing
+    /// after each batch left the other cores idle meanwhile. The bytes written are the same.
     func writeFrames(_ kind: StreamKind, _ data: Data, frameCount: Int, frameBytes: Int, filter: PixelFilter) throws -> StreamTable {
         let level = self.level
         let bound = LZ4Frame.compressBound(frameBytes, level: level)
         let batch = max(1, min(frameCount, 4 * ProcessInfo.processInfo.activeProcessorCount))
         let scratchBytes = filter == .none ? 0 : frameBytes
-        let outputs = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, batch * bound), alignment: 64)
+        let outputs = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, 2 * batch * bound), alignment: 64)  // [2][batch][bound]
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, batch * scratchBytes), alignment: 64)
-        let sizes = UnsafeMutableBufferPointer<Int>.allocate(capacity: batch)
+        let sizes = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * batch)
         defer {
             outputs.deallocate()
             scratch.deallocate()
@@ -67,32 +68,44 @@ final class ShardStreamWriter {
         entries.reserveCapacity(frameCount)
         var failure: Error?
         let lock = NSLock()
+        /// Writes `count` compressed frames of buffer set `set` in order.
+        func flush(set: Int, count: Int) throws {
+            for j in 0..<count {
+                let start = (set * batch + j) * bound, size = sizes[set * batch + j]
+                entries.append(StreamEntry(offset: position, length: UInt32(size), rawLength: UInt32(frameBytes)))
+                try write(UnsafeRawBufferPointer(rebasing: outputs[start..<(start + size)]))
+            }
+        }
+        var pending: (set: Int, count: Int)?
         try data.withUnsafeBytes { all in
-            for first in stride(from: 0, to: frameCount, by: batch) {
-                let count = min(batch, frameCount - first)
-                DispatchQueue.concurrentPerform(iterations: count) { j in
-                    let t = first + j
-                    let frame = UnsafeRawBufferPointer(rebasing: all[(t * frameBytes)..<((t + 1) * frameBytes)])
-                    let output = UnsafeMutableRawBufferPointer(rebasing: outputs[(j * bound)..<((j + 1) * bound)])
+            for (index, first) in stride(from: 0, to: frameCount, by: batch).enumerated() {
+                let count = min(batch, frameCount - first), set = index % 2
+                let previous = pending
+                DispatchQueue.concurrentPerform(iterations: count + (previous == nil ? 0 : 1)) { j in
                     do {
+                        if j == count, let previous {
+                            try flush(set: previous.set, count: previous.count)
+                            return
+                        }
+                        let t = first + j, slot = set * batch + j
+                        let frame = UnsafeRawBufferPointer(rebasing: all[(t * frameBytes)..<((t + 1) * frameBytes)])
+                        let output = UnsafeMutableRawBufferPointer(rebasing: outputs[(slot * bound)..<((slot + 1) * bound)])
                         if filter == .none {
-                            sizes[j] = try LZ4Frame.compress(frame, into: output, level: level)
+                            sizes[slot] = try LZ4Frame.compress(frame, into: output, level: level)
                         } else {
                             let filtered = UnsafeMutableRawBufferPointer(rebasing: scratch[(j * scratchBytes)..<((j + 1) * scratchBytes)])
                             PixelFilter.apply(filter, frame, into: filtered)
-                            sizes[j] = try LZ4Frame.compress(UnsafeRawBufferPointer(filtered), into: output, level: level)
+                            sizes[slot] = try LZ4Frame.compress(UnsafeRawBufferPointer(filtered), into: output, level: level)
                         }
                     } catch {
                         lock.lock(); failure = error; lock.unlock()
                     }
                 }
                 if let failure { throw failure }
-                for j in 0..<count {
-                    entries.append(StreamEntry(offset: position, length: UInt32(sizes[j]), rawLength: UInt32(frameBytes)))
-                    try write(UnsafeRawBufferPointer(rebasing: outputs[(j * bound)..<(j * bound + sizes[j])]))
-                }
+                pending = (set, count)
             }
         }
+        if let pending { try flush(set: pending.set, count: pending.count) }
         return StreamTable(kind: kind, filter: filter, entries: entries)
     }
 
