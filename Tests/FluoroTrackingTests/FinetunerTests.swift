@@ -23,6 +23,22 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-ft-\(UUID().uuidString)")
     }
 
+    /// A resume keeps the global batch and re-splits it over the ranks it runs on; a rank count
+    /// that does not divide it, or a budget below the checkpoint's step, is a clear error.
+    @Test func resumeResplitsTheGlobalBatchOrSaysWhyNot() throws {
+        var saved = FinetuneSettings(config: .tiny, task: .tip, steps: 10, batchPerRank: 2, ranks: 2, seed: 1)
+        saved.checkpointEvery = 5
+        let two = try saved.resumed(at: 4, steps: 20, checkpointEvery: nil, ranks: 4, run: "r")
+        #expect(two.batchPerRank == 1 && two.ranks == 4 && two.globalBatch == 4 && two.steps == 20 && two.checkpointEvery == 5)
+        #expect(try saved.resumed(at: 4, steps: nil, checkpointEvery: 2, ranks: 1, run: "r").batchPerRank == 4)
+        #expect { try saved.resumed(at: 4, steps: nil, checkpointEvery: nil, ranks: 3, run: "r") } throws: {
+            "\($0)".contains("global batch 4 does not divide over 3 ranks")
+        }
+        #expect { try saved.resumed(at: 8, steps: 6, checkpointEvery: nil, ranks: 2, run: "r") } throws: {
+            "\($0)".contains("past --steps 6")
+        }
+    }
+
     @Test func samplesDoNotDependOnHowTheBatchIsSplit() throws {
         let dataset = try TrackingEvaluatorTests.makeDataset(runs: 2, frames: 10, size: 64)
         defer { try? FileManager.default.removeItem(at: dataset.directory) }

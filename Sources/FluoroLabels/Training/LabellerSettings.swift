@@ -3,7 +3,7 @@ import Foundation
 
 /// What a labeller training run is (`<run>/labeller.json` and every checkpoint's state); on
 /// resume the saved settings win over everything but the step budget and bookkeeping.
-public struct LabellerSettings: Codable, Equatable, Sendable {
+public struct LabellerSettings: Codable, Equatable, Sendable, ResumableSettings {
     public var config: UNetConfig
     public var steps: Int
     /// Crops per rank per step, and ranks: the global batch is their product.
@@ -27,8 +27,6 @@ public struct LabellerSettings: Codable, Equatable, Sendable {
     public init(config: UNetConfig, steps: Int, batchPerRank: Int, ranks: Int, seed: UInt64) {
         self.config = config; self.steps = steps; self.batchPerRank = batchPerRank; self.ranks = ranks; self.seed = seed
     }
-
-    public var globalBatch: Int { batchPerRank * ranks }
 
     /// Warm-up then cosine from `learningRate` to `minLearningRate`.
     public var schedule: LearningRateSchedule {

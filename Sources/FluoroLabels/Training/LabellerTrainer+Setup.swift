@@ -41,17 +41,8 @@ extension LabellerTrainer {
             settings.ranks = communicator.size
             return (settings, nil, nil)
         }
-        var settings = state.settings
-        settings.steps = options.steps ?? settings.steps
-        settings.checkpointEvery = options.settings.checkpointEvery ?? settings.checkpointEvery
-        guard settings.globalBatch % communicator.size == 0 else {
-            throw TrainingError.incompatibleResume(run: options.run.path, reason: "its global batch \(settings.globalBatch) does not divide over \(communicator.size) ranks")
-        }
-        settings.batchPerRank = settings.globalBatch / communicator.size
-        settings.ranks = communicator.size
-        guard state.step <= settings.steps else {
-            throw TrainingError.incompatibleResume(run: options.run.path, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
-        }
+        let settings = try state.settings.resumed(at: state.step, steps: options.steps, checkpointEvery: options.settings.checkpointEvery,
+                                                  ranks: communicator.size, run: options.run.path)
         return (settings, state, checkpoint)
     }
 

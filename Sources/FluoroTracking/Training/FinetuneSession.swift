@@ -81,17 +81,11 @@ extension Finetuner {
             settings.ranks = communicator.size
             return (settings, nil, nil)
         }
-        var settings = state.settings
-        if let asked = options.explicitPrecision, asked != settings.matrixPrecision {
-            throw TrainingError.incompatibleResume(run: options.run.path, reason: "--precision \(asked) differs from the run's \(settings.matrixPrecision); drop it to continue the run as it was, or start a new --run")
+        if let asked = options.explicitPrecision, asked != state.settings.matrixPrecision {
+            throw TrainingError.incompatibleResume(run: options.run.path, reason: "--precision \(asked) differs from the run's \(state.settings.matrixPrecision); drop it to continue the run as it was, or start a new --run")
         }
-        settings.steps = options.steps ?? settings.steps
-        settings.checkpointEvery = options.settings.checkpointEvery ?? settings.checkpointEvery
-        settings.batchPerRank = settings.globalBatch / communicator.size
-        settings.ranks = communicator.size
-        guard state.step <= settings.steps else {
-            throw TrainingError.incompatibleResume(run: options.run.path, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
-        }
+        let settings = try state.settings.resumed(at: state.step, steps: options.steps, checkpointEvery: options.settings.checkpointEvery,
+                                                  ranks: communicator.size, run: options.run.path)
         return (settings, state, checkpoint)
     }
 

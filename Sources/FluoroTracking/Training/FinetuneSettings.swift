@@ -4,7 +4,7 @@ import Foundation
 
 /// What a fine-tuning run is (METHOD §10), saved as `<run>/finetune.json` and in every checkpoint;
 /// on resume the saved settings win over everything but the step budget and bookkeeping.
-public struct FinetuneSettings: Codable, Equatable, Sendable {
+public struct FinetuneSettings: Codable, Equatable, Sendable, ResumableSettings {
     /// What is trained: the tracker, or the automatic-initialisation detector.
     public enum Target: String, Codable, Sendable { case tracker, detector }
 
@@ -41,8 +41,6 @@ public struct FinetuneSettings: Codable, Equatable, Sendable {
         self.config = config; self.task = task; self.steps = steps; self.batchPerRank = batchPerRank
         self.ranks = ranks; self.seed = seed
     }
-
-    public var globalBatch: Int { batchPerRank * ranks }
 
     /// Warm-up then cosine from `learningRate` to `minLearningRate`.
     public var schedule: LearningRateSchedule {
