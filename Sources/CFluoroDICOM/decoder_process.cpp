@@ -7,6 +7,7 @@
 #include "decoder_protocol.h"
 #include "dicom_result.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -36,6 +37,9 @@ void prepareProcess() {
   for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGALRM}) signal(sig, SIG_DFL);
   struct rlimit noCore = {0, 0};
   setrlimit(RLIMIT_CORE, &noCore);
+  // One malloc arena: each thread that decodes JPEG frames (fluoro_dicom.cpp, decodeTurbo) would
+  // otherwise reserve its own 64 MiB arena, address space that counts against `bound`'s limit.
+  mallopt(M_ARENA_MAX, 1);
   getrlimit(RLIMIT_AS, &startingMemoryLimit);
 }
 

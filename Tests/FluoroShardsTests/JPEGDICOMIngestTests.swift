@@ -122,6 +122,26 @@ import Testing
         #expect(frame == 0 && reason.contains("8x8"))
     }
 
+    /// 24 frames decode on several threads (a range of frames each, one per core) exactly as each
+    /// decodes alone; with corrupt frames in two ranges the error names the first of them.
+    @Test func manyFramesDecodeInParallelAndTheFirstBadFrameIsNamed() throws {
+        let count = 24
+        let jpegs = try (0..<count).map { try Self.encode(Self.frame($0 % 4), width: Self.columns, height: Self.rows) }
+        let all = try ClinicalIngest.read(Self.file(fragments: jpegs.map { [$0] }, table: true), file: "many.dcm")
+        let plane = Self.rows * Self.columns
+        for t in [0, 5, 11, 12, 17, 23] {
+            let alone = try ClinicalIngest.read(Self.file(fragments: [[jpegs[t]]], table: true), file: "one.dcm")
+            #expect(all.pixels[(t * plane)..<((t + 1) * plane)] == alone.pixels[0..<plane], "frame \(t)")
+        }
+        var broken = jpegs
+        for t in [14, 9] { broken[t] = Array(broken[t].prefix(40)) }  // cut inside the headers; in two ranges
+        let error = try #require(throws: IngestError.self) {
+            try ClinicalIngest.read(Self.file(fragments: broken.map { [$0] }, table: true), file: "broken.dcm")
+        }
+        guard case let .decodeFailed(_, frame, _, _) = error else { Issue.record("wrong error \(error)"); return }
+        #expect(frame == 9)
+    }
+
     @Test func corruptJPEGIsAnError() throws {
         var jpeg = try Self.encode(Self.frame(0), width: Self.columns, height: Self.rows)
         jpeg = Array(jpeg.prefix(40))  // cut inside the headers
