@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The best tracker recipe so far (docs/RESULTS.md, "Teaching it the past": sin-cos trajectory
+# embeddings + 30% trajectory-only samples, 10 x BCE + σ curriculum, lr 1e-3) with four times the
+# annotated runs and 3.2 times the steps: 64 simulated fluoroscopy runs (seed 5) instead of the
+# demo's 16, 8000 steps x batch 4 instead of 2500, seeds 1 and 2; evaluated on the demo's 4
+# held-out runs (seed 3) and on 16 new ones (seed 7: 13 with markers on frame 0), online and
+# one-step, beside still and NCC (docs/RESULTS.md, "Longer, on more runs").
+#   bash launch/tracker-long.sh [--demo demo] [--out long]
+# Needs launch/demo.sh's demo (its exported encoder and held-out runs). One thread per run, the two
+# seeds side by side. A finished stage leaves a .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=demo; out=long
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --demo) demo="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    *) echo "tracker-long.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
+  [ -f "$f" ] || { echo "tracker-long.sh: no $f; run launch/demo.sh first" >&2; exit 2; }
+done
+if [ -z "${FLUORO:-}" ]; then
+  bash launch/deps.sh
+  swift build -c release >&2
+  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
+fi
+unset OPENBLAS_CORETYPE
+mkdir -p "$out"
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+
+run() {  # name seed
+  local name=$1 seed=$2
+  [ -f "$out/$name.done" ] && return
+  local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
+  "$FLUORO" finetune --shards "$out/annotated64" --run "$out/$name" --task markers --encoder "$demo/encoder.safetensors" \
+    --config "$out/postraj.json" --steps 8000 --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 500 --threads 1 \
+    --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
+  touch "$out/$name.done"
+}
+echo "[long] two seeds of 8000 x 4 on 64 runs"
+run s1 1 &
+run s2 2 &
+wait
+echo "[long] evaluations"
+for test in heldout heldout16; do
+  shards="$demo/heldout"; [ "$test" = heldout16 ] && shards="$out/heldout16"
+  "$FLUORO" evaluate --shards "$shards" --task markers --baseline still --baseline ncc --threads 1 --json > "$out/ev-baselines-$test.json"
+  for name in s1 s2; do
+    "$FLUORO" evaluate --model "$out/$name" --shards "$shards" --task markers --threads 1 --json > "$out/ev-$name-$test.json"
+    "$FLUORO" evaluate --model "$out/$name" --shards "$shards" --task markers --threads 1 --json --one-step > "$out/ev-$name-$test-1step.json"
+  done
+done
+echo "[long] done: $out/ev-*.json"
