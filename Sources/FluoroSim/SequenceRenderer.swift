@@ -91,133 +91,170 @@ struct SequenceRenderer {
     /// True when a point is inside the frame.
     func inFrame(_ p: V2) -> Bool { p.x >= 0 && p.y >= 0 && p.x < Float(size) && p.y < Float(size) }
 
+    /// What every frame of one sequence shares: the padded anatomy map, the detector's gain and
+    /// display curve, the blur kernel, the photon count, and the canvas tubes are drawn on.
+    struct Exposure {
+        let margin: Int
+        let background: [Float]          // [n + 2·margin, n + 2·margin]
+        let gain: [Float]                // [n, n]
+        let table: [UInt8]               // the display curve, lutSize entries over [0, lutTop]
+        let lutSize = 4096, lutTop: Float = 1.25
+        let kernel: [Float]
+        let photons: Float               // per pixel at full intensity, at this size
+        let canvas: TubeCanvas
+
+        init(_ r: SequenceRenderer) {
+            let n = r.size
+            margin = max(2, Int((0.06 * Float(n)).rounded(.up)))
+            background = r.scene.anatomy.backgroundMap(size: n, margin: margin)
+            gain = r.scene.detector.gainMap(size: n)
+            table = r.scene.detector.displayTable(lutSize: lutSize, lutTop: lutTop)
+            kernel = gaussianKernel(sigma: max(0.35, 1.0 * Float(n) / 512))
+            photons = Float(r.config.photonsPerPixel) * (512 / Float(n)) * (512 / Float(n))
+            canvas = TubeCanvas(width: n, height: n)
+        }
+    }
+
+    /// The layers of a sequence being rendered, [frames, n, n] each.
+    struct Layers {
+        var pixels, vesselMask, catheterMask, vesselness: [UInt8]
+        init(count: Int) {
+            pixels = [UInt8](repeating: 0, count: count); vesselMask = pixels; catheterMask = pixels; vesselness = pixels
+        }
+    }
+
     /// Renders all frames into a `FrameSequence` with every layer and annotation.
     func render() -> FrameSequence {
-        let n = size, area = n * n, frames = config.frames
-        let margin = max(2, Int((0.06 * Float(n)).rounded(.up)))
-        let side = n + 2 * margin
-        let background = scene.anatomy.backgroundMap(size: n, margin: margin)
-        let gain = scene.detector.gainMap(size: n)
-        let lutSize = 4096, lutTop: Float = 1.25
-        let table = scene.detector.displayTable(lutSize: lutSize, lutTop: lutTop)
-        let kernel = gaussianKernel(sigma: max(0.35, 1.0 * Float(n) / 512))
-        let photons = Float(config.photonsPerPixel) * (512 / Float(n)) * (512 / Float(n))
-        let canvas = TubeCanvas(width: n, height: n)
-        var pixels = [UInt8](repeating: 0, count: frames * area)
-        var vesselMask = [UInt8](repeating: 0, count: frames * area)
-        var catheterMask = [UInt8](repeating: 0, count: frames * area)
-        var vesselness = [UInt8](repeating: 0, count: frames * area)
-        var soft = [Float](repeating: 0, count: area)
-        var signal = [Float](repeating: 0, count: area)
+        let n = size, area = n * n
+        let exposure = Exposure(self)
+        var layers = Layers(count: config.frames * area)
+        var soft = [Float](repeating: 0, count: area), signal = [Float](repeating: 0, count: area)
         var annotations: [FrameAnnotation] = []
-        let anatomy = scene.anatomy
-        let px = Float(n)
-
-        for f in 0 ..< frames {
+        for f in 0 ..< config.frames {
             let t = Float(f) * Float(config.frameTimeMs) / 1000
-            let st = scene.motion.state(at: t)
-            // 1. Anatomy: the static map shifted with breathing (bilinear), plus the beating heart.
-            let shift = st.breathing * px
-            let sx = Float(margin) - shift.x, sy = Float(margin) - shift.y
-            let ix = Int(sx.rounded(.down)), iy = Int(sy.rounded(.down))
-            let fx = sx - Float(ix), fy = sy - Float(iy)
-            let hc = scene.motion.apply(anatomy.heartCentre, st) * px
-            let axes = anatomy.heartAxes * (1 - st.scale) * px
-            let inverseAxes = V2(1 / (axes.x * axes.x), 1 / (axes.y * axes.y))
-            canvas.attenuation.withUnsafeMutableBufferPointer { mu in
-                background.withUnsafeBufferPointer { bg in
-                    for y in 0 ..< n {
-                        let r0 = (min(max(y + iy, 0), side - 2)) * side
-                        let dy = Float(y) + 0.5 - hc.y
-                        for x in 0 ..< n {
-                            let c = min(max(x + ix, 0), side - 2)
-                            let a = bg[r0 + c] + (bg[r0 + c + 1] - bg[r0 + c]) * fx
-                            let b = bg[r0 + side + c] + (bg[r0 + side + c + 1] - bg[r0 + side + c]) * fx
-                            let dx = Float(x) + 0.5 - hc.x
-                            mu[y * n + x] = a + (b - a) * fy + anatomy.heartMu * anatomy.heartThickness(dx, dy, inverseAxes)
-                        }
-                    }
-                }
-            }
-            // 2. Vessels, devices and distractors, with their labels.
+            drawAnatomy(at: t, exposure)
             let placed = place(at: t)
-            for i in soft.indices { soft[i] = 0 }
-            vesselMask.withUnsafeMutableBufferPointer { vm in
-                catheterMask.withUnsafeMutableBufferPointer { cm in
-                    soft.withUnsafeMutableBufferPointer { sp in
-                        for (k, tube) in placed.enumerated() {
-                            var labels = TubeCanvas.Labels()
-                            if tube.role == .vessel {
-                                labels.mask = vm.baseAddress! + f * area
-                                labels.soft = sp.baseAddress!
-                                labels.softWeight = scene.contrast(at: t, delay: tubes[k].contrastDelay)
-                                if labels.softWeight <= 0 { labels.soft = nil }
-                            } else if tube.role == .catheter {
-                                labels.mask = cm.baseAddress! + f * area
-                            }
-                            canvas.drawTube(points: tube.points, radii: tube.radii, mu: tube.mu, labels: labels)
-                        }
-                    }
-                }
-            }
-            // 3. Landmarks and occlusion.
-            let marks = landmarks(at: t)
-            var annotation = FrameAnnotation()
-            var occluded = false
-            if inFrame(marks.tip) {
-                annotation.tip = Point2(x: marks.tip.x, y: marks.tip.y)
-                occluded = occluded || occlusion(of: marks.tip, ownRole: .catheter, placed: placed).occluded
-            }
-            if marks.markers.count == 2 && marks.markers.allSatisfy(inFrame) {
-                annotation.markers = marks.markers.map { Point2(x: $0.x, y: $0.y) }
-                for (k, m) in marks.markers.enumerated() {
-                    occluded = occluded || occlusion(of: m, ownRole: .marker(k), placed: placed).occluded
-                }
-            }
-            annotation.occluded = occluded
-            annotations.append(annotation)
-            // 4. Detector: intensity, quantum noise, blur, display.
-            var noise = SplitMix64.derived(from: config.seed, UInt64(truncatingIfNeeded: index), 0x901_5E, UInt64(f))
-            canvas.attenuation.withUnsafeBufferPointer { mu in
-                gain.withUnsafeBufferPointer { g in
-                    signal.withUnsafeMutableBufferPointer { s in
-                        let inverseN = 1 / photons
-                        for i in 0 ..< area {
-                            let clean = g[i] * expf(-mu[i])
-                            let bits = noise.next()
-                            // Irwin–Hall: four 16-bit uniforms, mean 2, variance 1/3 → ≈ N(0, 1).
-                            let sum = Float(bits & 0xFFFF) + Float((bits >> 16) & 0xFFFF) + Float((bits >> 32) & 0xFFFF) + Float(bits >> 48)
-                            let z = (sum * (1 / 65536) - 2) * 1.7320508
-                            s[i] = max(0, clean + (clean * inverseN).squareRoot() * z)
-                        }
-                    }
-                }
-            }
-            blur(&signal, kernel: kernel, size: n)
-            pixels.withUnsafeMutableBufferPointer { out in
-                signal.withUnsafeBufferPointer { s in
-                    table.withUnsafeBufferPointer { lut in
-                        let scale = Float(lutSize - 1) / lutTop
-                        for i in 0 ..< area {
-                            out[f * area + i] = lut[min(Int(s[i] * scale + 0.5), lutSize - 1)]
-                        }
-                    }
-                }
-                soft.withUnsafeBufferPointer { sp in
-                    vesselness.withUnsafeMutableBufferPointer { vs in
-                        for i in 0 ..< area { vs[f * area + i] = UInt8(min(sp[i], 1) * 255 + 0.5) }
+            drawTubes(placed, at: t, frame: f, exposure.canvas, &layers, soft: &soft)
+            annotations.append(annotation(at: t, placed: placed))
+            expose(frame: f, exposure, &layers, soft: soft, signal: &signal)
+        }
+        let info = SequenceInfo(id: "syn-\(config.seed)-\(index)", frameCount: config.frames, width: n, height: n,
+                                pixelFormat: .uint8, bitsStored: 8, frameTimeMs: config.frameTimeMs,
+                                pixelSpacingMm: [config.pixelSpacingMm, config.pixelSpacingMm], modality: "SYN",
+                                source: scene.angio ? "synth:angio" : "synth:fluoro")
+        return FrameSequence(info: info, pixels: Data(layers.pixels),
+                             layers: [.vesselMask: Data(layers.vesselMask), .catheterMask: Data(layers.catheterMask),
+                                      .vesselness: Data(layers.vesselness)],
+                             annotations: annotations)
+    }
+
+    /// 1. Anatomy: the static map shifted with breathing (bilinear), plus the beating heart, into
+    /// the canvas's attenuation [n, n].
+    func drawAnatomy(at t: Float, _ e: Exposure) {
+        let n = size, side = n + 2 * e.margin, px = Float(n), anatomy = scene.anatomy
+        let st = scene.motion.state(at: t)
+        let shift = st.breathing * px
+        let sx = Float(e.margin) - shift.x, sy = Float(e.margin) - shift.y
+        let ix = Int(sx.rounded(.down)), iy = Int(sy.rounded(.down))
+        let fx = sx - Float(ix), fy = sy - Float(iy)
+        let hc = scene.motion.apply(anatomy.heartCentre, st) * px
+        let axes = anatomy.heartAxes * (1 - st.scale) * px
+        let inverseAxes = V2(1 / (axes.x * axes.x), 1 / (axes.y * axes.y))
+        e.canvas.attenuation.withUnsafeMutableBufferPointer { mu in
+            e.background.withUnsafeBufferPointer { bg in
+                for y in 0 ..< n {
+                    let r0 = (min(max(y + iy, 0), side - 2)) * side
+                    let dy = Float(y) + 0.5 - hc.y
+                    for x in 0 ..< n {
+                        let c = min(max(x + ix, 0), side - 2)
+                        let a = bg[r0 + c] + (bg[r0 + c + 1] - bg[r0 + c]) * fx
+                        let b = bg[r0 + side + c] + (bg[r0 + side + c + 1] - bg[r0 + side + c]) * fx
+                        let dx = Float(x) + 0.5 - hc.x
+                        mu[y * n + x] = a + (b - a) * fy + anatomy.heartMu * anatomy.heartThickness(dx, dy, inverseAxes)
                     }
                 }
             }
         }
+    }
 
-        let info = SequenceInfo(id: "syn-\(config.seed)-\(index)", frameCount: frames, width: n, height: n,
-                                pixelFormat: .uint8, bitsStored: 8, frameTimeMs: config.frameTimeMs,
-                                pixelSpacingMm: [config.pixelSpacingMm, config.pixelSpacingMm], modality: "SYN",
-                                source: scene.angio ? "synth:angio" : "synth:fluoro")
-        return FrameSequence(info: info, pixels: Data(pixels),
-                             layers: [.vesselMask: Data(vesselMask), .catheterMask: Data(catheterMask), .vesselness: Data(vesselness)],
-                             annotations: annotations)
+    /// 2. Vessels, devices and distractors onto the canvas, with frame f's vessel and catheter
+    /// masks and the contrast-weighted vessel map `soft` [n, n].
+    func drawTubes(_ placed: [PlacedTube], at t: Float, frame f: Int, _ canvas: TubeCanvas, _ layers: inout Layers, soft: inout [Float]) {
+        let area = size * size
+        for i in soft.indices { soft[i] = 0 }
+        layers.vesselMask.withUnsafeMutableBufferPointer { vm in
+            layers.catheterMask.withUnsafeMutableBufferPointer { cm in
+                soft.withUnsafeMutableBufferPointer { sp in
+                    for (k, tube) in placed.enumerated() {
+                        var labels = TubeCanvas.Labels()
+                        if tube.role == .vessel {
+                            labels.mask = vm.baseAddress! + f * area
+                            labels.soft = sp.baseAddress!
+                            labels.softWeight = scene.contrast(at: t, delay: tubes[k].contrastDelay)
+                            if labels.softWeight <= 0 { labels.soft = nil }
+                        } else if tube.role == .catheter {
+                            labels.mask = cm.baseAddress! + f * area
+                        }
+                        canvas.drawTube(points: tube.points, radii: tube.radii, mu: tube.mu, labels: labels)
+                    }
+                }
+            }
+        }
+    }
+
+    /// 3. The frame's landmarks (those inside it) and whether any is occluded.
+    func annotation(at t: Float, placed: [PlacedTube]) -> FrameAnnotation {
+        let marks = landmarks(at: t)
+        var annotation = FrameAnnotation()
+        var occluded = false
+        if inFrame(marks.tip) {
+            annotation.tip = Point2(x: marks.tip.x, y: marks.tip.y)
+            occluded = occluded || occlusion(of: marks.tip, ownRole: .catheter, placed: placed).occluded
+        }
+        if marks.markers.count == 2 && marks.markers.allSatisfy(inFrame) {
+            annotation.markers = marks.markers.map { Point2(x: $0.x, y: $0.y) }
+            for (k, m) in marks.markers.enumerated() {
+                occluded = occluded || occlusion(of: m, ownRole: .marker(k), placed: placed).occluded
+            }
+        }
+        annotation.occluded = occluded
+        return annotation
+    }
+
+    /// 4. Detector: intensity, quantum noise, blur and display into frame f's pixels; the vessel
+    /// map `soft` stored as frame f's vesselness bytes. `signal` [n, n] is scratch.
+    func expose(frame f: Int, _ e: Exposure, _ layers: inout Layers, soft: [Float], signal: inout [Float]) {
+        let area = size * size
+        var noise = SplitMix64.derived(from: config.seed, UInt64(truncatingIfNeeded: index), 0x901_5E, UInt64(f))
+        e.canvas.attenuation.withUnsafeBufferPointer { mu in
+            e.gain.withUnsafeBufferPointer { g in
+                signal.withUnsafeMutableBufferPointer { s in
+                    let inverseN = 1 / e.photons
+                    for i in 0 ..< area {
+                        let clean = g[i] * expf(-mu[i])
+                        let bits = noise.next()
+                        // Irwin–Hall: four 16-bit uniforms, mean 2, variance 1/3 → ≈ N(0, 1).
+                        let sum = Float(bits & 0xFFFF) + Float((bits >> 16) & 0xFFFF) + Float((bits >> 32) & 0xFFFF) + Float(bits >> 48)
+                        let z = (sum * (1 / 65536) - 2) * 1.7320508
+                        s[i] = max(0, clean + (clean * inverseN).squareRoot() * z)
+                    }
+                }
+            }
+        }
+        blur(&signal, kernel: e.kernel, size: size)
+        let scale = Float(e.lutSize - 1) / e.lutTop, top = e.lutSize - 1
+        layers.pixels.withUnsafeMutableBufferPointer { out in
+            signal.withUnsafeBufferPointer { s in
+                e.table.withUnsafeBufferPointer { lut in
+                    for i in 0 ..< area { out[f * area + i] = lut[min(Int(s[i] * scale + 0.5), top)] }
+                }
+            }
+        }
+        layers.vesselness.withUnsafeMutableBufferPointer { vs in
+            soft.withUnsafeBufferPointer { sp in
+                for i in 0 ..< area { vs[f * area + i] = UInt8(min(sp[i], 1) * 255 + 0.5) }
+            }
+        }
     }
 }
 
