@@ -88,15 +88,10 @@ final class ShardStreamWriter {
                             return
                         }
                         let t = first + j, slot = set * batch + j
-                        let frame = UnsafeRawBufferPointer(rebasing: all[(t * frameBytes)..<((t + 1) * frameBytes)])
-                        let output = UnsafeMutableRawBufferPointer(rebasing: outputs[(slot * bound)..<((slot + 1) * bound)])
-                        if filter == .none {
-                            sizes[slot] = try LZ4Frame.compress(frame, into: output, level: level)
-                        } else {
-                            let filtered = UnsafeMutableRawBufferPointer(rebasing: scratch[(j * scratchBytes)..<((j + 1) * scratchBytes)])
-                            PixelFilter.apply(filter, frame, into: filtered)
-                            sizes[slot] = try LZ4Frame.compress(UnsafeRawBufferPointer(filtered), into: output, level: level)
-                        }
+                        sizes[slot] = try Self.compress(UnsafeRawBufferPointer(rebasing: all[(t * frameBytes)..<((t + 1) * frameBytes)]),
+                                                        into: UnsafeMutableRawBufferPointer(rebasing: outputs[(slot * bound)..<((slot + 1) * bound)]),
+                                                        filter: filter, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[(j * scratchBytes)..<((j + 1) * scratchBytes)]),
+                                                        level: level)
                     } catch {
                         lock.lock(); failure = error; lock.unlock()
                     }
@@ -107,6 +102,15 @@ final class ShardStreamWriter {
         }
         if let pending { try flush(set: pending.set, count: pending.count) }
         return StreamTable(kind: kind, filter: filter, entries: entries)
+    }
+
+    /// One frame as one LZ4 frame in `output` (its size returned), through `filter` into `scratch`
+    /// first unless the filter is `.none`.
+    static func compress(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, filter: PixelFilter,
+                         scratch: UnsafeMutableRawBufferPointer, level: Int32) throws -> Int {
+        guard filter != .none else { return try LZ4Frame.compress(frame, into: output, level: level) }
+        PixelFilter.apply(filter, frame, into: scratch)
+        return try LZ4Frame.compress(UnsafeRawBufferPointer(scratch), into: output, level: level)
     }
 
     /// Writes the annotations (JSON array, one object per frame) as one LZ4 frame.
