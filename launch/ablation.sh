@@ -38,11 +38,7 @@ else
 fi
 LR=${ABLATION_LR:-1e-3}
 BCE=${ABLATION_BCE:-10}  # heatmapBCEWeight: soft Dice alone does not leave its all-zero plateau at this budget (docs/RESULTS.md)
-if [ -z "${FLUORO:-}" ]; then
-  bash launch/deps.sh
-  swift build -c release --product fluoro >&2
-  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-fi
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mkdir -p "$out"
 start=$(date +%s)

@@ -28,11 +28,7 @@ for f in "$study/encoder-fimae-sc.safetensors" "$demo/encoder.safetensors" "$rec
          "$recipes/markers-long/tracker.safetensors"; do
   [ -f "$f" ] || { echo "tracker-aids.sh: no $f; run launch/ablation.sh, launch/demo.sh and launch/tracker-recipes.sh first" >&2; exit 2; }
 done
-if [ -z "${FLUORO:-}" ]; then
-  bash launch/deps.sh
-  swift build -c release >&2
-  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-fi
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
 unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.3}' > "$out/traj.json"

@@ -22,11 +22,7 @@ done
 for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
   [ -f "$f" ] || { echo "tracker-long.sh: no $f; run launch/demo.sh first" >&2; exit 2; }
 done
-if [ -z "${FLUORO:-}" ]; then
-  bash launch/deps.sh
-  swift build -c release >&2
-  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-fi
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
 unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"

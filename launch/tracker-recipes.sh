@@ -23,11 +23,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$study/encoder-fimae-sc.safetensors" ] || { echo "tracker-recipes.sh: no $study/encoder-fimae-sc.safetensors; run launch/ablation.sh first" >&2; exit 2; }
 [ -f "$demo/encoder.safetensors" ] || { echo "tracker-recipes.sh: no $demo/encoder.safetensors; run launch/demo.sh first" >&2; exit 2; }
-if [ -z "${FLUORO:-}" ]; then
-  bash launch/deps.sh
-  swift build -c release --product fluoro >&2
-  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-fi
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
 unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapFocalWeight": 1}' > "$out/focal.json"

@@ -19,11 +19,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -f "$out/encoder-fimae-sc.safetensors" ] || { echo "tracker-sweep.sh: no $out/encoder-fimae-sc.safetensors; run launch/ablation.sh first" >&2; exit 2; }
-if [ -z "${FLUORO:-}" ]; then
-  bash launch/deps.sh
-  swift build -c release --product fluoro >&2
-  FLUORO="$(swift build -c release --show-bin-path)/fluoro"
-fi
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
 : > "$out/sweep.tsv"
 variant() {  # name lr encoder-lr-scale "json config" "what changed"
   local name=$1 lr=$2 scale=$3 config=$4 what=$5
