@@ -4,7 +4,8 @@
 # annotated runs and 3.2 times the steps: 64 simulated fluoroscopy runs (seed 5) instead of the
 # demo's 16, 8000 steps x batch 4 instead of 2500, seeds 1 and 2; evaluated on the demo's 4
 # held-out runs (seed 3) and on 16 new ones (seed 7: 13 with markers on frame 0), online and
-# one-step, beside still and NCC (docs/RESULTS.md, "Longer, on more runs").
+# one-step, beside still and NCC, and every 500-step checkpoint on the 16 new runs (a learning
+# curve) (docs/RESULTS.md, "Longer, on more runs").
 #   bash launch/tracker-long.sh [--demo demo] [--out long]
 # Needs launch/demo.sh's demo (its exported encoder and held-out runs). One thread per run, the two
 # seeds side by side. A finished stage leaves a .done marker; run it again to resume.
@@ -34,7 +35,7 @@ run() {  # name seed
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
   "$FLUORO" finetune --shards "$out/annotated64" --run "$out/$name" --task markers --encoder "$demo/encoder.safetensors" \
-    --config "$out/postraj.json" --steps 8000 --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 500 --threads 1 \
+    --config "$out/postraj.json" --steps 8000 --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 500 --keep 16 --threads 1 \
     --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
@@ -51,4 +52,17 @@ for test in heldout heldout16; do
     "$FLUORO" evaluate --model "$out/$name" --shards "$shards" --task markers --threads 1 --json --one-step > "$out/ev-$name-$test-1step.json"
   done
 done
-echo "[long] done: $out/ev-*.json"
+echo "[long] learning curves: every checkpoint on the 16 new held-out runs"
+mkdir -p "$out/curve"
+for name in s1 s2; do
+  for checkpoint in "$out/$name"/checkpoints/step-*; do
+    step=$(basename "$checkpoint" | sed 's/step-0*//')
+    [ -f "$out/curve/$name-$step-1step.json" ] && continue
+    "$FLUORO" export --run "$out/$name" --step "$step" --out "$out/curve/$name-$step.safetensors" >/dev/null
+    "$FLUORO" evaluate --model "$out/curve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      > "$out/curve/$name-$step-online.json"
+    "$FLUORO" evaluate --model "$out/curve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      --one-step > "$out/curve/$name-$step-1step.json"
+  done
+done
+echo "[long] done: $out/ev-*.json, $out/curve/*.json"
