@@ -68,9 +68,10 @@ public enum BLASRuntime {
     /// Environment variable set on the re-executed process: the kernel OpenBLAS had chosen by itself.
     public static let replacedKernelVariable = "FLUORO_BLAS_REPLACED_KERNEL"
 
-    /// Subcommands that never call OpenBLAS (`pack`: DICOM/NumPy ingest and LZ4 shards), so the
-    /// kernel it picked does not matter and `ensureProperKernel`'s re-execution is skipped.
-    public static let commandsWithoutBLAS: Set<String> = ["pack"]
+    /// Subcommands that never call OpenBLAS (`pack`: DICOM/NumPy ingest and LZ4 shards; `synth`:
+    /// the simulator; `inspect` and `verify`: reading shards), so the kernel it picked does not
+    /// matter: `ensureProperKernel`'s re-execution is skipped and its thread pool stopped.
+    public static let commandsWithoutBLAS: Set<String> = ["pack", "synth", "inspect", "verify"]
 
     /// False when `arguments` (the command line, executable first) run a subcommand that never
     /// calls OpenBLAS; true otherwise (the kernel matters, or cannot be told from the arguments).

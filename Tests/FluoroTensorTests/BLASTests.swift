@@ -60,6 +60,8 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
 
     @Test func packSkipsTheKernelReexecution() {
         #expect(!BLASRuntime.needsKernel(arguments: ["fluoro", "pack", "--out", "ds", "run.dcm"]))
+        #expect(!BLASRuntime.needsKernel(arguments: ["fluoro", "verify", "ds"]))
+        #expect(!BLASRuntime.needsKernel(arguments: ["fluoro", "synth", "--out", "ds", "--sequences", "1"]))
         #expect(BLASRuntime.needsKernel(arguments: ["fluoro", "pretrain", "--data", "ds"]))
         #expect(BLASRuntime.needsKernel(arguments: ["fluoro", "env"]))
         #expect(BLASRuntime.needsKernel(arguments: ["fluoro"]))
