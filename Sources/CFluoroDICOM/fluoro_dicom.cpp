@@ -267,6 +267,8 @@ bool splitFrames(const std::vector<Fragment> &fragments, const std::vector<uint3
 struct FrameProblem {
   size_t frame = SIZE_MAX;
   std::string problem;
+  /// No decompressor could be made (memory): the process's fault, not the frame's.
+  bool internal = false;
 };
 
 /// Decodes frames [first, last) of `groups` with one libjpeg-turbo handle into `out` (rows x
@@ -275,7 +277,7 @@ FrameProblem decodeTurboRange(const std::vector<Fragment> &fragments, const std:
                               size_t first, size_t last, size_t rows, size_t columns, uint8_t *out) {
   FrameProblem result;
   tjhandle handle = tjInitDecompress();
-  if (!handle) { result.frame = first; result.problem = "cannot create a TurboJPEG decompressor"; return result; }
+  if (!handle) { result.frame = first; result.problem = "cannot create a TurboJPEG decompressor"; result.internal = true; return result; }
   auto libraryProblem = [&] {
     return std::string("libjpeg-turbo ") + (tjGetErrorCode(handle) == TJERR_WARNING ? "warning" : "error") + ": " + tjGetErrorStr2(handle);
   };
@@ -346,7 +348,7 @@ bool decodeTurbo(fluoro_dicom &r, const std::vector<Fragment> &fragments, const 
   auto first = std::min_element(problems.begin(), problems.end(),
                                 [](const FrameProblem &a, const FrameProblem &b) { return a.frame < b.frame; });
   if (first->frame == SIZE_MAX) return true;
-  if (first->problem == "cannot create a TurboJPEG decompressor") r.fail(FLUORO_DICOM_INTERNAL, first->problem);
+  if (first->internal) r.fail(FLUORO_DICOM_INTERNAL, first->problem);
   else r.fail(FLUORO_DICOM_DECODE_FAILED, first->problem, int32_t(first->frame));
   return false;
 }

@@ -113,12 +113,15 @@ public final class UNetLabeller {
     /// [height, width] -> [ceil(height/k), ceil(width/k)]: the mean of each k x k block.
     static func reduce(_ frame: [Float], height: Int, width: Int, by k: Int) -> [Float] {
         let (h, w) = ((height + k - 1) / k, (width + k - 1) / k)
-        var sums = [Float](repeating: 0, count: h * w), counts = [Float](repeating: 0, count: h * w)
+        var sums = [Float](repeating: 0, count: h * w)
         for y in 0..<height {
             let dst = (y / k) * w
-            for x in 0..<width { sums[dst + x / k] += frame[y * width + x]; counts[dst + x / k] += 1 }
+            for x in 0..<width { sums[dst + x / k] += frame[y * width + x] }
         }
-        for i in 0..<(h * w) { sums[i] /= counts[i] }
+        for by in 0..<h {  // a block's pixel count: k x k, fewer along the bottom and right edges
+            let rows = min(k, height - by * k)
+            for bx in 0..<w { sums[by * w + bx] /= Float(rows * min(k, width - bx * k)) }
+        }
         return sums
     }
 
