@@ -2,7 +2,7 @@
 #define FLUORO_KERNELS_H
 
 // Fluoro's hand-vectorised kernels: the direct 3x3 convolution (stride 1, padding 1, NCHW float32)
-// for Conv2D's small-channel path. Each kernel has an AVX-512, an AVX2 and a portable variant;
+// for Conv2D's small-channel path, and the transformer's elementwise GELU and row softmax. Each kernel has an AVX-512, an AVX2 and a portable variant;
 // FK_ISA_BEST picks the best this CPU runs (checked once), an explicit value forces one (tests).
 
 #ifdef __cplusplus
@@ -32,6 +32,17 @@ void fk_conv3x3_forward(int isa, float *out, const float *x, const float *w, con
 /// dw: [cout, cin, 3, 3]; dout: [cout, H, W]; xp: the zero-bordered input [cin, H+2, W+2].
 void fk_conv3x3_weight_gradient(int isa, float *dw, const float *dout, const float *xp,
                                 int cin, int cout, int height, int width);
+
+/// GELU(x) = x Φ(x) (the exact, erf form) into out and GELU'(x) = Φ(x) + x φ(x) into derivative,
+/// all [count]; derivative may alias input. erf to 1.5e-7 (Abramowitz & Stegun 7.1.26). Built for
+/// AVX-512, AVX2 + FMA and baseline x86-64; the best runs (target_clones).
+void fk_gelu_forward(float *out, float *derivative, const float *input, long count);
+
+/// GELU(x) into out, all [count] (inference: no derivative); out may alias input.
+void fk_gelu_value(float *out, const float *input, long count);
+
+/// Numerically stable softmax of each row of x [rows, columns], in place.
+void fk_softmax_rows(float *x, long rows, long columns);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CFluoroKernels
 import Foundation
 
 /// Scaled dot-product attention over heads, softmax(q kᵀ / √dh) v, reading q, k and v in place
@@ -85,32 +86,9 @@ public enum AttentionCore {
         }
     }
 
-    /// Numerically stable softmax of each row of x: [rows, columns], in place.
+    /// Numerically stable softmax of each row of x: [rows, columns], in place (CFluoroKernels'
+    /// vectorised C: max, then e^(x - max) and its sum, then the scale).
     public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        typealias F8 = VectorMath.F8
-        let n = columns, full = n & ~7, tail = n - full
-        for r in 0..<rows {
-            let row = x + r * n
-            var mv = F8(repeating: -.infinity)
-            var j = 0
-            while j < full { mv = VectorMath.max(mv, VectorMath.load(row + j)); j += 8 }
-            if tail > 0 { mv = VectorMath.max(mv, VectorMath.loadPartial(row + full, tail, fill: -.infinity)) }
-            let m = F8(repeating: mv.max())
-            var sv = F8()
-            j = 0
-            while j < full {
-                let e = VectorMath.exp(VectorMath.load(row + j) - m)
-                VectorMath.store(e, row + j); sv += e; j += 8
-            }
-            if tail > 0 {
-                var e = VectorMath.exp(VectorMath.loadPartial(row + full, tail) - m)
-                for i in tail..<8 { e[i] = 0 }
-                VectorMath.storePartial(e, row + full, tail); sv += e
-            }
-            let inv = F8(repeating: 1 / sv.sum())
-            j = 0
-            while j < full { VectorMath.store(VectorMath.load(row + j) * inv, row + j); j += 8 }
-            for i in full..<n { row[i] *= inv[0] }
-        }
+        fk_softmax_rows(x, rows, columns)
     }
 }
