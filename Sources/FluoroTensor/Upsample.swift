@@ -1,3 +1,5 @@
+import CFluoroKernels
+
 /// Integer-factor upsampling of NCHW tensors, as `torch.nn.functional.interpolate` with
 /// `scale_factor` (bilinear with align_corners=False, and nearest). Backward adds into dx.
 public enum Upsample {
@@ -38,7 +40,14 @@ public enum Upsample {
     /// Bilinear upsampling, align_corners=False. Separable: each output row blends its two source
     /// rows (a vector loop), then reads that blended row at the column taps.
     /// - Parameters: output: out: [N, C, H*f, W*f]; input: x: [N, C, H, W]
+    /// Factor 2 runs CFluoroKernels' vectorised C (fixed taps); other factors the loop below.
     public static func bilinearForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: Shape) {
+        if s.factor == 2 { return fk_upsample2_bilinear_forward(output, input, s.planes, s.height, s.width) }
+        bilinearForwardByTaps(output: output, input: input, shape: s)
+    }
+
+    /// `bilinearForward` at any factor from the tap tables (the definition the factor-2 kernel is tested against).
+    static func bilinearForwardByTaps(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: Shape) {
         let ys = taps(outCount: s.outHeight, inCount: s.height, factor: s.factor)
         let xs = taps(outCount: s.outWidth, inCount: s.width, factor: s.factor)
         let W = s.width, Wo = s.outWidth
@@ -62,6 +71,13 @@ public enum Upsample {
     /// - Parameters: inputGradient: dx: [N, C, H, W]; outputGradient: dout: [N, C, H*f, W*f]
     public static func bilinearBackward(inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
                                         shape s: Shape) {
+        if s.factor == 2 { return fk_upsample2_bilinear_backward(inputGradient, outputGradient, s.planes, s.height, s.width) }
+        bilinearBackwardByTaps(inputGradient: inputGradient, outputGradient: outputGradient, shape: s)
+    }
+
+    /// `bilinearBackward` at any factor from the tap tables.
+    static func bilinearBackwardByTaps(inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                       shape s: Shape) {
         let ys = taps(outCount: s.outHeight, inCount: s.height, factor: s.factor)
         let xs = taps(outCount: s.outWidth, inCount: s.width, factor: s.factor)
         let W = s.width, Wo = s.outWidth

@@ -56,4 +56,20 @@ import Testing
         }
         #expect(e.error < 2e-3, "\(mode) x\(factor): dx[\(e.index)] off by \(e.error)")
     }
+
+    /// The factor-2 C kernel against the tap tables it replaces, including one-pixel sides.
+    @Test(arguments: [(1, 1), (1, 5), (4, 1), (3, 7), (8, 33)])
+    func factorTwoKernelMatchesTheTapTables(height: Int, width: Int) {
+        let s = Upsample.Shape(batch: 2, channels: 3, height: height, width: width)
+        var rng = SplitMix64(seed: 5)
+        let x = SpatialGradientCheck.random(s.inputCount, &rng), g = SpatialGradientCheck.random(s.outputCount, &rng)
+        var fast = [Float](repeating: 0, count: s.outputCount), slow = fast
+        Upsample.bilinearForward(output: &fast, input: x, shape: s)
+        Upsample.bilinearForwardByTaps(output: &slow, input: x, shape: s)
+        #expect(zip(fast, slow).allSatisfy { abs($0 - $1) < 1e-6 }, "forward \(height)x\(width)")
+        var dFast = [Float](repeating: 0.5, count: s.inputCount), dSlow = dFast
+        Upsample.bilinearBackward(inputGradient: &dFast, outputGradient: g, shape: s)
+        Upsample.bilinearBackwardByTaps(inputGradient: &dSlow, outputGradient: g, shape: s)
+        #expect(zip(dFast, dSlow).allSatisfy { abs($0 - $1) < 1e-5 }, "backward \(height)x\(width) (adds into dx)")
+    }
 }

@@ -2,7 +2,8 @@
 #define FLUORO_KERNELS_H
 
 // Fluoro's hand-vectorised kernels: the direct 3x3 convolution (stride 1, padding 1, NCHW float32)
-// for Conv2D's small-channel path, and the transformer's elementwise GELU and row softmax. Each kernel has an AVX-512, an AVX2 and a portable variant;
+// for Conv2D's small-channel path, the transformer's elementwise GELU and row softmax, and bilinear
+// x2 up-sampling. Each kernel has an AVX-512, an AVX2 and a portable variant;
 // FK_ISA_BEST picks the best this CPU runs (checked once), an explicit value forces one (tests).
 
 #ifdef __cplusplus
@@ -43,6 +44,12 @@ void fk_gelu_value(float *out, const float *input, long count);
 
 /// Numerically stable softmax of each row of x [rows, columns], in place.
 void fk_softmax_rows(float *x, long rows, long columns);
+
+/// Bilinear x2 up-sampling, align_corners = false: out [planes, 2H, 2W] from x [planes, H, W].
+void fk_upsample2_bilinear_forward(float *out, const float *x, long planes, long height, long width);
+
+/// Adds the adjoint of `fk_upsample2_bilinear_forward` into dx [planes, H, W] from dout [planes, 2H, 2W].
+void fk_upsample2_bilinear_backward(float *dx, const float *dout, long planes, long height, long width);
 
 #ifdef __cplusplus
 }

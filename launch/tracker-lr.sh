@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Is the learning rate what keeps the tracker on its plateau? (docs/RESULTS.md, "The learning
+# rate"). Every tracker run so far used a peak lr of 1e-3; METHOD §10 says 2e-4.
+#  1. Can it memorise? Two simulated runs (seed 12), the best recipe (sin-cos trajectory
+#     embeddings, 30% trajectory-only samples, 10 x BCE + σ curriculum), 1500 x 4 steps at lr 1e-3
+#     and at 2e-4, evaluated on those same two runs, online and one-step.
+#  2. The same recipe at 2e-4 on launch/tracker-long.sh's 64 runs (seed 5), 4000 x 4, seeds 1
+#     and 2, evaluated on the demo's 4 held-out runs and the 16 new ones (seed 7), online and
+#     one-step, with every 500-step checkpoint on the 16 new runs (a learning curve).
+#   bash launch/tracker-lr.sh [--demo demo] [--out long]
+# Needs launch/demo.sh's demo (its encoder and held-out runs); --out shares launch/tracker-long.sh's
+# data directory (made here when missing). One thread per run, two runs side by side. A finished
+# stage leaves a .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=demo; out=long
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --demo) demo="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    *) echo "tracker-lr.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
+  [ -f "$f" ] || { echo "tracker-lr.sh: no $f; run launch/demo.sh first" >&2; exit 2; }
+done
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
+unset OPENBLAS_CORETYPE
+mkdir -p "$out"
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+[ -f "$out/one/manifest.json" ] || "$FLUORO" synth --out "$out/one" --sequences 2 --frames 32 --size 256 --seed 12 --kind fluoro
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+
+run() {  # name shards steps seed lr
+  local name=$1 shards=$2 steps=$3 seed=$4 lr=$5
+  [ -f "$out/$name.done" ] && return
+  local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
+  "$FLUORO" finetune --shards "$out/$shards" --run "$out/$name" --task markers --encoder "$demo/encoder.safetensors" \
+    --config "$out/postraj.json" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
+    --threads 1 --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
+  touch "$out/$name.done"
+}
+evaluate() {  # model shards name
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json > "$out/ev-$3.json"
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json --one-step > "$out/ev-$3-1step.json"
+}
+
+echo "[lr] 1. memorising two runs at lr 1e-3 and 2e-4"
+run o1 one 1500 1 1e-3 &
+run o2 one 1500 1 2e-4 &
+wait
+"$FLUORO" evaluate --shards "$out/one" --task markers --baseline still --baseline ncc --threads 1 --json > "$out/ev-baselines-one.json"
+for name in o1 o2; do evaluate "$out/$name" "$out/one" "$name-train"; done
+
+echo "[lr] 2. lr 2e-4 on 64 runs, 4000 x 4, seeds 1 and 2"
+run q1 annotated64 4000 1 2e-4 &
+run q2 annotated64 4000 2 2e-4 &
+wait
+for name in q1 q2; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
+mkdir -p "$out/qcurve"
+for name in q1 q2; do
+  for checkpoint in "$out/$name"/checkpoints/step-*; do
+    step=$(basename "$checkpoint" | sed 's/step-0*//')
+    [ -f "$out/qcurve/$name-$step-1step.json" ] && continue
+    "$FLUORO" export --run "$out/$name" --step "$step" --out "$out/qcurve/$name-$step.safetensors" >/dev/null
+    "$FLUORO" evaluate --model "$out/qcurve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      > "$out/qcurve/$name-$step-online.json"
+    "$FLUORO" evaluate --model "$out/qcurve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      --one-step > "$out/qcurve/$name-$step-1step.json"
+  done
+done
+echo "[lr] done: $out/ev-{o,q}*.json, $out/qcurve/*.json"
