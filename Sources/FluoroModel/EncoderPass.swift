@@ -14,7 +14,8 @@ final class EncoderPass {
     let blocks: [TransformerBlock.Weights], dBlocks: [TransformerBlock.Weights]
     // Activations.
     let positions: FloatBuffer        // [N, D]
-    let visiblePatches: FloatBuffer   // [B*Nv, V]
+    let visiblePatches: FloatBuffer   // [B*Nv, V] (unused when every token is visible in order)
+    var embedded: UnsafePointer<Float>?  // the last forward's patch-embedding input [B*Nv, V], for backward
     let streams: [FloatBuffer]        // depth+1 × [B*Nv, D]: the input of each block, then the output
     let acts: [TransformerBlock.Activations]
     let scratch: TransformerBlock.Scratch
@@ -51,12 +52,19 @@ final class EncoderPass {
     }
 
     /// z: [B*Nv, Dd] from patches: [B*N, V] and the visible indices [B, Nv]
-    /// (without the encoder→decoder map: the final LayerNorm's output [B*Nv, D]).
+    /// (without the encoder→decoder map: the final LayerNorm's output [B*Nv, D]). When `visible` is
+    /// 0..<N for every clip (the tracker's encoder) the patches are embedded where they are, without
+    /// a copy, and must then stay unchanged until `backward`.
     func forward(patches: UnsafePointer<Float>, visible: UnsafePointer<Int32>) -> UnsafePointer<Float> {
         let M = B * Nv
-        Tokens.gather(out: visiblePatches.pointer, patches, index: visible, batch: B, tokens: N, selected: Nv, channels: V)
+        if Nv == N && (0..<M).allSatisfy({ visible[$0] == Int32($0 % N) }) {
+            embedded = patches
+        } else {
+            Tokens.gather(out: visiblePatches.pointer, patches, index: visible, batch: B, tokens: N, selected: Nv, channels: V)
+            embedded = UnsafePointer(visiblePatches.pointer)
+        }
         let x0 = streams[0].pointer
-        Linear.forward(out: x0, input: visiblePatches.pointer, weight: patchWeight, bias: patchBias,
+        Linear.forward(out: x0, input: embedded!, weight: patchWeight, bias: patchBias,
                        rows: M, inFeatures: V, outFeatures: D)
         for r in 0..<M {
             let row = x0 + r * D, pos = positions.pointer + Int(visible[r]) * D
@@ -92,6 +100,6 @@ final class EncoderPass {
                                       weights: blocks[l], acts: acts[l], scratch: scratch, shape: shape)
         }
         Linear.backward(dInput: nil, dWeight: dPatchWeight, dBias: dPatchBias, dOut: dStream.pointer,
-                        input: visiblePatches.pointer, weight: patchWeight, rows: M, inFeatures: V, outFeatures: D)
+                        input: embedded!, weight: patchWeight, rows: M, inFeatures: V, outFeatures: D)
     }
 }

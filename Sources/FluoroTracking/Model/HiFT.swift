@@ -108,9 +108,10 @@ public final class HiFT {
                                          queries: streams[l].pointer, context: correlation.tokens.pointer, weights: blocks[l],
                                          acts: blockActs[l], scratch: blockScratch, shape: blockShape)
         }
-        dFeatures.zero()
-        for b in 0..<batch {
-            VectorMath.axpy(1, dStream.pointer + b * n * D, dFeatures.pointer + (b * c.tokens + (c.slots - 1) * n) * D, n * D)
+        for b in 0..<batch {  // the past slots' gradients come from the correlation tokens; the current slot's from the queries
+            let clip = dFeatures.pointer + b * c.tokens * D
+            clip.update(repeating: 0, count: (c.slots - 1) * n * D)
+            (clip + (c.slots - 1) * n * D).update(from: dStream.pointer + b * n * D, count: n * D)
         }
         correlation.backward(dTokens: dContext.pointer, dFeatures: dFeatures.pointer)
         encoder.backward(dTokens: dFeatures.pointer)
