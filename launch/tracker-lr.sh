@@ -7,6 +7,8 @@
 #  2. The same recipe at 2e-4 on launch/tracker-long.sh's 64 runs (seed 5), 4000 x 4, seeds 1
 #     and 2, evaluated on the demo's 4 held-out runs and the 16 new ones (seed 7), online and
 #     one-step, with every 500-step checkpoint on the 16 new runs (a learning curve).
+#  3. More scenes, the same frames: 512 runs x 8 frames (seed 9) instead of 64 x 32, the same
+#     recipe, steps and seeds as 2, evaluated the same way.
 #   bash launch/tracker-lr.sh [--demo demo] [--out long]
 # Needs launch/demo.sh's demo (its encoder and held-out runs); --out shares launch/tracker-long.sh's
 # data directory (made here when missing). One thread per run, two runs side by side. A finished
@@ -31,6 +33,7 @@ mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
 [ -f "$out/one/manifest.json" ] || "$FLUORO" synth --out "$out/one" --sequences 2 --frames 32 --size 256 --seed 12 --kind fluoro
 [ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/diverse512/manifest.json" ] || "$FLUORO" synth --out "$out/diverse512" --sequences 512 --frames 8 --size 256 --seed 9 --kind fluoro
 [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
 
 run() {  # name shards steps seed lr
@@ -62,8 +65,16 @@ for name in q1 q2; do
   evaluate "$out/$name" "$demo/heldout" "$name-heldout"
   evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
 done
+echo "[lr] 3. 512 scenes x 8 frames at lr 2e-4, 4000 x 4, seeds 1 and 2"
+run d1 diverse512 4000 1 2e-4 &
+run d2 diverse512 4000 2 2e-4 &
+wait
+for name in d1 d2; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
 mkdir -p "$out/qcurve"
-for name in q1 q2; do
+for name in q1 q2 d1 d2; do
   for checkpoint in "$out/$name"/checkpoints/step-*; do
     step=$(basename "$checkpoint" | sed 's/step-0*//')
     [ -f "$out/qcurve/$name-$step-1step.json" ] && continue
@@ -74,4 +85,4 @@ for name in q1 q2; do
       --one-step > "$out/qcurve/$name-$step-1step.json"
   done
 done
-echo "[lr] done: $out/ev-{o,q}*.json, $out/qcurve/*.json"
+echo "[lr] done: $out/ev-{o,q,d}*.json, $out/qcurve/*.json"

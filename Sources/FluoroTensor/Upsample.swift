@@ -40,9 +40,16 @@ public enum Upsample {
     /// Bilinear upsampling, align_corners=False. Separable: each output row blends its two source
     /// rows (a vector loop), then reads that blended row at the column taps.
     /// - Parameters: output: out: [N, C, H*f, W*f]; input: x: [N, C, H, W]
-    /// Factor 2 runs CFluoroKernels' vectorised C (fixed taps); other factors the loop below.
+    /// Factor 2 runs CFluoroKernels' vectorised C (fixed taps), planes split over threads; other
+    /// factors the loop below.
     public static func bilinearForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: Shape) {
-        if s.factor == 2 { return fk_upsample2_bilinear_forward(output, input, s.planes, s.height, s.width) }
+        if s.factor == 2 {
+            let plane = s.height * s.width
+            return Parallel.chunks(s.planes, minimumChunk: max(1, (1 << 14) / plane)) { planes in
+                fk_upsample2_bilinear_forward(output + planes.lowerBound * 4 * plane, input + planes.lowerBound * plane,
+                                              planes.count, s.height, s.width)
+            }
+        }
         bilinearForwardByTaps(output: output, input: input, shape: s)
     }
 
@@ -71,7 +78,13 @@ public enum Upsample {
     /// - Parameters: inputGradient: dx: [N, C, H, W]; outputGradient: dout: [N, C, H*f, W*f]
     public static func bilinearBackward(inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
                                         shape s: Shape) {
-        if s.factor == 2 { return fk_upsample2_bilinear_backward(inputGradient, outputGradient, s.planes, s.height, s.width) }
+        if s.factor == 2 {
+            let plane = s.height * s.width
+            return Parallel.chunks(s.planes, minimumChunk: max(1, (1 << 14) / plane)) { planes in
+                fk_upsample2_bilinear_backward(inputGradient + planes.lowerBound * plane, outputGradient + planes.lowerBound * 4 * plane,
+                                               planes.count, s.height, s.width)
+            }
+        }
         bilinearBackwardByTaps(inputGradient: inputGradient, outputGradient: outputGradient, shape: s)
     }
 

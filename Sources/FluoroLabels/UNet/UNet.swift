@@ -119,7 +119,7 @@ public final class UNet {
         let image = (c.firstChannels + c.secondChannels) * c.plane, skip = c.secondChannels * c.plane
         Parallel.forEach(batch) { n in
             let out = concatenated[i].pointer + n * image
-            Upsample.bilinearForward(output: out, input: deep + n * one.inputCount, shape: one)
+            Parallel.serially { Upsample.bilinearForward(output: out, input: deep + n * one.inputCount, shape: one) }  // one image per thread already
             (out + one.outputCount).update(from: downs[i].out.pointer + n * skip, count: skip)
         }
     }

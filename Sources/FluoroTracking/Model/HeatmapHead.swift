@@ -76,7 +76,9 @@ final class HeatmapHead {
         for i in stride(from: last, through: 0, by: -1) {
             // dPre = dActivation where the ReLU passed (written, so the buffer needs no zeroing).
             let dp = dPre[i].pointer, da = dActivations[i].pointer, act = activations[i].pointer
-            for j in 0..<dPre[i].count { dp[j] = act[j] > 0 ? da[j] : 0 }
+            Parallel.chunks(dPre[i].count, minimumChunk: 1 << 15) { range in
+                for j in range { dp[j] = act[j] > 0 ? da[j] : 0 }
+            }
             dInputs[i].zero()
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
                             outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: convs[i],
