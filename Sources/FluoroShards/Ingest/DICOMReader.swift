@@ -140,42 +140,9 @@ enum DICOMReader {
 
         let uid = String(cString: fluoro_dicom_transfer_syntax(result))
         let syntaxName = transferSyntaxNames[uid] ?? (uid.isEmpty ? "unknown transfer syntax" : uid)
-        let status = fluoro_dicom_status_of(result)
-        let message = String(cString: fluoro_dicom_error(result))
-        switch status {
-        case FLUORO_DICOM_OK: break
-        case FLUORO_DICOM_MISSING_ATTRIBUTE:
-            let tag = fluoro_dicom_missing_tag(result)
-            let names: [UInt32: String] = [0x0028_0010: "Rows", 0x0028_0011: "Columns", 0x0028_0100: "BitsAllocated", 0x7FE0_0010: "PixelData"]
-            let (group, element) = (UInt16(tag >> 16), UInt16(tag & 0xFFFF))
-            throw IngestError.missingAttribute(file: file, tag: String(format: "(%04X,%04X)", group, element),
-                                               name: names[tag] ?? "attribute")
-        case FLUORO_DICOM_NOT_AN_IMAGE:
-            throw IngestError.notAnImage(file: file, detail: message)
-        case FLUORO_DICOM_UNSUPPORTED_SYNTAX:
-            throw IngestError.unsupportedTransferSyntax(uid: uid, name: syntaxName, file: file, hint: unsupportedHint(uid))
-        case FLUORO_DICOM_PIXEL_LENGTH, FLUORO_DICOM_UNPARSABLE:
-            throw IngestError.malformedDICOM(file: file, detail: message)
-        case FLUORO_DICOM_FRAME_COUNT:
-            throw IngestError.frameCountMismatch(file: file, detail: message)
-        case FLUORO_DICOM_DECODE_FAILED:
-            throw IngestError.decodeFailed(file: file, frame: Int(fluoro_dicom_error_frame(result)), syntax: syntaxName, reason: message)
-        default:
-            throw IngestError.decoderFailed(file: file, detail: message)
-        }
-
+        try throwIfFailed(result, file: file, uid: uid, syntaxName: syntaxName)
         let module = fluoro_dicom_pixels_info(result)
-        var attributes = DICOMAttributes()
-        for a in DICOMAttribute.allCases {
-            if let text = fluoro_dicom_value(result, a.rawValue, -1) { attributes.top[a] = String(cString: text) }
-            var frames: [String?] = []
-            var f: Int32 = 0
-            while f < Int32(clamping: module.frames) {
-                frames.append(fluoro_dicom_value(result, a.rawValue, f).map { String(cString: $0) })
-                f += 1
-            }
-            if frames.contains(where: { $0 != nil }) { attributes.perFrame[a] = frames }
-        }
+        let attributes = Self.attributes(of: result, frames: Int(module.frames))
 
         // Modality: XA or RF, or an X-ray SOP class when Modality is absent.
         let modality = attributes.string(.modality) ?? ""
@@ -214,6 +181,43 @@ enum DICOMReader {
             throw IngestError.malformedDICOM(file: file, detail: problem)
         }
         return sequence
+    }
+
+    /// Throws the IngestError that names what went wrong, unless `result` decoded.
+    static func throwIfFailed(_ result: OpaquePointer, file: String, uid: String, syntaxName: String) throws {
+        let message = String(cString: fluoro_dicom_error(result))
+        switch fluoro_dicom_status_of(result) {
+        case FLUORO_DICOM_OK: return
+        case FLUORO_DICOM_MISSING_ATTRIBUTE:
+            let tag = fluoro_dicom_missing_tag(result)
+            let names: [UInt32: String] = [0x0028_0010: "Rows", 0x0028_0011: "Columns", 0x0028_0100: "BitsAllocated", 0x7FE0_0010: "PixelData"]
+            let (group, element) = (UInt16(tag >> 16), UInt16(tag & 0xFFFF))
+            throw IngestError.missingAttribute(file: file, tag: String(format: "(%04X,%04X)", group, element),
+                                               name: names[tag] ?? "attribute")
+        case FLUORO_DICOM_NOT_AN_IMAGE:
+            throw IngestError.notAnImage(file: file, detail: message)
+        case FLUORO_DICOM_UNSUPPORTED_SYNTAX:
+            throw IngestError.unsupportedTransferSyntax(uid: uid, name: syntaxName, file: file, hint: unsupportedHint(uid))
+        case FLUORO_DICOM_PIXEL_LENGTH, FLUORO_DICOM_UNPARSABLE:
+            throw IngestError.malformedDICOM(file: file, detail: message)
+        case FLUORO_DICOM_FRAME_COUNT:
+            throw IngestError.frameCountMismatch(file: file, detail: message)
+        case FLUORO_DICOM_DECODE_FAILED:
+            throw IngestError.decodeFailed(file: file, frame: Int(fluoro_dicom_error_frame(result)), syntax: syntaxName, reason: message)
+        default:
+            throw IngestError.decoderFailed(file: file, detail: message)
+        }
+    }
+
+    /// The attributes Fluoro reads, file-level and (where present) per frame of `frames`.
+    static func attributes(of result: OpaquePointer, frames: Int) -> DICOMAttributes {
+        var attributes = DICOMAttributes()
+        for a in DICOMAttribute.allCases {
+            if let text = fluoro_dicom_value(result, a.rawValue, -1) { attributes.top[a] = String(cString: text) }
+            let perFrame: [String?] = (0..<frames).map { f in fluoro_dicom_value(result, a.rawValue, Int32(f)).map { String(cString: $0) } }
+            if perFrame.contains(where: { $0 != nil }) { attributes.perFrame[a] = perFrame }
+        }
+        return attributes
     }
 
     /// What to do with a file whose transfer syntax GDCM cannot decode.
