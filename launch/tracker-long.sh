@@ -11,22 +11,7 @@
 # seeds side by side. A finished stage leaves a .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-demo=demo; out=long
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --demo) demo="$2"; shift ;;
-    --out) out="$2"; shift ;;
-    *) echo "tracker-long.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
-  [ -f "$f" ] || { echo "tracker-long.sh: no $f; run launch/demo.sh first" >&2; exit 2; }
-done
-[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
-unset OPENBLAS_CORETYPE
-mkdir -p "$out"
-echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+source launch/tracker-common.sh tracker-long.sh "$@"
 [ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
 [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
 
@@ -53,16 +38,5 @@ for test in heldout heldout16; do
   done
 done
 echo "[long] learning curves: every checkpoint on the 16 new held-out runs"
-mkdir -p "$out/curve"
-for name in s1 s2; do
-  for checkpoint in "$out/$name"/checkpoints/step-*; do
-    step=$(basename "$checkpoint" | sed 's/step-0*//')
-    [ -f "$out/curve/$name-$step-1step.json" ] && continue
-    "$FLUORO" export --run "$out/$name" --step "$step" --out "$out/curve/$name-$step.safetensors" >/dev/null
-    "$FLUORO" evaluate --model "$out/curve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
-      > "$out/curve/$name-$step-online.json"
-    "$FLUORO" evaluate --model "$out/curve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
-      --one-step > "$out/curve/$name-$step-1step.json"
-  done
-done
+learning_curve "$out/curve" s1 s2
 echo "[long] done: $out/ev-*.json, $out/curve/*.json"

@@ -15,22 +15,7 @@
 # stage leaves a .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-demo=demo; out=long
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --demo) demo="$2"; shift ;;
-    --out) out="$2"; shift ;;
-    *) echo "tracker-lr.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
-  [ -f "$f" ] || { echo "tracker-lr.sh: no $f; run launch/demo.sh first" >&2; exit 2; }
-done
-[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
-unset OPENBLAS_CORETYPE
-mkdir -p "$out"
-echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+source launch/tracker-common.sh tracker-lr.sh "$@"
 [ -f "$out/one/manifest.json" ] || "$FLUORO" synth --out "$out/one" --sequences 2 --frames 32 --size 256 --seed 12 --kind fluoro
 [ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
 [ -f "$out/diverse512/manifest.json" ] || "$FLUORO" synth --out "$out/diverse512" --sequences 512 --frames 8 --size 256 --seed 9 --kind fluoro
@@ -57,32 +42,18 @@ wait
 "$FLUORO" evaluate --shards "$out/one" --task markers --baseline still --baseline ncc --threads 1 --json > "$out/ev-baselines-one.json"
 for name in o1 o2; do evaluate "$out/$name" "$out/one" "$name-train"; done
 
-echo "[lr] 2. lr 2e-4 on 64 runs, 4000 x 4, seeds 1 and 2"
-run q1 annotated64 4000 1 2e-4 &
-run q2 annotated64 4000 2 2e-4 &
-wait
-for name in q1 q2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
-echo "[lr] 3. 512 scenes x 8 frames at lr 2e-4, 4000 x 4, seeds 1 and 2"
-run d1 diverse512 4000 1 2e-4 &
-run d2 diverse512 4000 2 2e-4 &
-wait
-for name in d1 d2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
-mkdir -p "$out/qcurve"
-for name in q1 q2 d1 d2; do
-  for checkpoint in "$out/$name"/checkpoints/step-*; do
-    step=$(basename "$checkpoint" | sed 's/step-0*//')
-    [ -f "$out/qcurve/$name-$step-1step.json" ] && continue
-    "$FLUORO" export --run "$out/$name" --step "$step" --out "$out/qcurve/$name-$step.safetensors" >/dev/null
-    "$FLUORO" evaluate --model "$out/qcurve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
-      > "$out/qcurve/$name-$step-online.json"
-    "$FLUORO" evaluate --model "$out/qcurve/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
-      --one-step > "$out/qcurve/$name-$step-1step.json"
+two_seeds() {  # prefix shards: seeds 1 and 2 at lr 2e-4, 4000 x 4, side by side, then evaluated
+  run "${1}1" "$2" 4000 1 2e-4 &
+  run "${1}2" "$2" 4000 2 2e-4 &
+  wait
+  for name in "${1}1" "${1}2"; do
+    evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+    evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
   done
-done
+}
+echo "[lr] 2. lr 2e-4 on 64 runs, 4000 x 4, seeds 1 and 2"
+two_seeds q annotated64
+echo "[lr] 3. 512 scenes x 8 frames at lr 2e-4, 4000 x 4, seeds 1 and 2"
+two_seeds d diverse512
+learning_curve "$out/qcurve" q1 q2 d1 d2
 echo "[lr] done: $out/ev-{o,q,d}*.json, $out/qcurve/*.json"

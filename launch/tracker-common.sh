@@ -1,0 +1,41 @@
+# Sourced by the tracker experiment scripts (tracker-long.sh, tracker-lr.sh) with their arguments:
+#   source launch/tracker-common.sh NAME "$@"
+# Parses [--demo DIR] [--out DIR] (defaults demo, long), checks that launch/demo.sh's exported
+# encoder and held-out runs exist, finds or builds the release binary ($FLUORO), unsets
+# OPENBLAS_CORETYPE (OpenBLAS's AVX-512 kernel) and writes the best recipe so far to
+# $out/postraj.json (sin-cos trajectory embeddings, 30% trajectory-only samples, 10 x BCE + σ curriculum).
+name=$1; shift
+demo=demo; out=long
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --demo) demo="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    *) echo "$name: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for f in "$demo/encoder.safetensors" "$demo/heldout/manifest.json"; do
+  [ -f "$f" ] || { echo "$name: no $f; run launch/demo.sh first" >&2; exit 2; }
+done
+[ -n "${FLUORO:-}" ] || FLUORO="$(bash launch/release-fluoro.sh)"
+unset OPENBLAS_CORETYPE
+mkdir -p "$out"
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+
+# learning_curve DIR NAME...: every kept checkpoint of each run $out/NAME exported to DIR and
+# evaluated on the 16 new held-out runs ($out/heldout16), online and one-step (skips done ones).
+learning_curve() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  for name in "$@"; do
+    for checkpoint in "$out/$name"/checkpoints/step-*; do
+      local step; step=$(basename "$checkpoint" | sed 's/step-0*//')
+      [ -f "$dir/$name-$step-1step.json" ] && continue
+      "$FLUORO" export --run "$out/$name" --step "$step" --out "$dir/$name-$step.safetensors" >/dev/null
+      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+        > "$dir/$name-$step-online.json"
+      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+        --one-step > "$dir/$name-$step-1step.json"
+    done
+  done
+}
