@@ -37,7 +37,7 @@ public enum LayerNorm {
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                                 rows M: Int, channels C: Int, overwriteInput: Bool = false) {
         let keep: Float = overwriteInput ? 0 : 1
-        // dInput row by row (parallel); the weight and bias sums are a reduction over rows (serial).
+        // dInput row by row (parallel); then the weight and bias sums over rows, by column ranges.
         Parallel.chunks(M, minimumChunk: 64) { range in
             for r in range {
                 let x = input + r * C, g = dOut + r * C, dx = dInput + r * C
@@ -68,21 +68,26 @@ public enum LayerNorm {
                 }
             }
         }
-        for r in 0..<M {
-            let x = input + r * C, g = dOut + r * C
-            let m = mean[r], rs = rstd[r]
-            let mv = F8(repeating: m), rv = F8(repeating: rs)
-            var j = 0
-            while j + 8 <= C {
-                let gv = VectorMath.load(g + j)
-                VectorMath.store(VectorMath.load(dBias + j) + gv, dBias + j)
-                VectorMath.store(VectorMath.load(dWeight + j) + gv * (VectorMath.load(x + j) - mv) * rv, dWeight + j)
-                j += 8
-            }
-            while j < C {
-                dBias[j] += g[j]
-                dWeight[j] += g[j] * (x[j] - m) * rs
-                j += 1
+        // dWeight and dBias: sums over rows; threads take disjoint column ranges (as Linear.addColumnSums).
+        let parts = Parallel.threads > 1 && M * C >= 1 << 15 ? min(Parallel.threads, max(1, C / 16)) : 1
+        Parallel.forEach(parts) { part in
+            let c0 = C * part / parts, c1 = C * (part + 1) / parts
+            for r in 0..<M {
+                let x = input + r * C, g = dOut + r * C
+                let m = mean[r], rs = rstd[r]
+                let mv = F8(repeating: m), rv = F8(repeating: rs)
+                var j = c0
+                while j + 8 <= c1 {
+                    let gv = VectorMath.load(g + j)
+                    VectorMath.store(VectorMath.load(dBias + j) + gv, dBias + j)
+                    VectorMath.store(VectorMath.load(dWeight + j) + gv * (VectorMath.load(x + j) - mv) * rv, dWeight + j)
+                    j += 8
+                }
+                while j < c1 {
+                    dBias[j] += g[j]
+                    dWeight[j] += g[j] * (x[j] - m) * rs
+                    j += 1
+                }
             }
         }
     }
