@@ -22,6 +22,12 @@ unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
 
+# evaluate MODEL SHARDS NAME: $out/ev-NAME.json (online) and $out/ev-NAME-1step.json (one-step), markers.
+evaluate() {
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json > "$out/ev-$3.json"
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json --one-step > "$out/ev-$3-1step.json"
+}
+
 # learning_curve DIR NAME...: every kept checkpoint of each run $out/NAME exported to DIR and
 # evaluated on the 16 new held-out runs ($out/heldout16), online and one-step (skips done ones).
 learning_curve() {

@@ -30,10 +30,6 @@ run() {  # name shards steps seed lr
     --threads 1 --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
-evaluate() {  # model shards name
-  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json > "$out/ev-$3.json"
-  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json --one-step > "$out/ev-$3-1step.json"
-}
 
 echo "[lr] 1. memorising two runs at lr 1e-3 and 2e-4"
 run o1 one 1500 1 1e-3 &

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Is the encoder the lever? (docs/RESULTS.md, "A longer-pretrained encoder"). The demo's encoder
+# is FIMAE-SC pretrained for 1000 steps (2 ranks x batch 4) on 48 simulated runs; here the same
+# recipe (preset bench, lr 0.05, mpirun -np 2) runs 8x the steps on 4x the runs (192 x 24 frames,
+# seed 21, 128 px, angiography and fluoroscopy), its encoder is exported, and trackers are
+# fine-tuned from it exactly as launch/tracker-lr.sh's stage 2 fine-tunes from the demo's
+# (64 runs, the best recipe, lr 2e-4, 4000 x 4, seeds 1 and 2) and evaluated the same way.
+#   bash launch/tracker-encoder.sh [--demo demo] [--out long] [--steps 8000]
+# Needs launch/demo.sh's demo (its held-out runs); shares tracker-lr.sh's data directory. A
+# finished stage leaves a .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=8000; args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --steps) steps="$2"; shift ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+source launch/tracker-common.sh tracker-encoder.sh "${args[@]}"
+export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+[ -f "$out/pretrain192/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain192" --sequences 192 --frames 24 --size 128 --seed 21
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+
+echo "[encoder] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks"
+if [ ! -f "$out/pre.done" ]; then
+  resume=(); [ -d "$out/pre/checkpoints" ] && resume=(--resume latest)
+  bash launch/local.sh 2 pretrain --shards "$out/pretrain192" --run "$out/pre" --preset bench --steps "$steps" --batch 4 \
+    --lr 0.05 --checkpoint-every 500 --log-every 100 "${resume[@]}" > "$out/pre.log" 2>&1
+  "$FLUORO" export --run "$out/pre" --out "$out/encoder-long.safetensors"
+  touch "$out/pre.done"
+fi
+
+echo "[encoder] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
+run() {  # name seed
+  [ -f "$out/$1.done" ] && return
+  local resume=(); [ -f "$out/$1/finetune.json" ] && resume=(--resume latest)
+  "$FLUORO" finetune --shards "$out/annotated64" --run "$out/$1" --task markers --encoder "$out/encoder-long.safetensors" \
+    --config "$out/postraj.json" --steps 4000 --batch 4 --seed "$2" --lr 2e-4 --checkpoint-every 500 --keep 16 \
+    --threads 1 --log-every 100 "${resume[@]}" > "$out/$1.log" 2>&1
+  touch "$out/$1.done"
+}
+run p1 1 &
+run p2 2 &
+wait
+for name in p1 p2; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
+learning_curve "$out/qcurve" p1 p2
+echo "[encoder] done: $out/pre.log, $out/ev-p*.json, $out/qcurve/p*.json"
