@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Is the encoder the lever? (docs/RESULTS.md, "A longer-pretrained encoder"). The demo's encoder
 # is FIMAE-SC pretrained for 1000 steps (2 ranks x batch 4) on 48 simulated runs; here the same
-# recipe (preset bench, lr 0.05, mpirun -np 2) runs 8x the steps on 4x the runs (192 x 24 frames,
+# recipe (preset bench, lr 0.05, mpirun -np 2) runs 4x the steps on 4x the runs (192 x 24 frames,
 # seed 21, 128 px, angiography and fluoroscopy), its encoder is exported, and trackers are
 # fine-tuned from it exactly as launch/tracker-lr.sh's stage 2 fine-tunes from the demo's
 # (64 runs, the best recipe, lr 2e-4, 4000 x 4, seeds 1 and 2) and evaluated the same way.
-#   bash launch/tracker-encoder.sh [--demo demo] [--out long] [--steps 8000]
+#   bash launch/tracker-encoder.sh [--demo demo] [--out long] [--steps 4000]
 # Needs launch/demo.sh's demo (its held-out runs); shares tracker-lr.sh's data directory. A
 # finished stage leaves a .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=8000; args=()
+steps=4000; args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="$2"; shift ;;
