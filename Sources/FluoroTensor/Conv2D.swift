@@ -64,7 +64,7 @@ public enum Conv2D {
         forEachImage(s, workspaces: workspaces) { b, part in
             let x = input + b * s.inChannels * s.height * s.width  // [Cin, H, W]
             let out = output + b * s.outChannels * hw               // [Cout, Ho*Wo]
-            if direct, let workspace {
+            if direct {
                 directForwardImage(out: out, x: x, weight: weight, bias: bias, shape: s, relu: relu)
                 return
             }

@@ -19,7 +19,7 @@ import Testing
         let script = "import zlib,struct,sys;d=open(sys.argv[1],'rb').read();i=d.index(b'IDAT');n=struct.unpack('>I',d[i-4:i])[0];r=zlib.decompress(d[i+4:i+4+n]);print(r.hex())"
         python.arguments = ["python3", "-c", script, url.path]
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fluoro-png-\(getpid()).txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         python.standardOutput = try FileHandle(forWritingTo: out)
         try python.run(); python.waitUntilExit()
         let hex = try String(contentsOf: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
