@@ -1,3 +1,4 @@
+import CFluoroKernels
 import Foundation
 
 /// How many threads Fluoro's loops and matrix products use, and parallel for-loops over them.
@@ -52,6 +53,7 @@ public enum Parallel {
     /// Uses `n` threads for Fluoro's loops and matrix products (`ParallelGEMM`), and sets OpenBLAS
     /// to one thread so the two never compete for the cores.
     public static func configure(threads n: Int) {
+        prepareThread()
         threads = n
         BLASRuntime.setThreads(1)
     }
@@ -60,31 +62,41 @@ public enum Parallel {
     /// (each with the caller's `MatrixPrecision`).
     @inlinable
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        prepareThread()
         if threads <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
         } else if let precision = MatrixPrecision.threadOverride {
             // Carry this thread's matrix precision (`MatrixPrecision.with`) to the workers.
-            DispatchQueue.concurrentPerform(iterations: count) { i in MatrixPrecision.withOverride(precision) { body(i) } }
+            DispatchQueue.concurrentPerform(iterations: count) { i in prepareThread(); MatrixPrecision.withOverride(precision) { body(i) } }
         } else {
-            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+            DispatchQueue.concurrentPerform(iterations: count) { i in prepareThread(); body(i) }
         }
     }
+
+    /// Flush-to-zero and denormals-are-zero on this thread (`fk_flush_denormals`): every thread
+    /// Fluoro computes on sets them at each parallel loop, so subnormal floats never take the
+    /// CPU's slow path and every thread count rounds alike.
+    @inlinable
+    public static func prepareThread() { fk_flush_denormals() }
 
     /// Runs `body(i)` for i in 0..<count on concurrent threads whatever `threads` says (for a few
     /// coarse branches, each usually inside `serially`), carrying the caller's `MatrixPrecision`.
     public static func concurrently(_ count: Int, _ body: (Int) -> Void) {
+        prepareThread()
         let precision = MatrixPrecision.threadOverride
-        DispatchQueue.concurrentPerform(iterations: count) { i in MatrixPrecision.withOverride(precision) { body(i) } }
+        DispatchQueue.concurrentPerform(iterations: count) { i in prepareThread(); MatrixPrecision.withOverride(precision) { body(i) } }
     }
 
     /// Runs `body(range)` over `count` items split into about `threads` contiguous chunks
     /// (never chunks smaller than `minimumChunk` items).
     @inlinable
     public static func chunks(_ count: Int, minimumChunk: Int = 1024, _ body: (Range<Int>) -> Void) {
+        prepareThread()
         let parts = min(threads, max(1, count / max(1, minimumChunk)))
         if parts <= 1 { body(0..<count); return }
         let precision = MatrixPrecision.threadOverride
         DispatchQueue.concurrentPerform(iterations: parts) { part in
+            prepareThread()
             MatrixPrecision.withOverride(precision) { body((count * part / parts)..<(count * (part + 1) / parts)) }
         }
     }

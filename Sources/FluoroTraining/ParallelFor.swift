@@ -1,4 +1,5 @@
 import Dispatch
+import FluoroTensor
 
 /// Splits `0..<count` into contiguous pieces of at least `minimumChunk` elements and runs
 /// `body` on each, on up to `threads` threads (inline when one thread or one piece).
@@ -6,11 +7,13 @@ import Dispatch
 @inline(__always)
 func parallelFor(count: Int, threads: Int, minimumChunk: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
+    Parallel.prepareThread()
     let pieces = max(1, min(threads, count / max(1, minimumChunk)))
     if pieces == 1 { body(0..<count); return }
     // Boundaries on multiples of 16 keep the SIMD loops aligned to whole vectors.
     let per = ((count + pieces - 1) / pieces + 15) & ~15
     DispatchQueue.concurrentPerform(iterations: pieces) { i in
+        Parallel.prepareThread()
         let lower = min(count, i * per), upper = min(count, lower + per)
         if lower < upper { body(lower..<upper) }
     }
@@ -21,6 +24,7 @@ func parallelFor(count: Int, threads: Int, minimumChunk: Int = 1 << 15, _ body: 
 func parallelPartials<T>(count: Int, threads: Int, minimumChunk: Int = 1 << 15, initial: T,
                          _ body: (Range<Int>) -> T) -> [T] {
     guard count > 0 else { return [] }
+    Parallel.prepareThread()
     let pieces = max(1, min(threads, count / max(1, minimumChunk)))
     if pieces == 1 { return [body(0..<count)] }
     let per = ((count + pieces - 1) / pieces + 15) & ~15
@@ -28,6 +32,7 @@ func parallelPartials<T>(count: Int, threads: Int, minimumChunk: Int = 1 << 15, 
     partials.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
         DispatchQueue.concurrentPerform(iterations: pieces) { i in
+            Parallel.prepareThread()
             let lower = min(count, i * per), upper = min(count, lower + per)
             base[i] = lower < upper ? body(lower..<upper) : initial
         }

@@ -51,6 +51,10 @@ void fk_upsample2_bilinear_forward(float *out, const float *x, long planes, long
 /// Adds the adjoint of `fk_upsample2_bilinear_forward` into dx [planes, H, W] from dout [planes, 2H, 2W].
 void fk_upsample2_bilinear_backward(float *dx, const float *dout, long planes, long height, long width);
 
+/// Sets flush-to-zero and denormals-are-zero for the calling thread (x86-64; elsewhere nothing):
+/// subnormal results become 0 and subnormal inputs read as 0, avoiding their slow path.
+void fk_flush_denormals(void);
+
 #ifdef __cplusplus
 }
 #endif
