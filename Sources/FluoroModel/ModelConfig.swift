@@ -48,6 +48,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Loss weights: L = wRec * L_rec + wVes * L_ves. wVes = 0 is plain FIMAE.
     public var wRec: Float
     public var wVes: Float
+    /// The loader's smallest crop side as a fraction of a frame's shorter side (random resized
+    /// crops, `ClipSpec.minimumScale`); nil = METHOD §2's 0.66. Other values are not METHOD: 0.5
+    /// on 256-px frames shows the anatomy at the scale of the tracker's 128-px crops. Omitted
+    /// from the JSON when nil.
+    public var minimumCropScale: Double?
+
+    /// Fields that may be absent from a config file (an override may still set them).
+    static let optionalFields: Set<String> = ["minimumCropScale"]
 
     // MARK: derived sizes
 
@@ -120,7 +128,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
         for (key, value) in overrides {
-            guard fields[key] != nil else { throw ConfigError.unknownField(key, file: file) }
+            guard fields[key] != nil || Self.optionalFields.contains(key) else { throw ConfigError.unknownField(key, file: file) }
             fields[key] = value
         }
         // METHOD §4: F is 25% of the slots; a config that changes the slot count follows unless it sets F.
@@ -152,5 +160,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try require(frameMaskedSlots >= 0 && frameMaskedSlots <= slots, "frameMaskedSlots must lie in 0...\(slots)")
         try require(visibleTokens > 0, "the masks hide every token; lower tubeRatio/frameRatio")
         try require(wRec >= 0 && wVes >= 0 && wRec + wVes > 0, "loss weights must be >= 0 and not both 0")
+        if let scale = minimumCropScale { try require(scale > 0 && scale <= 1, "minimumCropScale (\(scale)) must lie in (0, 1]") }
     }
 }
