@@ -1,6 +1,6 @@
 // Flush-to-zero and denormals-are-zero for the calling thread. Subnormal floats (below 1.2e-38)
-// take a slow microcode path on x86: a sharply trained encoder's attention probabilities fall there
-// and made a fine-tuning step 2.6x slower. Their values do not matter to training.
+// take a slow microcode path on x86; from a longer-pretrained encoder they made a fine-tuning step
+// 2.6x slower (docs/BENCHMARKS.md, "Subnormal floats"). Their values do not matter to training.
 #include "fluoro_kernels.h"
 #if defined(__x86_64__)
 #include <xmmintrin.h>
