@@ -104,12 +104,4 @@ public enum VectorMath {
         while i + 8 <= n { store(load(y + i) + a * load(x + i), y + i); i += 8 }
         while i < n { y[i] += a * x[i]; i += 1 }
     }
-
-    /// Applies `f` to x[0..<n] into out[0..<n], eight lanes at a time (the tail padded with zeros).
-    @inline(__always) public static func map(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-                                             _ f: (F8) -> F8) {
-        var i = 0
-        while i + 8 <= n { store(f(load(x + i)), out + i); i += 8 }
-        if i < n { storePartial(f(loadPartial(x + i, n - i)), out + i, n - i) }
-    }
 }
