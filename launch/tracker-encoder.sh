@@ -34,14 +34,7 @@ if [ ! -f "$out/pre.done" ]; then
 fi
 
 echo "[encoder] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
-run() {  # name seed
-  [ -f "$out/$1.done" ] && return
-  local resume=(); [ -f "$out/$1/finetune.json" ] && resume=(--resume latest)
-  "$FLUORO" finetune --shards "$out/annotated64" --run "$out/$1" --task markers --encoder "$out/encoder-long.safetensors" \
-    --config "$out/postraj.json" --steps 4000 --batch 4 --seed "$2" --lr 2e-4 --checkpoint-every 500 --keep 16 \
-    --threads 1 --log-every 100 "${resume[@]}" > "$out/$1.log" 2>&1
-  touch "$out/$1.done"
-}
+run() { fine_tune "$1" "$out/annotated64" "$out/encoder-long.safetensors" 4000 "$2" 2e-4; }  # name seed
 run p1 1 &
 run p2 2 &
 wait

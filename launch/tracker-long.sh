@@ -15,15 +15,7 @@ source launch/tracker-common.sh tracker-long.sh "$@"
 [ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
 [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
 
-run() {  # name seed
-  local name=$1 seed=$2
-  [ -f "$out/$name.done" ] && return
-  local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
-  "$FLUORO" finetune --shards "$out/annotated64" --run "$out/$name" --task markers --encoder "$demo/encoder.safetensors" \
-    --config "$out/postraj.json" --steps 8000 --batch 4 --seed "$seed" --lr 1e-3 --checkpoint-every 500 --keep 16 --threads 1 \
-    --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
-  touch "$out/$name.done"
-}
+run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 8000 "$2" 1e-3; }  # name seed
 echo "[long] two seeds of 8000 x 4 on 64 runs"
 run s1 1 &
 run s2 2 &

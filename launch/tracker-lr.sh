@@ -21,15 +21,7 @@ source launch/tracker-common.sh tracker-lr.sh "$@"
 [ -f "$out/diverse512/manifest.json" ] || "$FLUORO" synth --out "$out/diverse512" --sequences 512 --frames 8 --size 256 --seed 9 --kind fluoro
 [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
 
-run() {  # name shards steps seed lr
-  local name=$1 shards=$2 steps=$3 seed=$4 lr=$5
-  [ -f "$out/$name.done" ] && return
-  local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
-  "$FLUORO" finetune --shards "$out/$shards" --run "$out/$name" --task markers --encoder "$demo/encoder.safetensors" \
-    --config "$out/postraj.json" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
-    --threads 1 --log-every 100 "${resume[@]}" > "$out/$name.log" 2>&1
-  touch "$out/$name.done"
-}
+run() { fine_tune "$1" "$out/$2" "$demo/encoder.safetensors" "$3" "$4" "$5"; }  # name shards steps seed lr
 
 echo "[lr] 1. memorising two runs at lr 1e-3 and 2e-4"
 run o1 one 1500 1 1e-3 &
