@@ -53,9 +53,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// on 256-px frames shows the anatomy at the scale of the tracker's 128-px crops. Omitted
     /// from the JSON when nil.
     public var minimumCropScale: Double?
+    /// The largest crop side as a fraction of the shorter side; nil = METHOD §2's 1. With
+    /// `minimumCropScale` equal to it every crop has one scale (0.5 and 0.5 on 256-px frames: the
+    /// tracker's scale exactly). Omitted from the JSON when nil.
+    public var maximumCropScale: Double?
 
     /// Fields that may be absent from a config file (an override may still set them).
-    static let optionalFields: Set<String> = ["minimumCropScale"]
+    static let optionalFields: Set<String> = ["minimumCropScale", "maximumCropScale"]
 
     // MARK: derived sizes
 
@@ -161,5 +165,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try require(visibleTokens > 0, "the masks hide every token; lower tubeRatio/frameRatio")
         try require(wRec >= 0 && wVes >= 0 && wRec + wVes > 0, "loss weights must be >= 0 and not both 0")
         if let scale = minimumCropScale { try require(scale > 0 && scale <= 1, "minimumCropScale (\(scale)) must lie in (0, 1]") }
+        if let scale = maximumCropScale {
+            let low = minimumCropScale ?? 0.66
+            try require(scale >= low && scale <= 1, "maximumCropScale (\(scale)) must lie in [minimumCropScale (\(low)), 1]")
+        }
     }
 }

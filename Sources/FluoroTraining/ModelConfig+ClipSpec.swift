@@ -7,6 +7,7 @@ extension ModelConfig {
         var spec = ClipSpec(frames: frames, size: size, tubelet: tubelet, patch: patch, tubeRatio: tubeRatio,
                             frameRatio: frameRatio, frameMaskedSlots: frameMaskedSlots)
         if let minimumCropScale { spec.minimumScale = minimumCropScale }
+        if let maximumCropScale { spec.maximumScale = maximumCropScale }
         return spec
     }
 }

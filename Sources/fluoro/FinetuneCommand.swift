@@ -57,6 +57,9 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "The encoder's learning rate as a fraction of --lr (0 freezes it).")
     var encoderLrScale = 1.0
 
+    @Option(help: "Clip the averaged gradients to this global norm before each update (default: off; logged as grad_norm).")
+    var clipGrad: Float?
+
     @Flag(help: "Also train the automatic-initialisation detector (same steps), in <run>/detector.")
     var detector = false
 
@@ -86,6 +89,7 @@ struct FinetuneCommand: ParsableCommand {
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
         if !(encoderLrScale >= 0) { throw ValidationError("--encoder-lr-scale must be >= 0") }
+        if let clipGrad, !(clipGrad > 0) { throw ValidationError("--clip-grad must be positive") }
         if !FileManager.default.fileExists(atPath: URL(fileURLWithPath: shards).appendingPathComponent("manifest.json").path) {
             throw ValidationError("\(shards) is not a shard dataset (no manifest.json); make one with `fluoro synth` or `fluoro pack`")
         }
@@ -127,6 +131,7 @@ struct FinetuneCommand: ParsableCommand {
         settings.learningRate = lr
         settings.minLearningRate = lr / 20
         settings.encoderRateScale = encoderLrScale
+        settings.clipGradientNorm = clipGrad
         settings.encoder = encoder
         settings.encoderHash = try encoder.map { String(format: "%016llx", XXHash64.hash(try Data(contentsOf: URL(fileURLWithPath: $0)))) }
         settings.checkpointEvery = checkpointEvery

@@ -75,6 +75,22 @@ import Testing
         #expect(abs(meanSide - 0.83 * 30) < 0.5)  // uniform scale in [0.66, 1)
     }
 
+    /// A maximum scale bounds the crops from above; equal bounds give one side (the tracker's scale).
+    @Test func scaleBoundsSetTheCropSides() throws {
+        let source = InMemoryClipSource([LoaderFixtures.sequence(0, frames: 9, width: 40, height: 30)])
+        var ranged = spec
+        ranged.minimumScale = 0.4; ranged.maximumScale = 0.6
+        let sides = try (0..<2000).map { try ClipSampler(source: source, spec: ranged, seed: 3).plan(sample: $0).plan.cropSide }
+        #expect(sides.min() == 12 && sides.max() == 18)  // round(0.4 * 30) ... round(0.6 * 30)
+        var fixed = spec
+        fixed.minimumScale = 0.5; fixed.maximumScale = 0.5
+        let sampler = try ClipSampler(source: source, spec: fixed, seed: 3)
+        #expect(Set((0..<500).map { sampler.plan(sample: $0).plan.cropSide }) == [15])
+        var inverted = spec
+        inverted.minimumScale = 0.7; inverted.maximumScale = 0.6
+        #expect(inverted.validationProblem()?.contains("maximumScale 0.6") == true)
+    }
+
     /// Pixels equal an independent bilinear (half-pixel) resize of the planned crop, standardised.
     @Test func pixelsMatchNaiveCropResizeAndStandardisation() throws {
         let source = LoaderFixtures.source()

@@ -123,6 +123,35 @@ import Testing
         #expect(trained.valueArray("decoder.blocks.0.mlp.fc1.weight") != initial.valueArray("decoder.blocks.0.mlp.fc1.weight"))
     }
 
+    /// `--clip-grad`: the update sees the gradients times min(1, maxNorm / norm) and the norm is
+    /// logged. With a tiny bound Adam's step shrinks to almost nothing (the scaled gradients fall
+    /// below its epsilon); without clipping no norm is logged.
+    @Test func clippingScalesTheUpdateAndLogsTheNorm() throws {
+        Parallel.configure(threads: 1)
+        let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 8, size: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        func train(clip: Float?) throws -> (change: Float, metrics: String) {
+            let run = Self.scratch()
+            defer { try? FileManager.default.removeItem(at: run) }
+            var s = Self.settings(steps: 3)
+            s.clipGradientNorm = clip
+            _ = try Finetuner(options: .init(shards: dataset.directory, run: run, settings: s), communicator: LocalCommunicator()).run()
+            let name = "decoder.blocks.0.mlp.fc1.weight"
+            let trained = try FinetuneRun.loadTracker(run: run).model.parameters.valueArray(name)
+            let initial = HiFT(config: s.config, batch: 1, seed: s.seed).parameters.valueArray(name)
+            let change = zip(trained, initial).map { abs($0 - $1) }.max()!
+            return (change, try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8))
+        }
+        let free = try train(clip: nil), loose = try train(clip: 1e9), tight = try train(clip: 1e-12)
+        #expect(!free.metrics.contains("grad_norm") && loose.metrics.contains("grad_norm"))
+        #expect(loose.change == free.change, "a bound above the norm changes nothing")
+        #expect(tight.change < 0.05 * free.change, "clipped \(tight.change), free \(free.change)")
+        let norms = loose.metrics.split(separator: "\n").compactMap { line -> Double? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["grad_norm"] as? Double
+        }
+        #expect(norms.count == 3 && norms.allSatisfy { $0 > 0 && $0.isFinite })
+    }
+
     @Test func detectorTrainsAndLoadsWithTheTracker() throws {
         Parallel.configure(threads: 1)
         let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 8, size: 64)

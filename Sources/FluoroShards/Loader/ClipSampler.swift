@@ -40,7 +40,7 @@ public struct SkippedSequence: Sendable, Equatable {
 ///   Fisher–Yates permutation drawn from `SplitMix64.derived(from: seed, permutationSalt, e)`.
 /// - Everything else about sample g comes from `SplitMix64.derived(from: seed, sampleSalt, g)`,
 ///   drawn in this order: the start frame (uniform in 0...frameCount-T), the scale (uniform in
-///   [minimumScale, 1)), the crop x then y (uniform over the positions that keep the crop inside
+///   [minimumScale, maximumScale)), the crop x then y (uniform over the positions that keep the crop inside
 ///   the frame), then the token mask (`TokenMask.draw`). The crop side is
 ///   round(scale * shorter side), at least 1. So a sample is the same whichever rank or thread
 ///   makes it.
@@ -114,7 +114,7 @@ public final class ClipSampler: @unchecked Sendable {
         let info = infos[sequence]
         var rng = SplitMix64.derived(from: seed, Self.sampleSalt, UInt64(sample))
         let start = uniformIndex(below: info.frameCount - spec.frames + 1, using: &rng)
-        let scale = spec.minimumScale + (1 - spec.minimumScale) * rng.nextUnit()
+        let scale = spec.minimumScale + (spec.maximumScale - spec.minimumScale) * rng.nextUnit()
         let shorter = min(info.width, info.height)
         let side = min(shorter, max(1, roundHalfEven(scale * Double(shorter))))
         let x = uniformIndex(below: info.width - side + 1, using: &rng)

@@ -20,6 +20,9 @@ public struct ClipSpec: Codable, Sendable, Equatable {
     public var frameMaskedSlots: Int
     /// Smallest crop side as a fraction of the frame's shorter side (METHOD §2: 0.66).
     public var minimumScale: Double
+    /// Largest crop side as a fraction of the shorter side (METHOD §2: 1). Scales are uniform in
+    /// [minimumScale, maximumScale); equal bounds give one scale.
+    public var maximumScale: Double = 1
 
     public init(frames: Int = 16, size: Int = 224, tubelet: Int = 2, patch: Int = 16,
                 tubeRatio: Double = 0.75, frameRatio: Double = 0.98, frameMaskedSlots: Int = 2,
@@ -70,6 +73,9 @@ public struct ClipSpec: Codable, Sendable, Equatable {
             return "frameMaskedSlots \(frameMaskedSlots) is outside 0...\(slots) (the slot count T/tt)"
         }
         if !(minimumScale > 0 && minimumScale <= 1) { return "minimumScale \(minimumScale) is outside (0, 1]" }
+        if !(maximumScale >= minimumScale && maximumScale <= 1) {
+            return "maximumScale \(maximumScale) is outside [minimumScale \(minimumScale), 1]"
+        }
         return nil
     }
 }

@@ -31,6 +31,9 @@ public struct FinetuneSettings: Codable, Equatable, Sendable, ResumableSettings 
     /// Checkpoint cadence and how many to keep.
     public var checkpointEvery: Int?
     public var keepCheckpoints: Int = 3
+    /// Clip the averaged gradients to this global L2 norm before AdamW (nil: off, METHOD §10; not
+    /// in runs made before clipping existed). Logged as `grad_norm` when set.
+    public var clipGradientNorm: Float?
     /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
     public var precision: MatrixPrecision?
 

@@ -20,28 +20,44 @@ extension Finetuner {
             throw TrainingError.nonFiniteLoss(step: s.step, loss: loss.total, lastCheckpoint: s.lastCheckpoint?.path)
         }
         let lr = s.settings.schedule.rate(at: s.step)
-        let arena = s.target.parameters
-        s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
-                         decayRanges: s.decayRanges, learningRate: Float(lr),
-                         rateScale: (s.target.encoderRange, s.settings.encoderRateScale))
+        let gradientNorm = update(s, learningRate: lr)
         s.step += 1
         let seconds = Date().timeIntervalSince(t0)
         s.computeSeconds += seconds
-        try record(loss, learningRate: lr, seconds: seconds, s)
+        try record(loss, learningRate: lr, gradientNorm: gradientNorm, seconds: seconds, s)
+    }
+
+    /// AdamW on the averaged gradients, scaled by `clip_grad_norm_`'s coefficient when clipping;
+    /// returns the global norm before clipping (nil when not clipping). Every rank holds the same
+    /// averaged gradients, so every rank computes the same coefficient.
+    func update(_ s: FinetuneSession, learningRate lr: Double) -> Float? {
+        let arena = s.target.parameters
+        var scale: Float = 1, norm: Float?
+        if let maxNorm = s.settings.clipGradientNorm {
+            let global = Gradients.globalNorm(UnsafeBufferPointer(arena.gradients.buffer), threads: options.threads)
+            scale = Gradients.clipCoefficient(norm: global, maxNorm: maxNorm)
+            norm = global
+        }
+        s.optimizer.step(parameters: arena.values.buffer, gradients: UnsafeBufferPointer(arena.gradients.buffer),
+                         decayRanges: s.decayRanges, learningRate: Float(lr), gradientScale: scale,
+                         rateScale: (s.target.encoderRange, s.settings.encoderRateScale))
+        return norm
     }
 
     /// Metrics line and progress (rank 0).
-    func record(_ loss: TrackingLoss, learningRate lr: Double, seconds: Double, _ s: FinetuneSession) throws {
+    func record(_ loss: TrackingLoss, learningRate lr: Double, gradientNorm: Float?, seconds: Double, _ s: FinetuneSession) throws {
         if s.firstLoss == nil { s.firstLoss = loss.total }
         s.lastLoss = loss.total
         s.window.samples += s.settings.globalBatch
         s.window.seconds += seconds
-        let line: [String: Any] = ["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
+        var line: [String: Any] = ["step": s.step, "loss": loss.total, "loss_heatmap": loss.heatmap, "loss_catheter": loss.catheter,
                                    "lr": lr, "step_seconds": seconds, "ranks": communicator.size, "global_batch": s.settings.globalBatch]
-        let scalars: [(tag: String, value: Double)] = [
+        if let gradientNorm { line["grad_norm"] = gradientNorm }
+        var scalars: [(tag: String, value: Double)] = [
             ("train/loss", Double(loss.total)), ("train/loss_heatmap", Double(loss.heatmap)), ("train/loss_catheter", Double(loss.catheter)),
             ("train/lr", lr), ("perf/samples_per_second", Double(s.settings.globalBatch) / max(seconds, 1e-9)),
         ]
+        if let gradientNorm { scalars.append(("train/grad_norm", Double(gradientNorm))) }
         // A full disk drops these records (logged), it does not end training.
         try s.reports.attempt("metrics.jsonl", step: s.step) { try s.metrics?.write(line) }
         try s.reports.attempt("the TensorBoard events", step: s.step) { try s.tensorBoard?.scalars(scalars, step: s.step) }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Does pretraining at the tracker's scale make the encoder help? (docs/RESULTS.md, "Pretraining at
+# the tracker's scale"). The demo pretrains on 128-px frames with METHOD §2's random crops (scale
+# 0.66-1), so its encoder sees the 150 mm field at 0.77-1.17 mm/px; the tracker's 128-px crop of a
+# 256-px frame is 0.586 mm/px. Here the demo's recipe (preset bench, 1000 steps, 2 ranks x batch 4,
+# lr 0.05, the demo's 48 scenes: seed 1, 24 frames) runs on 256-px frames with every crop at scale
+# 0.5 (128 px, uncropped pixels: exactly the tracker's scale), the encoder is exported, and
+# trackers are fine-tuned from it exactly as launch/tracker-lr.sh's stage 2 fine-tunes from the
+# demo's encoder (64 runs, the best recipe, lr 2e-4, 4000 x 4, seeds 1 and 2) and evaluated the same way.
+#   bash launch/tracker-scale.sh [--demo demo] [--out long] [--steps 1000]
+# Needs launch/demo.sh's demo (its held-out runs); shares tracker-lr.sh's data directory. A
+# finished stage leaves a .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=1000; args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --steps) steps="$2"; shift ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+source launch/tracker-common.sh tracker-scale.sh "${args[@]}"
+export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+[ -f "$out/pretrain256/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain256" --sequences 48 --frames 24 --size 256 --seed 1
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+
+echo "[scale] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks, 256-px frames, crops at scale 0.5"
+if [ ! -f "$out/prescale.done" ]; then
+  echo '{"minimumCropScale": 0.5, "maximumCropScale": 0.5}' > "$out/scale.json"
+  resume=(); [ -d "$out/prescale/checkpoints" ] && resume=(--resume latest)
+  bash launch/local.sh 2 pretrain --shards "$out/pretrain256" --run "$out/prescale" --preset bench --config "$out/scale.json" \
+    --steps "$steps" --batch 4 --lr 0.05 --checkpoint-every 100 --log-every 50 "${resume[@]}" > "$out/prescale.log" 2>&1
+  "$FLUORO" export --run "$out/prescale" --out "$out/encoder-scale.safetensors"
+  touch "$out/prescale.done"
+fi
+
+echo "[scale] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
+run() { fine_tune "$1" "$out/annotated64" "$out/encoder-scale.safetensors" 4000 "$2" 2e-4; }  # name seed
+run s1 1 &
+run s2 2 &
+wait
+for name in s1 s2; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
+learning_curve "$out/scurve" s1 s2
+echo "[scale] done: $out/prescale.log, $out/ev-s*.json, $out/scurve/s*.json"
