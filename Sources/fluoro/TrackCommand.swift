@@ -44,6 +44,9 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Write PNG frames with the estimates drawn into this directory.")
     var overlay: String?
 
+    @Option(help: "Write what the model saw into this directory: per frame a PNG of the crop (gray) beside it with the heatmap's probabilities (red, 0 to 1) and the estimates (green), in crop pixels.")
+    var heatmaps: String?
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -74,12 +77,21 @@ struct TrackCommand: ParsableCommand {
         let run = Array(frames[startFrame...])
         let start = try startPoints(loaded, first: run[0])
         let tracker = HiFTTracker(model: loaded.model, motionPrior: motionPrior)
+        tracker.keepsHeatmap = heatmaps != nil
+        let heatmapDirectory = heatmaps.map { URL(fileURLWithPath: $0) }
+        if let heatmapDirectory { try FileManager.default.createDirectory(at: heatmapDirectory, withIntermediateDirectories: true) }
+        let truths = heatmaps == nil ? nil : annotatedLandmarks(loaded)
         try tracker.start(first: run[0], landmarks: start)
         var rows = [start.map { LandmarkEstimate(point: $0) }]
         let progress = ProgressLine("track", total: run.count - 1, unit: "frames")
         let t0 = Date()
         for (i, frame) in run.dropFirst().enumerated() {
             rows.append(try tracker.track(frame))
+            if let heatmapDirectory, let heat = tracker.lastHeatmap {
+                let truth = (truths?[startFrame + i + 1]).map { $0.map { tracker.workingPoint($0) } } ?? []
+                try Self.heatmapPanel(heat, estimates: tracker.workingEstimates, truth: truth, frame: startFrame + i + 1)
+                    .write(to: heatmapDirectory.appendingPathComponent(String(format: "heatmap-%04d.png", startFrame + i + 1)))
+            }
             progress.update(i + 1)
         }
         let fps = Double(run.count - 1) / max(Date().timeIntervalSince(t0), 1e-9)
@@ -87,7 +99,8 @@ struct TrackCommand: ParsableCommand {
         try Self.writeCSV(rows, firstFrame: startFrame, to: URL(fileURLWithPath: out))
         if let overlay { try Self.writeOverlays(run, rows, firstFrame: startFrame, to: URL(fileURLWithPath: overlay)) }
         let lost = rows.flatMap { $0 }.filter(\.lost).count
-        print("track: \(rows.count) frames x \(start.count) landmark(s) → \(out) (\(lost) lost)" + (overlay.map { "; overlays in \($0)" } ?? ""))
+        print("track: \(rows.count) frames x \(start.count) landmark(s) → \(out) (\(lost) lost)" + (overlay.map { "; overlays in \($0)" } ?? "")
+              + (heatmaps.map { "; heatmaps in \($0)" } ?? ""))
     }
 
     func startPoints(_ loaded: TrackerFile.Loaded, first: TrackingFrame) throws -> [Point2] {
@@ -141,6 +154,36 @@ struct TrackCommand: ParsableCommand {
         do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
             throw ValidationError("cannot write \(url.path): \(error.localizedDescription)")
         }
+    }
+
+    /// A shard sequence's landmarks per frame (nil for files, or without annotations for the task).
+    func annotatedLandmarks(_ loaded: TrackerFile.Loaded) -> [[Point2]?]? {
+        guard let labels = try? ShardDataset(directory: URL(fileURLWithPath: input)).annotations(sequence: sequence) else { return nil }
+        return labels.map { loaded.task.landmarks(in: $0) }
+    }
+
+    /// The crop in gray (its own min to max) and, to its right, the same crop with the heatmap's
+    /// probabilities in the red channel; the estimates as green crosses, the annotated truth (shard
+    /// input) as blue ones; 2x enlarged.
+    static func heatmapPanel(_ heat: CropHeatmap, estimates: [(x: Float, y: Float)], truth: [(x: Float, y: Float)], frame: Int) -> RGBImage {
+        let S = heat.side
+        let low = heat.frame.min() ?? 0, high = heat.frame.max() ?? 1
+        let gray = RGBImage(gray: heat.frame, width: S, height: S, low: low, high: high)
+        var tinted = gray
+        for i in 0..<(S * S) { tinted.pixels[3 * i] = max(tinted.pixels[3 * i], UInt8((heat.probabilities[i] * 255).rounded())) }
+        var panel = RGBImage(width: 2 * S + 4, height: S, fill: .black)
+        panel.paste(gray, x: 0, y: 0)
+        panel.paste(tinted, x: S + 4, y: 0)
+        for (points, colour) in [(truth, RGB.blue), (estimates, RGB.green)] {
+            for e in points {
+                let x = Int((e.x - Float(heat.origin.x)).rounded(.down)), y = Int((e.y - Float(heat.origin.y)).rounded(.down))
+                panel.cross(x: x, y: y, arm: 3, colour)
+                panel.cross(x: x + S + 4, y: y, arm: 3, colour)
+            }
+        }
+        panel.text("FRAME \(frame)", x: 2, y: 2, .yellow)
+        panel.text(String(format: "PEAK %.3f", heat.probabilities.max() ?? 0), x: S + 6, y: 2, .yellow)
+        return panel.resized(width: 2 * panel.width, height: 2 * panel.height)
     }
 
     /// One PNG per frame: the frame in gray, each estimate as a circle (red; gray when lost).

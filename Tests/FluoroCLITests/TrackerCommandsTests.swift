@@ -48,12 +48,15 @@ import Testing
         #expect(wrongTask.status != 0 && wrongTask.stderr.contains("markers tracker"))
 
         let csv = dir.appendingPathComponent("tracks.csv"), overlay = dir.appendingPathComponent("overlay")
+        let heatmaps = dir.appendingPathComponent("heatmaps")
         let track = try FluoroBinary.run(["track", "--model", model, "--input", shards, "--sequence", "1", "--init", "annotated",
-                                          "--out", csv.path, "--overlay", overlay.path, "--threads", "1"])
+                                          "--out", csv.path, "--overlay", overlay.path, "--heatmaps", heatmaps.path, "--threads", "1"])
         #expect(track.status == 0, "track: \(track.stderr)")
         let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "frame,landmark,x,y,lost" && rows.count == 1 + 8 * 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: overlay.path).filter { $0.hasSuffix(".png") }.count == 8)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: heatmaps.path).sorted().first == "heatmap-0001.png")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: heatmaps.path).count == 7, "one per tracked frame after the first")
         let autoTrack = try FluoroBinary.run(["track", "--model", model, "--input", shards, "--auto", "--out", csv.path])
         #expect(autoTrack.status == 0, "track --auto: \(autoTrack.stderr)")
 

@@ -78,6 +78,33 @@ import Testing
         }
     }
 
+    /// `keepsHeatmap` keeps what the read-out saw: the current frame's crop at the crop's origin
+    /// and sigmoid(logits), whose peak lies within the 5x5 centroid window of the estimate.
+    @Test func theKeptHeatmapIsWhatTheReadOutSaw() throws {
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let model = HiFT(config: c, batch: 1, seed: 4)
+        let quiet = HiFTTracker(model: model)
+        try quiet.start(first: Self.frame(64), landmarks: [Point2(x: 30, y: 26)])
+        _ = try quiet.track(Self.frame(64))
+        #expect(quiet.lastHeatmap == nil, "off by default")
+        let tracker = HiFTTracker(model: model)
+        tracker.keepsHeatmap = true
+        let ramp = Self.frame(64) { x, y in Float(x + 2 * y) / 192 }
+        try tracker.start(first: ramp, landmarks: [Point2(x: 30, y: 26)])
+        let origin = CropWindow.origin(centreX: tracker.centre.x, centreY: tracker.centre.y, crop: 32)
+        let e = try tracker.track(ramp)
+        let heat = try #require(tracker.lastHeatmap)
+        #expect(heat.origin == origin && heat.side == 32 && heat.probabilities.count == 32 * 32)
+        #expect(heat.probabilities.allSatisfy { $0 > 0 && $0 < 1 })
+        // The crop of a ramp, standardised: it rises by one step per pixel right, two per pixel down.
+        #expect(abs((heat.frame[1] - heat.frame[0]) * 2 - (heat.frame[32] - heat.frame[0])) < 1e-4 && heat.frame[1] > heat.frame[0])
+        guard !e[0].lost else { return }
+        let peak = heat.probabilities.indices.max { heat.probabilities[$0] < heat.probabilities[$1] }!
+        let w = tracker.workingEstimates[0]
+        #expect(abs(w.x - Float(origin.x) - Float(peak % 32)) <= 2 && abs(w.y - Float(origin.y) - Float(peak / 32)) <= 2)
+    }
+
     @Test func badStartPointsAreClearErrors() {
         var c = HiFTConfig.tiny
         c.landmarks = 2

@@ -23,6 +23,10 @@ public final class HiFTTracker: LandmarkTracker {
     /// Width (crop pixels) of the read-out's motion prior around the previous estimates; nil: off
     /// (METHOD §10's read-out exactly). See `HeatmapReadOut.MotionPrior`.
     public let motionPrior: Float?
+    /// Keep each frame's crop and heatmap in `lastHeatmap` (for `fluoro track --heatmaps`); off by default.
+    public var keepsHeatmap = false
+    /// The last tracked frame's crop and heatmap, when `keepsHeatmap`.
+    public private(set) var lastHeatmap: CropHeatmap?
 
     /// A tracker around a batch-1 model.
     public init(model: HiFT, name: String = "hift", motionPrior: Float? = nil) {
@@ -60,6 +64,7 @@ public final class HiFTTracker: LandmarkTracker {
                                        sigma: Double(sigma))
         }
         let found = HeatmapReadOut.landmarks(logits: heat, height: config.crop, width: config.crop, count: config.landmarks, prior: prior)
+        if keepsHeatmap { lastHeatmap = CropHeatmap(origin: origin, side: config.crop, logits: heat, frame: window.pointer + (config.window - 1) * config.crop * config.crop) }
         let assigned = Self.assign(found.map { $0.map { (Float($0.x) + Float(origin.x), Float($0.y) + Float(origin.y)) } }, to: previous)
         // An estimate stays on the frame (a read-out at the crop's zero padding cannot leave it).
         let now = zip(assigned, previous).map { found, kept in
@@ -71,6 +76,12 @@ public final class HiFTTracker: LandmarkTracker {
         updateCrop(origin: origin, estimates: now)
         return zip(now, assigned).map { LandmarkEstimate(point: scale.toFrame(x: $0.x, y: $0.y), lost: $1 == nil) }
     }
+
+    /// The last estimates in working-scale frame pixels (the coordinates of `lastHeatmap.origin`).
+    public var workingEstimates: [(x: Float, y: Float)] { estimates.last ?? [] }
+
+    /// A point of the stored frame in working-scale pixels.
+    public func workingPoint(_ p: Point2) -> (x: Float, y: Float) { scale.toWorking(p) }
 
     /// One-step evaluation: the last estimates become `truth` and the crop follows its rule for them.
     public func correct(to truth: [Point2]) {
@@ -128,6 +139,25 @@ public final class HiFTTracker: LandmarkTracker {
             let crossed = d(points[0], previous[1]) + d(points[1], previous[0])
             return straight <= crossed ? [points[0], points[1]] : [points[1], points[0]]
         }
+    }
+}
+
+/// One tracked frame as the model saw it: the crop of the current frame (standardised over the
+/// window) and the heatmap's probabilities, both [side, side] in working-scale crop pixels whose
+/// top-left is `origin` (working-scale frame pixels; the working scale halves frames longer than
+/// twice the crop, see `WorkingScale`).
+public struct CropHeatmap: Sendable {
+    public let origin: (x: Int, y: Int)
+    public let side: Int
+    /// The current frame's crop [side, side], standardised.
+    public let frame: [Float]
+    /// sigmoid(logits) [side, side].
+    public let probabilities: [Float]
+
+    init(origin: (x: Int, y: Int), side: Int, logits: UnsafePointer<Float>, frame: UnsafePointer<Float>) {
+        self.origin = origin; self.side = side
+        self.frame = Array(UnsafeBufferPointer(start: frame, count: side * side))
+        probabilities = (0..<(side * side)).map { 1 / (1 + exp(-logits[$0])) }
     }
 }
 
