@@ -11,3 +11,11 @@ void fk_flush_denormals(void) {
     _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
 #endif
 }
+
+int fk_denormals_flushed(void) {
+#if defined(__x86_64__)
+    return (_mm_getcsr() & 0x8040) == 0x8040;
+#else
+    return 0;
+#endif
+}

@@ -79,6 +79,9 @@ public enum Parallel {
     @inlinable
     public static func prepareThread() { fk_flush_denormals() }
 
+    /// Whether this thread flushes subnormals (after `prepareThread`; false where the CPU has no such mode).
+    public static var flushesSubnormals: Bool { fk_denormals_flushed() != 0 }
+
     /// Runs `body(i)` for i in 0..<count on concurrent threads whatever `threads` says (for a few
     /// coarse branches, each usually inside `serially`), carrying the caller's `MatrixPrecision`.
     public static func concurrently(_ count: Int, _ body: (Int) -> Void) {

@@ -72,6 +72,12 @@ struct EnvCommand: ParsableCommand {
         return rows
     }
 
+    /// Whether compute threads flush subnormal floats to zero (docs/BENCHMARKS.md, "Subnormal floats").
+    static func subnormalReport() -> String {
+        Parallel.prepareThread()
+        return Parallel.flushesSubnormals ? "flushed to zero on compute threads (FTZ + DAZ)" : "kept (no flush-to-zero mode on this CPU)"
+    }
+
     func run() throws {
         runtime.apply()
         let cpu = CPUFeatures.current
@@ -106,6 +112,7 @@ struct EnvCommand: ParsableCommand {
             ("cpu", cpu.modelName),
             ("cpu_features", cpu.summary),
             ("sgemm_gflops", String(format: "%.1f", gflops)),
+            ("subnormal_floats", Self.subnormalReport()),
             ("sgemm_size", "\(sgemmSize)"),
             ("host", ProcessInfo.processInfo.hostName),
         ]

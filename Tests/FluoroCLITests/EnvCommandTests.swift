@@ -16,6 +16,9 @@ import Testing
         }
         #expect(report["fluoro"] == FluoroVersion.fluoro)
         #expect((Double(report["sgemm_gflops"] ?? "") ?? 0) > 0)
+        #if arch(x86_64)
+        #expect(report["subnormal_floats"]?.hasPrefix("flushed to zero") == true, "\(report["subnormal_floats"] ?? "missing")")
+        #endif
         // Whatever chose it, the kernel must not be a fallback below this CPU's class.
         let cpu = CPUFeatures.current
         let kernel = report["blas_kernel"] ?? ""

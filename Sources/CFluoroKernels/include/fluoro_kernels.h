@@ -55,6 +55,9 @@ void fk_upsample2_bilinear_backward(float *dx, const float *dout, long planes, l
 /// subnormal results become 0 and subnormal inputs read as 0, avoiding their slow path.
 void fk_flush_denormals(void);
 
+/// 1 when the calling thread flushes subnormals (FTZ and DAZ both set), else 0.
+int fk_denormals_flushed(void);
+
 #ifdef __cplusplus
 }
 #endif
