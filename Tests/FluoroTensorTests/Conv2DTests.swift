@@ -132,7 +132,9 @@ import Testing
 /// The direct 3x3 kernels (small channel counts) give the im2col + sgemm results: forward, dx, dw
 /// and db, to float rounding, over a batch and with bias.
 @Suite struct Conv2DDirectTests {
-    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8), (3, 6, 5, 13), (48, 16, 6, 20)].map { cin, cout, h, w in
+    static let shapes: [Conv2D.Shape] = [(4, 8, 6, 8), (8, 8, 16, 16), (16, 8, 8, 24), (8, 16, 7, 8), (3, 6, 5, 13), (48, 16, 6, 20),
+        // the bench tracker head's direct stages
+        (64, 32, 16, 16), (32, 16, 32, 32), (16, 8, 64, 64), (8, 8, 128, 128)].map { cin, cout, h, w in
         Conv2D.Shape(batch: 3, inChannels: cin, outChannels: cout, height: h, width: w, kernel: 3, padding: 1)
     }
 

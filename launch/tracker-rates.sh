@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A pretrained encoder and a new decoder at one learning rate? (docs/RESULTS.md, "Two learning
+# rates"). Every tracker so far trained all its parts at one peak rate: at 1e-3 even two runs were
+# not memorised (the pretrained encoder is disturbed), at 2e-4 the new decoder and heads learn
+# slowly. Here the decoder, correlation embeddings and heads train at 1e-3 and the encoder at
+# 0.2 x that (2e-4, METHOD's rate), from the demo's encoder, otherwise exactly as
+# launch/tracker-lr.sh's stage 2 (64 runs, the best recipe, 4000 x 4, seeds 1 and 2), evaluated the same way.
+#   bash launch/tracker-rates.sh [--demo demo] [--out long]
+# Needs launch/demo.sh's demo (its encoder and held-out runs); shares tracker-lr.sh's data
+# directory. A finished run leaves a .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source launch/tracker-common.sh tracker-rates.sh "$@"
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+
+echo "[rates] trackers: decoder and heads at 1e-3, encoder at 2e-4; 64 runs, 4000 x 4, seeds 1 and 2"
+run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$2" 1e-3 --encoder-lr-scale 0.2; }  # name seed
+run r1 1 &
+run r2 2 &
+wait
+for name in r1 r2; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
+learning_curve "$out/rcurve" r1 r2
+echo "[rates] done: $out/ev-r*.json, $out/rcurve/r*.json"
