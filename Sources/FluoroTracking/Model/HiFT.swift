@@ -29,6 +29,8 @@ public final class HiFT {
     let dHeatmapLogits, dCatheterLogits: FloatBuffer
     var features: UnsafePointer<Float>?
     var ranCatheterHead = false
+    /// `queryPositionCodes`: the fixed code added to each query [g², D]; nil when off.
+    let queryCodes: FloatBuffer?
 
     /// A model for `config` and `batch`, initialised from `seed` as the reference initialises a tracker.
     public init(config: HiFTConfig, batch: Int, seed: UInt64 = 0) {
@@ -59,6 +61,7 @@ public final class HiFT {
         dFeatures = FloatBuffer(count: batch * c.tokens * D)
         dHeatmapLogits = FloatBuffer(count: batch * c.crop * c.crop)
         dCatheterLogits = FloatBuffer(count: batch * c.crop * c.crop)
+        queryCodes = c.queryPositionCodes == true ? FloatBuffer(HiFTParameters.queryPositionCodes(config: c)) : nil
     }
 
     /// Loads the encoder from an exported FIMAE/FIMAE-SC encoder (`encoder.*` names), checking shapes.
@@ -75,8 +78,10 @@ public final class HiFT {
         let c = config, D = c.width, n = c.queries
         let feats = encoder.forward(clip: window).baseAddress!  // [B, N, D]
         features = feats
-        for b in 0..<batch {  // queries: the current (last) slot's tokens
-            streams[0].pointer.advanced(by: b * n * D).update(from: feats + (b * c.tokens + (c.slots - 1) * n) * D, count: n * D)
+        for b in 0..<batch {  // queries: the current (last) slot's tokens (+ their cells' codes)
+            let queries = streams[0].pointer + b * n * D
+            queries.update(from: feats + (b * c.tokens + (c.slots - 1) * n) * D, count: n * D)
+            if let queryCodes { for j in 0..<(n * D) { queries[j] += queryCodes.pointer[j] } }
         }
         correlation.forward(features: feats, past: past)
         for l in 0..<c.decoderDepth {

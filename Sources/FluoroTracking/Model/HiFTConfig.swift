@@ -48,6 +48,13 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// the width, y in the second) instead of random rows, so neighbouring bins start alike and what
     /// one bin learns carries to the next; nil or false: random (the reference's). Not METHOD §10.
     public var trajectoryPositionInit: Bool?
+    /// Add to every decoder query (the current slot's tokens) the fixed 2-D sin-cos code of its
+    /// cell, the code `trajectoryPositionInit` gives the trajectory bin of the cell's centre (x in the
+    /// first half of the width, y in the second), as DETR adds positions to its cross-attention
+    /// queries; no parameters. With `trajectoryPositionInit` a query and a trajectory token of the
+    /// same place start with equal codes, so attending to the past position is there from the
+    /// start instead of learnt through the encoder's 1-D token positions. nil or false: off (METHOD §10).
+    public var queryPositionCodes: Bool?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -146,7 +153,8 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     }
 
     /// Fields that may be absent (JSON omits them when nil).
-    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit"]
+    static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit",
+                                              "queryPositionCodes"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

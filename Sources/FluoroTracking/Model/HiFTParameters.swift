@@ -41,6 +41,26 @@ public enum HiFTParameters {
         }
     }
 
+    /// `queryPositionCodes`: per query cell (row-major over the g x g grid) the code
+    /// `initializeTrajectoryPositions` gives the bin of the cell's centre, floor((i + 0.5)·G/g) per
+    /// axis: x's code in the first half of the width, y's in the second. [g², D].
+    public static func queryPositionCodes(config c: HiFTConfig) -> [Float] {
+        let D = c.width, half = D / 2, G = c.trajectoryBins, g = c.grid
+        let code = PositionTable.sinCos(positions: G, width: half)  // [G, D/2]
+        func bin(_ i: Int) -> Int { min(G - 1, Int((Double(i) + 0.5) * Double(G) / Double(g))) }
+        var out = [Float](repeating: 0, count: g * g * D)
+        for cy in 0..<g {
+            for cx in 0..<g {
+                let row = (cy * g + cx) * D, qx = bin(cx), qy = bin(cy)
+                for j in 0..<half {
+                    out[row + j] = code[qx * half + j]
+                    out[row + half + j] = code[qy * half + j]
+                }
+            }
+        }
+        return out
+    }
+
     /// The detector's parameters: its own encoder (one slot) and `detector_head.*`.
     public static func detectorSpecs(for c: HiFTConfig) -> [ParameterArena.Spec] {
         encoder(c.detectorEncoderConfig) + head("detector_head", c)
