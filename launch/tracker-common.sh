@@ -23,15 +23,16 @@ mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
 
 # fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker with the recipe
-# in $out/postraj.json (batch 4, one thread, a checkpoint every 500 steps, all kept) into $out/NAME,
-# log $out/NAME.log; resumed when it was started, skipped when $out/NAME.done says it finished.
+# in $out/postraj.json (or the config file in $TRACKER_CONFIG) (batch 4, one thread, a checkpoint
+# every 500 steps, all kept) into $out/NAME, log $out/NAME.log; resumed when it was started,
+# skipped when $out/NAME.done says it finished.
 fine_tune() {
   local name=$1 shards=$2 encoder=$3 steps=$4 seed=$5 lr=$6
   shift 6
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
   "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task markers --encoder "$encoder" \
-    --config "$out/postraj.json" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
+    --config "${TRACKER_CONFIG:-$out/postraj.json}" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
     --threads 1 --log-every 100 "${resume[@]}" "$@" > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
