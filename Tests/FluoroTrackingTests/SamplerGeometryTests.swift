@@ -48,6 +48,43 @@ import Testing
         #expect(checked >= 12)
     }
 
+    /// `paddedStarts`: windows may also end at frames 1 … W-2, padded with the run's first frame
+    /// and its landmarks as the tracker pads them; off, every window holds W real frames.
+    @Test func paddedStartsRepeatTheFirstFrameAndItsLandmark() throws {
+        #expect(TrackingSampler.windowFrames(end: 1, window: 4) == [0, 0, 0, 1])
+        #expect(TrackingSampler.windowFrames(end: 6, window: 4) == [3, 4, 5, 6])
+        let dataset = try Self.dotDataset(side: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        var c = HiFTConfig.tiny
+        c.landmarks = 1
+        let plain = try TrackingSampler(dataset: dataset, config: c, task: .tip)
+        #expect(plain.windows.map(\.end) == Array(3...9))
+        c.paddedStarts = true
+        let sampler = try TrackingSampler(dataset: dataset, config: c, task: .tip)
+        #expect(sampler.windows.map(\.end) == Array(1...9))
+        let S = c.crop, P = S * S, W = c.window
+        var checked = 0
+        for index in 0..<60 {
+            var rng = SplitMix64.derived(from: 5, 0x7472_6163_6b00, UInt64(index))
+            guard sampler.windows[Int(rng.next() % UInt64(sampler.windows.count))].end == 1 else { continue }
+            let one = try sampler.single(index: index, seed: 5)
+            func dot(_ f: Int) -> (x: Float, y: Float) {  // centroid of the pixels above half way to the peak
+                let slot = Array(one.windows[(f * P)..<((f + 1) * P)])
+                let mean = slot.reduce(0, +) / Float(P), cut = (slot.max()! + mean) / 2
+                let bright = slot.indices.filter { slot[$0] > cut }
+                return (Float(bright.map { $0 % S }.reduce(0, +)) / Float(bright.count), Float(bright.map { $0 / S }.reduce(0, +)) / Float(bright.count))
+            }
+            // Slots 0 … W-2 show frame 0 (the dot at one place), the last slot frame 1 (moved 2 px right, 1 up).
+            let d0 = dot(0), last = dot(W - 1)
+            for f in 1..<(W - 1) { #expect(hypotf(dot(f).x - d0.x, dot(f).y - d0.y) < 0.5, "index \(index), slot \(f)") }
+            #expect(hypotf(last.x - d0.x, last.y - d0.y) > 1.5)
+            // The past estimates of the padded slots are frame 0's landmark, each with its own noise.
+            for f in 0..<(W - 1) { #expect(abs(one.past[2 * f] - d0.x) < 17 && abs(one.past[2 * f + 1] - d0.y) < 17) }
+            checked += 1
+        }
+        #expect(checked >= 3)
+    }
+
     /// `trajectoryOnlyFraction`: the chosen samples' windows are unit noise without a catheter mask,
     /// their past estimates and target unchanged; off, the stream is what it was.
     @Test func trajectoryOnlySamplesHideTheWindowButKeepThePast() throws {

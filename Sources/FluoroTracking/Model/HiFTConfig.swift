@@ -55,6 +55,10 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// same place start with equal codes, so attending to the past position is there from the
     /// start instead of learnt through the encoder's 1-D token positions. nil or false: off (METHOD §10).
     public var queryPositionCodes: Bool?
+    /// Also train on windows ending at frames 1 … W-2 of a run, padded as the tracker pads them
+    /// (the run's first frame and its landmarks repeated), so the first frames of an online run are
+    /// not outside what fine-tuning showed; nil or false: windows of W real frames only.
+    public var paddedStarts: Bool?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -154,7 +158,7 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
 
     /// Fields that may be absent (JSON omits them when nil).
     static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit",
-                                              "queryPositionCodes"]
+                                              "queryPositionCodes", "paddedStarts"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

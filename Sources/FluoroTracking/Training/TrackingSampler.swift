@@ -5,7 +5,8 @@ import Foundation
 
 /// Fine-tuning samples (METHOD §10), each a pure function of (seed, global sample index), so any
 /// rank count draws the same global batch and a resumed run continues the same stream:
-/// a window of W consecutive frames ending at an annotated frame; a crop centred on the first
+/// a window of W consecutive frames ending at an annotated frame (with `paddedStarts` also at
+/// frames 1 … W-2, the missing frames before the run's first repeating it, as the tracker pads); a crop centred on the first
 /// frame's landmark mean plus a uniform offset of up to Sc/2 − 15·Sc/128 px per axis; past
 /// estimates = truth + N(0, 1 px) (10% of samples 4 px); flips, quarter turns, gamma and noise.
 public final class TrackingSampler {
@@ -25,7 +26,9 @@ public final class TrackingSampler {
             guard frames.contains(where: { task.landmarks(in: $0) != nil }) else { continue }
             annotations[s] = frames
             longest = max(longest, frames.count)
-            for t in (config.window - 1)..<max(config.window - 1, frames.count) where task.landmarks(in: frames[t]) != nil {
+            let padded = config.paddedStarts == true && !frames.isEmpty && task.landmarks(in: frames[0]) != nil
+            let firstEnd = padded ? 1 : config.window - 1
+            for t in firstEnd..<max(firstEnd, frames.count) where task.landmarks(in: frames[t]) != nil {
                 windows.append((s, t))
             }
         }
@@ -89,7 +92,7 @@ public final class TrackingSampler {
         let info = dataset.info(sequence: sequence)
         let scale = WorkingScale(width: info.width, height: info.height, crop: S)
         let labels = annotations[sequence]!
-        let truth: [[(x: Float, y: Float)]?] = ((end - W + 1)...end).map { t in
+        let truth: [[(x: Float, y: Float)]?] = Self.windowFrames(end: end, window: W).map { t in
             task.landmarks(in: labels[t]).map { $0.map { scale.toWorking($0) } }
         }
         let origin = cropOrigin(truth: truth, rng: &rng)
@@ -130,10 +133,11 @@ public final class TrackingSampler {
                        augmentation: SquareAugmentation, rng: inout SplitMix64) throws -> [Float] {
         let S = config.crop, P = S * S, W = config.window
         let info = dataset.info(sequence: sequence)
-        let stored = try dataset.frames(sequence: sequence, range: (end - W + 1)..<(end + 1))
+        let frames = Self.windowFrames(end: end, window: W), first = frames[0]
+        let stored = try dataset.frames(sequence: sequence, range: first..<(end + 1))
         var window = [Float](repeating: 0, count: W * P)
         for f in 0..<W {
-            let frame = scale.resize(TrackingFrame(stored: stored, index: f, info: info))
+            let frame = scale.resize(TrackingFrame(stored: stored, index: frames[f] - first, info: info))
             window.withUnsafeMutableBufferPointer { CropWindow.cut(frame, origin: origin, crop: S, into: $0.baseAddress! + f * P) }
         }
         augmentation.apply(&window, side: S)
@@ -157,6 +161,12 @@ public final class TrackingSampler {
         plane.withUnsafeMutableBufferPointer { CropWindow.cut(resized, origin: origin, crop: S, into: $0.baseAddress!) }
         augmentation.apply(&plane, side: S)
         return plane.map { $0 > 0.5 ? 1 : 0 }
+    }
+
+    /// The run's frames in a window of W ending at `end`: end-W+1 … end, those before frame 0
+    /// replaced by frame 0 (the tracker's padding at the start of a run).
+    static func windowFrames(end: Int, window W: Int) -> [Int] {
+        (0..<W).map { max(0, end - W + 1 + $0) }
     }
 
     /// The crop corner: the first annotated frame's landmark mean plus a uniform offset.
