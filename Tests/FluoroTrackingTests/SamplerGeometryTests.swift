@@ -1,3 +1,4 @@
+import FluoroModel
 import FluoroShards
 import FluoroSupport
 import Foundation
@@ -83,6 +84,29 @@ import Testing
             checked += 1
         }
         #expect(checked >= 3)
+    }
+
+    /// `pastNoise`: the past estimates scatter around the landmark by that many pixels instead of 1.
+    @Test func pastNoiseWidensThePastsScatter() throws {
+        let dataset = try Self.dotDataset(side: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        func scatter(_ noise: Float?) throws -> Float {
+            var c = HiFTConfig.tiny
+            c.landmarks = 1; c.pastNoise = noise
+            let batch = try TrackingSampler(dataset: dataset, config: c, task: .tip).batch(first: 0, count: 64, seed: 5)
+            // Frame-to-frame motion is 2.2 px, so the last past estimate minus the current landmark is
+            // that motion plus the noise; its spread over samples grows with the noise.
+            var sum: Float = 0
+            for b in 0..<64 {
+                let last = (b * (c.window - 1) + c.window - 2) * 2
+                sum += pow(batch.past[last] - batch.current[2 * b], 2) + pow(batch.past[last + 1] - batch.current[2 * b + 1], 2)
+            }
+            return (sum / 64).squareRoot()
+        }
+        let method = try scatter(nil), wide = try scatter(3)
+        #expect(method > 2 && method < 4, "METHOD's 1 px (10% 4 px) plus the motion: \(method)")
+        #expect(wide > method + 1.5, "3 px: \(wide) against \(method)")
+        #expect(throws: ConfigError.self) { try HiFTConfig.tiny.overriding(withJSON: Data(#"{"pastNoise": -1}"#.utf8)) }
     }
 
     /// `trajectoryOnlyFraction`: the chosen samples' windows are unit noise without a catheter mask,

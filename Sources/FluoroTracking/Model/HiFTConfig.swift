@@ -59,6 +59,11 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// (the run's first frame and its landmarks repeated), so the first frames of an online run are
     /// not outside what fine-tuning showed; nil or false: windows of W real frames only.
     public var paddedStarts: Bool?
+    /// The spread (crop px) of the noise on fine-tuning's past estimates for the 90% of samples
+    /// METHOD §10 gives 1 px (the other 10% keep 4 px, or this when larger); nil: 1 px. A past
+    /// that is only roughly right makes the network find the landmark in the frame rather than
+    /// copy where it was (docs/RESULTS.md).
+    public var pastNoise: Float?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -153,12 +158,13 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
         try require(sigma > 0 && catheterWeight >= 0 && heatmapBCEWeight >= 0 && (heatmapFocalWeight ?? 0) >= 0,
                     "sigma must be > 0, catheterWeight, heatmapBCEWeight and heatmapFocalWeight >= 0")
         try require((sigmaStart ?? 1) > 0, "sigmaStart must be > 0 (or absent)")
+        try require((pastNoise ?? 1) >= 0, "pastNoise must be >= 0 (crop pixels; or absent: 1)")
         try require((0..<1).contains(trajectoryOnlyFraction ?? 0), "trajectoryOnlyFraction must be in [0, 1) (or absent)")
     }
 
     /// Fields that may be absent (JSON omits them when nil).
     static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit",
-                                              "queryPositionCodes", "paddedStarts"]
+                                              "queryPositionCodes", "paddedStarts", "pastNoise"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

@@ -8,7 +8,7 @@ import Foundation
 /// a window of W consecutive frames ending at an annotated frame (with `paddedStarts` also at
 /// frames 1 … W-2, the missing frames before the run's first repeating it, as the tracker pads); a crop centred on the first
 /// frame's landmark mean plus a uniform offset of up to Sc/2 − 15·Sc/128 px per axis; past
-/// estimates = truth + N(0, 1 px) (10% of samples 4 px); flips, quarter turns, gamma and noise.
+/// estimates = truth + N(0, 1 px) (10% of samples 4 px; `pastNoise` changes the 1 px); flips, quarter turns, gamma and noise.
 public final class TrackingSampler {
     public let dataset: ShardDataset
     public let config: HiFTConfig
@@ -103,7 +103,8 @@ public final class TrackingSampler {
             batch.catheterMasks.replaceSubrange((b * P)..<((b + 1) * P), with: mask)
             batch.hasCatheterMask[b] = true
         }
-        let sigma: Float = rng.nextUnit() < 0.1 ? 4 : 1
+        let base = c.pastNoise ?? 1
+        let sigma: Float = rng.nextUnit() < 0.1 ? max(4, base) : base
         for f in 0..<W {
             guard let points = truth[f] else { continue }
             for k in 0..<K {

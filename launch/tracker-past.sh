@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# With position codes the tracker copies its past (docs/RESULTS.md, "Position codes on the
+# queries": one-step 1.8 px, online exactly holding still). Does a past that is only roughly right
+# make it look at the frame? Two trackers with `queryPositionCodes`, `paddedStarts` (training also
+# sees the padded windows of a run's first frames) and without the 30% trajectory-only samples
+# (they reward copying the past): u1 with METHOD's past noise (1 px, 10% of samples 4 px), u2 with
+# 3 px (`pastNoise`). Otherwise as launch/tracker-codes.sh (64 runs, decoder at 1e-3, encoder at
+# 2e-4, 4000 x 4, seed 1), evaluated the same way.
+#   bash launch/tracker-past.sh [--demo demo] [--out long] [--seed 1]
+# Needs launch/demo.sh's demo; shares tracker-lr.sh's data directory. A finished run leaves a
+# .done marker; run it again to resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seed=1; args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seed) seed="$2"; shift ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+source launch/tracker-common.sh tracker-past.sh "${args[@]}"
+[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+common='"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "queryPositionCodes": true, "paddedStarts": true'
+echo "{$common}" > "$out/past1.json"
+echo "{$common, \"pastNoise\": 3}" > "$out/past3.json"
+
+echo "[past] trackers: codes + padded starts, past noise 1 px (u1) and 3 px (u2), seed $seed"
+run() {  # name config
+  TRACKER_CONFIG="$out/$2.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$seed" 1e-3 --encoder-lr-scale 0.2
+}
+s=""; [ "$seed" = 1 ] || s="s$seed"
+run "u1$s" past1 &
+run "u2$s" past3 &
+wait
+for name in "u1$s" "u2$s"; do
+  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+done
+learning_curve "$out/ucurve" "u1$s" "u2$s"
+echo "[past] done: $out/ev-u*.json, $out/ucurve/u*.json"
