@@ -109,6 +109,36 @@ import Testing
         #expect(throws: ConfigError.self) { try HiFTConfig.tiny.overriding(withJSON: Data(#"{"pastNoise": -1}"#.utf8)) }
     }
 
+    /// `pastOffset`: one offset per sample and landmark moves all its past estimates together, so
+    /// the past frames stay as close to each other as without it while their mean moves away.
+    @Test func pastOffsetMovesThePastTogether() throws {
+        let dataset = try Self.dotDataset(side: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        func spreads(_ offset: Float?) throws -> (within: Float, between: Float) {
+            var c = HiFTConfig.tiny
+            c.landmarks = 1; c.pastOffset = offset
+            let plain = try TrackingSampler(dataset: dataset, config: { var p = c; p.pastOffset = nil; return p }(), task: .tip)
+            let a = try plain.batch(first: 0, count: 64, seed: 5)
+            let b = try TrackingSampler(dataset: dataset, config: c, task: .tip).batch(first: 0, count: 64, seed: 5)
+            // Differences against the same samples without an offset (other draws after it differ,
+            // so compare the per-sample mean shift and the spread of the shift across past frames).
+            var within: Float = 0, between: Float = 0
+            let F = c.window - 1
+            for s in 0..<64 {
+                let d = (0..<F).map { f in b.past[(s * F + f) * 2] - a.past[(s * F + f) * 2] }
+                let mean = d.reduce(0, +) / Float(F)
+                between += mean * mean
+                within += d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(F)
+            }
+            return ((within / 64).squareRoot(), (between / 64).squareRoot())
+        }
+        let none = try spreads(nil)
+        #expect(none.within == 0 && none.between == 0, "off: the stream is unchanged")
+        let eight = try spreads(8)
+        #expect(eight.between > 5 && eight.between < 11, "the shared offset: \(eight.between) px")
+        #expect(eight.within < 4, "the frames move together: \(eight.within) px")
+    }
+
     /// `trajectoryOnlyFraction`: the chosen samples' windows are unit noise without a catheter mask,
     /// their past estimates and target unchanged; off, the stream is what it was.
     @Test func trajectoryOnlySamplesHideTheWindowButKeepThePast() throws {

@@ -64,6 +64,11 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// that is only roughly right makes the network find the landmark in the frame rather than
     /// copy where it was (docs/RESULTS.md).
     public var pastNoise: Float?
+    /// The spread (crop px) of an offset added to all of a landmark's past estimates in a
+    /// fine-tuning sample (drawn per sample and landmark, shared by its past frames), as an online
+    /// tracker that is off keeps the same error from frame to frame; nil or 0: none. It teaches
+    /// finding the landmark near a past that is consistently wrong (docs/RESULTS.md).
+    public var pastOffset: Float?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -159,12 +164,13 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
                     "sigma must be > 0, catheterWeight, heatmapBCEWeight and heatmapFocalWeight >= 0")
         try require((sigmaStart ?? 1) > 0, "sigmaStart must be > 0 (or absent)")
         try require((pastNoise ?? 1) >= 0, "pastNoise must be >= 0 (crop pixels; or absent: 1)")
+        try require((pastOffset ?? 0) >= 0, "pastOffset must be >= 0 (crop pixels; or absent: none)")
         try require((0..<1).contains(trajectoryOnlyFraction ?? 0), "trajectoryOnlyFraction must be in [0, 1) (or absent)")
     }
 
     /// Fields that may be absent (JSON omits them when nil).
     static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit",
-                                              "queryPositionCodes", "paddedStarts", "pastNoise"]
+                                              "queryPositionCodes", "paddedStarts", "pastNoise", "pastOffset"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

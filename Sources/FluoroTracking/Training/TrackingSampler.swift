@@ -8,7 +8,8 @@ import Foundation
 /// a window of W consecutive frames ending at an annotated frame (with `paddedStarts` also at
 /// frames 1 … W-2, the missing frames before the run's first repeating it, as the tracker pads); a crop centred on the first
 /// frame's landmark mean plus a uniform offset of up to Sc/2 − 15·Sc/128 px per axis; past
-/// estimates = truth + N(0, 1 px) (10% of samples 4 px; `pastNoise` changes the 1 px); flips, quarter turns, gamma and noise.
+/// estimates = truth + N(0, 1 px) (10% of samples 4 px; `pastNoise` changes the 1 px, `pastOffset`
+/// adds one offset per landmark to all its past frames); flips, quarter turns, gamma and noise.
 public final class TrackingSampler {
     public let dataset: ShardDataset
     public let config: HiFTConfig
@@ -105,6 +106,7 @@ public final class TrackingSampler {
         }
         let base = c.pastNoise ?? 1
         let sigma: Float = rng.nextUnit() < 0.1 ? max(4, base) : base
+        let offsets = Self.pastOffsets(spread: c.pastOffset, landmarks: K, rng: &rng)
         for f in 0..<W {
             guard let points = truth[f] else { continue }
             for k in 0..<K {
@@ -113,8 +115,8 @@ public final class TrackingSampler {
                     batch.current[(b * K + k) * 2] = x; batch.current[(b * K + k) * 2 + 1] = y
                 } else {
                     let i = ((b * (W - 1) + f) * K + k) * 2
-                    batch.past[i] = x + sigma * Float(ParameterArena.standardNormal(&rng))
-                    batch.past[i + 1] = y + sigma * Float(ParameterArena.standardNormal(&rng))
+                    batch.past[i] = x + offsets[k].x + sigma * Float(ParameterArena.standardNormal(&rng))
+                    batch.past[i + 1] = y + offsets[k].y + sigma * Float(ParameterArena.standardNormal(&rng))
                 }
             }
         }
@@ -162,6 +164,13 @@ public final class TrackingSampler {
         plane.withUnsafeMutableBufferPointer { CropWindow.cut(resized, origin: origin, crop: S, into: $0.baseAddress!) }
         augmentation.apply(&plane, side: S)
         return plane.map { $0 > 0.5 ? 1 : 0 }
+    }
+
+    /// Per landmark, the offset shared by its past estimates: N(0, spread²) per axis; zeros (and no
+    /// draws, so the stream is unchanged) when `spread` is nil or 0.
+    static func pastOffsets(spread: Float?, landmarks K: Int, rng: inout SplitMix64) -> [(x: Float, y: Float)] {
+        guard let spread, spread > 0 else { return Array(repeating: (0, 0), count: K) }
+        return (0..<K).map { _ in (spread * Float(ParameterArena.standardNormal(&rng)), spread * Float(ParameterArena.standardNormal(&rng))) }
     }
 
     /// The run's frames in a window of W ending at `end`: end-W+1 … end, those before frame 0
