@@ -23,7 +23,8 @@ mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
 
 # fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker with the recipe
-# in $out/postraj.json (or the config file in $TRACKER_CONFIG) (batch 4, one thread, a checkpoint
+# in $out/postraj.json (or the config file in $TRACKER_CONFIG; the task in $TRACKER_TASK, default
+# markers) (batch 4, one thread, a checkpoint
 # every 500 steps, all kept) into $out/NAME, log $out/NAME.log; resumed when it was started,
 # skipped when $out/NAME.done says it finished.
 fine_tune() {
@@ -31,16 +32,18 @@ fine_tune() {
   shift 6
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
-  "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task markers --encoder "$encoder" \
+  "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task "${TRACKER_TASK:-markers}" --encoder "$encoder" \
     --config "${TRACKER_CONFIG:-$out/postraj.json}" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
     --threads 1 --log-every 100 "${resume[@]}" "$@" > "$out/$name.log" 2>&1
   touch "$out/$name.done"
 }
 
-# evaluate MODEL SHARDS NAME: $out/ev-NAME.json (online) and $out/ev-NAME-1step.json (one-step), markers.
+# evaluate MODEL SHARDS NAME: $out/ev-NAME.json (online) and $out/ev-NAME-1step.json (one-step), for
+# the task in $TRACKER_TASK (default markers), with the still baseline beside it.
 evaluate() {
-  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json > "$out/ev-$3.json"
-  "$FLUORO" evaluate --model "$1" --shards "$2" --task markers --threads 1 --json --one-step > "$out/ev-$3-1step.json"
+  local task=${TRACKER_TASK:-markers}
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task "$task" --baseline still --threads 1 --json > "$out/ev-$3.json"
+  "$FLUORO" evaluate --model "$1" --shards "$2" --task "$task" --baseline still --threads 1 --json --one-step > "$out/ev-$3-1step.json"
 }
 
 # learning_curve DIR NAME...: every kept checkpoint of each run $out/NAME exported to DIR and
@@ -53,9 +56,9 @@ learning_curve() {
       local step; step=$(basename "$checkpoint" | sed 's/step-0*//')
       [ -f "$dir/$name-$step-1step.json" ] && continue
       "$FLUORO" export --run "$out/$name" --step "$step" --out "$dir/$name-$step.safetensors" >/dev/null
-      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task "${TRACKER_TASK:-markers}" --threads 1 --json \
         > "$dir/$name-$step-online.json"
-      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task markers --threads 1 --json \
+      "$FLUORO" evaluate --model "$dir/$name-$step.safetensors" --shards "$out/heldout16" --task "${TRACKER_TASK:-markers}" --threads 1 --json \
         --one-step > "$dir/$name-$step-1step.json"
     done
   done
