@@ -13,8 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/tracker-common.sh tracker-codes.sh "$@"
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+synth_tracker_data
 recipe=$(cat "$out/postraj.json")
 echo "${recipe%\}}, \"queryPositionCodes\": true}" > "$out/codes.json"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryOnlyFraction": 0.95, "trajectoryPositionInit": true}' > "$out/noise.json"
@@ -35,9 +34,6 @@ run() {  # name seed
 run c1 1 &
 run c2 2 &
 wait
-for name in c1 c2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
+evaluate_runs c1 c2
 learning_curve "$out/ccurve" c1 c2
 echo "[codes] done: $out/n3.log, $out/n4.log, $out/ev-c*.json, $out/ccurve/c*.json"

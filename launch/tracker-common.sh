@@ -1,6 +1,7 @@
-# Sourced by the tracker experiment scripts (tracker-long.sh, tracker-lr.sh) with their arguments:
+# Sourced by the tracker experiment scripts (tracker-long.sh, tracker-lr.sh, …) with their arguments:
 #   source launch/tracker-common.sh NAME "$@"
-# Parses [--demo DIR] [--out DIR] (defaults demo, long), checks that launch/demo.sh's exported
+# Parses [--demo DIR] [--out DIR] (defaults demo, long) and, for the scripts that take them,
+# [--seed N] [--steps N] (into $seed and $steps; the script sets their defaults first), checks that launch/demo.sh's exported
 # encoder and held-out runs exist, finds or builds the release binary ($FLUORO), unsets
 # OPENBLAS_CORETYPE (OpenBLAS's AVX-512 kernel) and writes the best recipe so far to
 # $out/postraj.json (sin-cos trajectory embeddings, 30% trajectory-only samples, 10 x BCE + σ curriculum).
@@ -10,6 +11,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --demo) demo="$2"; shift ;;
     --out) out="$2"; shift ;;
+    --seed) seed="$2"; shift ;;
+    --steps) steps="$2"; shift ;;
     *) echo "$name: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -21,6 +24,12 @@ done
 unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3}' > "$out/postraj.json"
+
+# The 64 annotated fluoroscopy runs (seed 5) trackers train on and the 16 new held-out runs (seed 7).
+synth_tracker_data() {
+  [ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
+  [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+}
 
 # fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker with the recipe
 # in $out/postraj.json (or the config file in $TRACKER_CONFIG; the task in $TRACKER_TASK, default
@@ -44,6 +53,14 @@ evaluate() {
   local task=${TRACKER_TASK:-markers}
   "$FLUORO" evaluate --model "$1" --shards "$2" --task "$task" --baseline still --threads 1 --json > "$out/ev-$3.json"
   "$FLUORO" evaluate --model "$1" --shards "$2" --task "$task" --baseline still --threads 1 --json --one-step > "$out/ev-$3-1step.json"
+}
+
+# evaluate_runs NAME...: each run $out/NAME evaluated on the demo's 4 held-out runs and the 16 new ones.
+evaluate_runs() {
+  for name in "$@"; do
+    evaluate "$out/$name" "$demo/heldout" "$name-heldout"
+    evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
+  done
 }
 
 # learning_curve DIR NAME...: every kept checkpoint of each run $out/NAME exported to DIR and

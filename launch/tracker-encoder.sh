@@ -10,19 +10,11 @@
 # finished stage leaves a .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=4000; args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --steps) steps="$2"; shift ;;
-    *) args+=("$1") ;;
-  esac
-  shift
-done
-source launch/tracker-common.sh tracker-encoder.sh "${args[@]}"
+steps=4000
+source launch/tracker-common.sh tracker-encoder.sh "$@"
 export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -f "$out/pretrain192/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain192" --sequences 192 --frames 24 --size 128 --seed 21
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+synth_tracker_data
 
 echo "[encoder] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks"
 if [ ! -f "$out/pre.done" ]; then
@@ -38,9 +30,6 @@ run() { fine_tune "$1" "$out/annotated64" "$out/encoder-long.safetensors" 4000 "
 run p1 1 &
 run p2 2 &
 wait
-for name in p1 p2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
+evaluate_runs p1 p2
 learning_curve "$out/qcurve" p1 p2
 echo "[encoder] done: $out/pre.log, $out/ev-p*.json, $out/qcurve/p*.json"

@@ -12,8 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/tracker-common.sh tracker-long.sh "$@"
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+synth_tracker_data
 
 run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 8000 "$2" 1e-3; }  # name seed
 echo "[long] two seeds of 8000 x 4 on 64 runs"

@@ -13,17 +13,9 @@
 # .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=1; args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seed) seed="$2"; shift ;;
-    *) args+=("$1") ;;
-  esac
-  shift
-done
-source launch/tracker-common.sh tracker-past.sh "${args[@]}"
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+seed=1
+source launch/tracker-common.sh tracker-past.sh "$@"
+synth_tracker_data
 common='"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "queryPositionCodes": true, "paddedStarts": true'
 echo "{$common}" > "$out/past1.json"
 echo "{$common, \"pastNoise\": 3}" > "$out/past3.json"
@@ -38,10 +30,7 @@ pair() {  # name1 config1 name2 config2: both side by side, then evaluated
   run "$1$s" "$2" &
   run "$3$s" "$4" &
   wait
-  for name in "$1$s" "$3$s"; do
-    evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-    evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-  done
+  evaluate_runs "$1$s" "$3$s"
 }
 echo "[past] 1. codes + padded starts, past noise 1 px (u1) and 3 px (u2), seed $seed"
 pair u1 past1 u2 past3

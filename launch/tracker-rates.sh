@@ -11,17 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/tracker-common.sh tracker-rates.sh "$@"
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+synth_tracker_data
 
 echo "[rates] trackers: decoder and heads at 1e-3, encoder at 2e-4; 64 runs, 4000 x 4, seeds 1 and 2"
 run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$2" 1e-3 --encoder-lr-scale 0.2; }  # name seed
 run r1 1 &
 run r2 2 &
 wait
-for name in r1 r2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
+evaluate_runs r1 r2
 learning_curve "$out/rcurve" r1 r2
 echo "[rates] done: $out/ev-r*.json, $out/rcurve/r*.json"

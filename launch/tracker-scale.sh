@@ -12,19 +12,11 @@
 # finished stage leaves a .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=1000; args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --steps) steps="$2"; shift ;;
-    *) args+=("$1") ;;
-  esac
-  shift
-done
-source launch/tracker-common.sh tracker-scale.sh "${args[@]}"
+steps=1000
+source launch/tracker-common.sh tracker-scale.sh "$@"
 export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -f "$out/pretrain256/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain256" --sequences 48 --frames 24 --size 256 --seed 1
-[ -f "$out/annotated64/manifest.json" ] || "$FLUORO" synth --out "$out/annotated64" --sequences 64 --frames 32 --size 256 --seed 5 --kind fluoro
-[ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
+synth_tracker_data
 
 echo "[scale] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks, 256-px frames, crops at scale 0.5"
 if [ ! -f "$out/prescale.done" ]; then
@@ -41,9 +33,6 @@ run() { fine_tune "$1" "$out/annotated64" "$out/encoder-scale.safetensors" 4000 
 run s1 1 &
 run s2 2 &
 wait
-for name in s1 s2; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
+evaluate_runs s1 s2
 learning_curve "$out/scurve" s1 s2
 echo "[scale] done: $out/prescale.log, $out/ev-s*.json, $out/scurve/s*.json"

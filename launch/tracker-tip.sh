@@ -10,15 +10,8 @@
 # marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=1; args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seed) seed="$2"; shift ;;
-    *) args+=("$1") ;;
-  esac
-  shift
-done
-source launch/tracker-common.sh tracker-tip.sh "${args[@]}"
+seed=1
+source launch/tracker-common.sh tracker-tip.sh "$@"
 export TRACKER_TASK=tip
 for f in past1 past3; do [ -f "$out/$f.json" ] || { echo "tracker-tip.sh: no $out/$f.json; run launch/tracker-past.sh first" >&2; exit 2; }; done
 s=""; [ "$seed" = 1 ] || s="s$seed"
@@ -29,9 +22,6 @@ echo "[tip] tip trackers: codes + padded starts, past noise 1 px (w1$s) and 3 px
 run "w1$s" past1 &
 run "w2$s" past3 &
 wait
-for name in "w1$s" "w2$s"; do
-  evaluate "$out/$name" "$demo/heldout" "$name-heldout"
-  evaluate "$out/$name" "$out/heldout16" "$name-heldout16"
-done
+evaluate_runs "w1$s" "w2$s"
 learning_curve "$out/wcurve" "w1$s" "w2$s"
 echo "[tip] done: $out/ev-w*.json, $out/wcurve/"
