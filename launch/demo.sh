@@ -52,9 +52,12 @@ echo; echo "== 5. export the encoder"
 echo; echo "== 6. the tracker: fine-tune HiFT (balloon markers) from the exported encoder"
 "$FLUORO" synth --out "$out/annotated" --sequences 16 --frames 32 --size 256 --seed 2 --kind fluoro >/dev/null
 "$FLUORO" synth --out "$out/heldout" --sequences 4 --frames 32 --size 256 --seed 3 --kind fluoro >/dev/null
-echo '{"heatmapBCEWeight": 10}' > "$out/tracker.json"
+# The recipe of docs/RESULTS.md ("Position codes on the queries"; its training aids are in
+# docs/TRACKING.md §2): decoder and heads at lr 1e-3, the pretrained encoder at 0.2 x that.
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3, "queryPositionCodes": true}' \
+  > "$out/tracker.json"
 "$FLUORO" finetune --shards "$out/annotated" --run "$out/tracker" --task markers --encoder "$out/encoder.safetensors" \
-  --config "$out/tracker.json" --steps "${DEMO_TRACK_STEPS:-300}" --batch 8 --lr 1e-3 --log-every 50
+  --config "$out/tracker.json" --steps "${DEMO_TRACK_STEPS:-2000}" --batch 4 --lr 1e-3 --encoder-lr-scale 0.2 --log-every 200
 "$FLUORO" evaluate --model "$out/tracker" --shards "$out/heldout" --task markers --baseline ncc --baseline still \
   --plots "$out/tracker-plots"
 "$FLUORO" track --model "$out/tracker/tracker.safetensors" --input "$out/heldout" --sequence 0 --init annotated \
