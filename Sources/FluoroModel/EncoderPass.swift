@@ -14,7 +14,9 @@ final class EncoderPass {
     let blocks: [TransformerBlock.Weights], dBlocks: [TransformerBlock.Weights]
     // Activations.
     let positions: FloatBuffer        // [N, D]
-    let visiblePatches: FloatBuffer   // [B*Nv, V] (unused when every token is visible in order)
+    /// [B*Nv, V]: the gathered visible patches; made on the first forward that gathers (the
+    /// tracker's encoder, whose every token is visible in order, never does).
+    lazy var visiblePatches = FloatBuffer(count: B * Nv * V)
     var embedded: UnsafePointer<Float>?  // the last forward's patch-embedding input [B*Nv, V], for backward
     let streams: [FloatBuffer]        // depth+1 × [B*Nv, D]: the input of each block, then the output
     let acts: [TransformerBlock.Activations]
@@ -39,7 +41,6 @@ final class EncoderPass {
         dBlocks = (0..<depth).map { FIMAESCParameters.block("encoder.blocks.\($0)", in: arena, gradients: true) }
         let M = B * Nv
         positions = FloatBuffer(PositionTable.sinCos(positions: N, width: D))
-        visiblePatches = FloatBuffer(count: M * V)
         let rowWidth = c.width
         streams = (0...c.depth).map { _ in FloatBuffer(count: M * rowWidth) }
         var blockActs: [TransformerBlock.Activations] = []
