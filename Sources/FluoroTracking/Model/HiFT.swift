@@ -81,7 +81,7 @@ public final class HiFT {
         for b in 0..<batch {  // queries: the current (last) slot's tokens (+ their cells' codes)
             let queries = streams[0].pointer + b * n * D
             queries.update(from: feats + (b * c.tokens + (c.slots - 1) * n) * D, count: n * D)
-            if let queryCodes { for j in 0..<(n * D) { queries[j] += queryCodes.pointer[j] } }
+            if let queryCodes { VectorMath.axpy(1, queryCodes.pointer, queries, n * D) }
         }
         correlation.forward(features: feats, past: past)
         for l in 0..<c.decoderDepth {
