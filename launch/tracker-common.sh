@@ -31,6 +31,20 @@ synth_tracker_data() {
   [ -f "$out/heldout16/manifest.json" ] || "$FLUORO" synth --out "$out/heldout16" --sequences 16 --frames 32 --size 256 --seed 7 --kind fluoro
 }
 
+# pretrain_encoder RUN SHARDS STEPS ENCODER [PRETRAIN OPTION...]: the demo's pretraining recipe
+# (preset bench, 2 ranks x batch 4, lr 0.05) for STEPS steps into $out/RUN (log $out/RUN.log),
+# resumed when it was started, then exported to ENCODER; skipped when $out/RUN.done says it finished.
+pretrain_encoder() {
+  local run=$1 shards=$2 steps=$3 encoder=$4
+  shift 4
+  [ -f "$out/$run.done" ] && return
+  local resume=(); [ -d "$out/$run/checkpoints" ] && resume=(--resume latest)
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 FLUORO="$FLUORO" bash launch/local.sh 2 pretrain --shards "$shards" \
+    --run "$out/$run" --preset bench --steps "$steps" --batch 4 --lr 0.05 "${resume[@]}" "$@" > "$out/$run.log" 2>&1
+  "$FLUORO" export --run "$out/$run" --out "$encoder"
+  touch "$out/$run.done"
+}
+
 # fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker with the recipe
 # in $out/postraj.json (or the config file in $TRACKER_CONFIG; the task in $TRACKER_TASK, default
 # markers) (batch 4, one thread, a checkpoint

@@ -12,18 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=4000
 source launch/tracker-common.sh tracker-encoder.sh "$@"
-export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -f "$out/pretrain192/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain192" --sequences 192 --frames 24 --size 128 --seed 21
 synth_tracker_data
 
 echo "[encoder] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks"
-if [ ! -f "$out/pre.done" ]; then
-  resume=(); [ -d "$out/pre/checkpoints" ] && resume=(--resume latest)
-  bash launch/local.sh 2 pretrain --shards "$out/pretrain192" --run "$out/pre" --preset bench --steps "$steps" --batch 4 \
-    --lr 0.05 --checkpoint-every 500 --log-every 100 "${resume[@]}" > "$out/pre.log" 2>&1
-  "$FLUORO" export --run "$out/pre" --out "$out/encoder-long.safetensors"
-  touch "$out/pre.done"
-fi
+pretrain_encoder pre "$out/pretrain192" "$steps" "$out/encoder-long.safetensors" --checkpoint-every 500 --log-every 100
 
 echo "[encoder] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
 run() { fine_tune "$1" "$out/annotated64" "$out/encoder-long.safetensors" 4000 "$2" 2e-4; }  # name seed

@@ -14,19 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=1000
 source launch/tracker-common.sh tracker-scale.sh "$@"
-export FLUORO OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ -f "$out/pretrain256/manifest.json" ] || "$FLUORO" synth --out "$out/pretrain256" --sequences 48 --frames 24 --size 256 --seed 1
 synth_tracker_data
 
 echo "[scale] 1. FIMAE-SC, preset bench, $steps steps on 2 ranks, 256-px frames, crops at scale 0.5"
-if [ ! -f "$out/prescale.done" ]; then
-  echo '{"minimumCropScale": 0.5, "maximumCropScale": 0.5}' > "$out/scale.json"
-  resume=(); [ -d "$out/prescale/checkpoints" ] && resume=(--resume latest)
-  bash launch/local.sh 2 pretrain --shards "$out/pretrain256" --run "$out/prescale" --preset bench --config "$out/scale.json" \
-    --steps "$steps" --batch 4 --lr 0.05 --checkpoint-every 100 --log-every 50 "${resume[@]}" > "$out/prescale.log" 2>&1
-  "$FLUORO" export --run "$out/prescale" --out "$out/encoder-scale.safetensors"
-  touch "$out/prescale.done"
-fi
+echo '{"minimumCropScale": 0.5, "maximumCropScale": 0.5}' > "$out/scale.json"
+pretrain_encoder prescale "$out/pretrain256" "$steps" "$out/encoder-scale.safetensors" --config "$out/scale.json" \
+  --checkpoint-every 100 --log-every 50
 
 echo "[scale] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
 run() { fine_tune "$1" "$out/annotated64" "$out/encoder-scale.safetensors" 4000 "$2" 2e-4; }  # name seed
