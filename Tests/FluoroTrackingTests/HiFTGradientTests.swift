@@ -89,6 +89,35 @@ import Testing
         #expect(wide.heatmap != with.heatmap)
     }
 
+    @Test func headImageSkipPoolsTheCurrentFrameAndKeepsGradientsExact() throws {
+        Parallel.configure(threads: 1)
+        var c = HiFTConfig.tiny
+        c.headImageSkip = true
+        let model = HiFT(config: c, batch: 2, seed: 4)
+        #expect(model.parameters["heatmap_head.convs.1.weight"]?.shape == [c.headChannels[1], c.headChannels[0] + 1, 3, 3])
+        #expect(model.parameters["heatmap_head.convs.0.weight"]?.shape == [c.headChannels[0], c.width, 3, 3])
+        let batch = Self.tinyBatch(c, batch: 2, seed: 5)
+        try check(model, batch, names: ["heatmap_head.convs.1.weight", "heatmap_head.convs.\(c.headChannels.count - 1).weight",
+                                        "catheter_head.convs.2.weight", "heatmap_head.convs.0.weight", "encoder.blocks.1.mlp.fc2.weight"])
+        // The extra channel of stage i is window b's last frame averaged over (Sc/s)² blocks.
+        let head = model.heatmapHead, P = c.crop * c.crop
+        for i in 1..<c.headChannels.count {
+            let shape = head.convs[i], s = shape.height, f = c.crop / s, C = shape.inChannels - 1
+            for b in 0..<2 {
+                let frame = Array(batch.windows[(b * c.window + c.window - 1) * P ..< (b * c.window + c.window) * P])
+                let (y, x) = (s - 1, s / 2)
+                var sum: Float = 0
+                for v in (y * f)..<((y + 1) * f) { for u in (x * f)..<((x + 1) * f) { sum += frame[v * c.crop + u] } }
+                let stored = head.inputs[i].pointer[(b * (C + 1) + C) * s * s + y * s + x]
+                #expect(abs(stored - sum / Float(f * f)) < 1e-5, "stage \(i) window \(b)")
+            }
+        }
+        // The frame channel's kernels learn: their gradient is not zero.
+        let w = model.parameters.gradientArray("heatmap_head.convs.1.weight"), cin = c.headChannels[0] + 1
+        let frameKernels = (0..<c.headChannels[1]).flatMap { o in (0..<9).map { w[(o * cin + cin - 1) * 9 + $0] } }
+        #expect(frameKernels.contains { $0 != 0 })
+    }
+
     @Test func sigmaCurriculumFallsToSigmaByHalfway() throws {
         var c = HiFTConfig.tiny
         #expect(c.targetSigma(progress: 0) == c.sigma)

@@ -4,8 +4,12 @@ import FluoroTensor
 /// x2 bilinear upsampling (align_corners=False) a conv3x3+ReLU (C1, C2, …); conv1x1 → one logit
 /// per pixel [B, Sc, Sc]. The same shape serves the heatmap, the catheter-body and the detector
 /// heads (`prefix` names the views). Owns its activations; backward adds into the arena's gradients.
+///
+/// With `HiFTConfig.headImageSkip` (not METHOD §10) every conv after an upsampling also sees the
+/// current frame average-pooled to its side as one more input channel, a U-Net-style skip: the
+/// tokens say which landmark is near, the pixels say exactly where.
 final class HeatmapHead {
-    let B: Int, D: Int, g: Int
+    let B: Int, D: Int, g: Int, crop: Int
     let channels: [Int]
     let convs: [Conv2D.Shape]          // 3x3 convs, stage i at side g·2^i
     let out: Conv2D.Shape               // 1x1 to one channel at side Sc
@@ -20,14 +24,19 @@ final class HeatmapHead {
     let workspace: FloatBuffer          // im2col columns, the largest conv's, one slot per parallel part
     let workspaces: Int
     let dInputs: [FloatBuffer], dActivations: [FloatBuffer], dPre: [FloatBuffer], dMap: FloatBuffer
+    /// `headImageSkip`: each upsampling's output [B, C(i-1), s, s] and its gradient, before the frame
+    /// channel joins it in inputs[i] [B, C(i-1)+1, s, s]; empty when off.
+    let upsampled: [FloatBuffer], dUpsampled: [FloatBuffer]
+    let skip: Bool
 
     init(prefix: String, config c: HiFTConfig, batch: Int, arena: ParameterArena) {
-        B = batch; D = c.width; g = c.grid; channels = c.headChannels
+        B = batch; D = c.width; g = c.grid; crop = c.crop; channels = c.headChannels; skip = c.headImageSkip == true
         var convs: [Conv2D.Shape] = [], ups: [Upsample.Shape] = []
         var inChannels = D, side = g
         for (i, ch) in channels.enumerated() {
             if i > 0 { ups.append(Upsample.Shape(batch: B, channels: inChannels, height: side, width: side)); side *= 2 }
-            convs.append(Conv2D.Shape(batch: B, inChannels: inChannels, outChannels: ch, height: side, width: side, kernel: 3, padding: 1))
+            let extra = i > 0 && skip ? 1 : 0
+            convs.append(Conv2D.Shape(batch: B, inChannels: inChannels + extra, outChannels: ch, height: side, width: side, kernel: 3, padding: 1))
             inChannels = ch
         }
         self.convs = convs; upsamples = ups
@@ -39,7 +48,9 @@ final class HeatmapHead {
         outWeight = arena.value("\(prefix).out.weight"); outBias = arena.value("\(prefix).out.bias")
         dOutWeight = arena.gradient("\(prefix).out.weight"); dOutBias = arena.gradient("\(prefix).out.bias")
         map = FloatBuffer(count: B * D * g * g)
-        inputs = [map] + ups.map { FloatBuffer(count: $0.outputCount) }
+        inputs = [map] + convs.dropFirst().map { FloatBuffer(count: $0.inputCount) }
+        upsampled = skip ? ups.map { FloatBuffer(count: $0.outputCount) } : []
+        dUpsampled = skip ? ups.map { FloatBuffer(count: $0.outputCount) } : []
         activations = convs.map { FloatBuffer(count: $0.outputCount) }
         logits = FloatBuffer(count: out.outputCount)
         workspaces = max(1, min(Parallel.threads, batch))
@@ -50,15 +61,22 @@ final class HeatmapHead {
         dMap = dInputs[0]
     }
 
-    /// Logits [B, Sc, Sc] of tokens [B, g², D]. The buffer is reused by the next call.
-    func forward(tokens: UnsafePointer<Float>) -> UnsafePointer<Float> {
+    /// Logits [B, Sc, Sc] of tokens [B, g², D]; with `headImageSkip`, `frames` is the current frame
+    /// [Sc, Sc] of window 0, the next window's `frameStride` floats on. The buffer is reused by the next call.
+    func forward(tokens: UnsafePointer<Float>, frames: UnsafePointer<Float>? = nil, frameStride: Int = 0) -> UnsafePointer<Float> {
+        precondition(!skip || frames != nil, "HeatmapHead(headImageSkip): forward needs the current frames")
         let n = g * g
         for b in 0..<B {  // [g², D] -> [D, g²]
             let src = tokens + b * n * D, dst = map.pointer + b * D * n
             for t in 0..<n { for d in 0..<D { dst[d * n + t] = src[t * D + d] } }
         }
         for i in convs.indices {
-            if i > 0 { Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1]) }
+            if i > 0 && skip {
+                Upsample.bilinearForward(output: upsampled[i - 1].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1])
+                joinFrame(stage: i, frames: frames!, frameStride: frameStride)
+            } else if i > 0 {
+                Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1])
+            }
             Conv2D.forward(output: activations[i].pointer, input: inputs[i].pointer, weight: weights[i], bias: biases[i],
                            shape: convs[i], workspace: workspace.pointer, workspaces: workspaces, relu: true)
         }
@@ -85,14 +103,42 @@ final class HeatmapHead {
                             workspace: workspace.pointer, workspaces: workspaces)
             if i > 0 {
                 dActivations[i - 1].zero()
-                Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer, outputGradient: dInputs[i].pointer,
-                                          shape: upsamples[i - 1])
+                if skip { splitFrame(stage: i) }
+                Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer,
+                                          outputGradient: skip ? dUpsampled[i - 1].pointer : dInputs[i].pointer, shape: upsamples[i - 1])
             }
         }
         let n = g * g
         for b in 0..<B {  // [D, g²] -> [g², D]
             let src = dMap.pointer + b * D * n, dst = dTokens + b * n * D
             for t in 0..<n { for d in 0..<D { dst[t * D + d] += src[d * n + t] } }
+        }
+    }
+
+    /// inputs[i] [B, C+1, s, s] = the upsampled map [B, C, s, s] and, as channel C, each window's
+    /// current frame average-pooled from Sc to s.
+    func joinFrame(stage i: Int, frames: UnsafePointer<Float>, frameStride: Int) {
+        let C = convs[i].inChannels - 1, s = convs[i].height, plane = s * s, S = crop
+        let f = S / s, scale = 1 / Float(f * f)
+        for b in 0..<B {
+            let dst = inputs[i].pointer + b * (C + 1) * plane
+            dst.update(from: upsampled[i - 1].pointer + b * C * plane, count: C * plane)
+            let frame = frames + b * frameStride, pooled = dst + C * plane
+            for y in 0..<s {
+                for x in 0..<s {
+                    var sum: Float = 0
+                    for v in (y * f)..<((y + 1) * f) { for u in (x * f)..<((x + 1) * f) { sum += frame[v * S + u] } }
+                    pooled[y * s + x] = sum * scale
+                }
+            }
+        }
+    }
+
+    /// dUpsampled [B, C, s, s] = the map channels of dInputs[i] [B, C+1, s, s] (the frame needs no gradient).
+    func splitFrame(stage i: Int) {
+        let C = convs[i].inChannels - 1, plane = convs[i].height * convs[i].width
+        for b in 0..<B {
+            (dUpsampled[i - 1].pointer + b * C * plane).update(from: dInputs[i].pointer + b * (C + 1) * plane, count: C * plane)
         }
     }
 }

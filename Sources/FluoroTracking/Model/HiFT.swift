@@ -90,9 +90,10 @@ public final class HiFT {
         }
         LayerNorm.forward(out: normOut.pointer, mean: normMean.pointer, rstd: normRstd.pointer, input: streams[c.decoderDepth].pointer,
                           weight: normWeight, bias: normBias, rows: batch * n, channels: D, eps: c.layerNormEps)
-        let heat = heatmapHead.forward(tokens: normOut.pointer)
+        let current = window + (c.window - 1) * c.crop * c.crop, stride = c.window * c.crop * c.crop
+        let heat = heatmapHead.forward(tokens: normOut.pointer, frames: current, frameStride: stride)
         ranCatheterHead = auxiliary
-        return (heat, auxiliary ? catheterHead.forward(tokens: normOut.pointer) : nil)
+        return (heat, auxiliary ? catheterHead.forward(tokens: normOut.pointer, frames: current, frameStride: stride) : nil)
     }
 
     /// Adds every gradient, given dHeatmap [B, Sc, Sc] and dCatheter [B, Sc, Sc] (nil: zero) for the last forward.

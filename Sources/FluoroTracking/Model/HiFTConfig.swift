@@ -69,6 +69,10 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
     /// tracker that is off keeps the same error from frame to frame; nil or 0: none. It teaches
     /// finding the landmark near a past that is consistently wrong (docs/RESULTS.md).
     public var pastOffset: Float?
+    /// Every head conv after an upsampling also sees the current frame average-pooled to its side
+    /// (one more input channel, a U-Net-style skip), so a landmark the tokens place within a patch
+    /// is found to the pixel in the frame itself; nil or false: METHOD §10's head, tokens only.
+    public var headImageSkip: Bool?
     /// Ablation switches (Table 3): attend to appearance tokens, to trajectory tokens. With both
     /// off the decoder has nothing to attend to: its cross-attention is skipped, its MLPs remain.
     public var appearanceTokens: Bool = true
@@ -170,7 +174,7 @@ public struct HiFTConfig: Codable, Equatable, Sendable {
 
     /// Fields that may be absent (JSON omits them when nil).
     static let optionalFields: Set<String> = ["heatmapFocalWeight", "sigmaStart", "trajectoryOnlyFraction", "trajectoryPositionInit",
-                                              "queryPositionCodes", "paddedStarts", "pastNoise", "pastOffset"]
+                                              "queryPositionCodes", "paddedStarts", "pastNoise", "pastOffset", "headImageSkip"]
 
     /// This config with the fields of a JSON object replaced; unknown fields are an error.
     public func overriding(withJSON data: Data, file: String = "config") throws -> HiFTConfig {

@@ -33,7 +33,7 @@ public final class HiFTDetector {
         let P = config.crop * config.crop, tt = config.tubelet
         for b in 0..<batch { for t in 0..<tt { (repeated.pointer + (b * tt + t) * P).update(from: frames + b * P, count: P) } }
         let tokens = encoder.forward(clip: repeated.pointer).baseAddress!
-        return head.forward(tokens: tokens)
+        return head.forward(tokens: tokens, frames: frames, frameStride: P)
     }
 
     /// Zeroes the gradients, runs forward and backward on frames [B, Sc, Sc] against landmarks

@@ -103,12 +103,14 @@ public enum HiFTParameters {
         ]
     }
 
-    /// A CNN head: convs.{i} (3x3: D -> C0, then C(i-1) -> Ci) and out (1x1: C_last -> 1).
+    /// A CNN head: convs.{i} (3x3: D -> C0, then C(i-1) -> Ci, + 1 input channel with `headImageSkip`)
+    /// and out (1x1: C_last -> 1).
     static func head(_ p: String, _ c: HiFTConfig) -> [ParameterArena.Spec] {
         var specs: [ParameterArena.Spec] = []
         var inChannels = c.width
         for (i, out) in c.headChannels.enumerated() {
-            specs += [matrix("\(p).convs.\(i).weight", [out, inChannels, 3, 3]), bias("\(p).convs.\(i).bias", out)]
+            let extra = i > 0 && c.headImageSkip == true ? 1 : 0
+            specs += [matrix("\(p).convs.\(i).weight", [out, inChannels + extra, 3, 3]), bias("\(p).convs.\(i).bias", out)]
             inChannels = out
         }
         // The output bias starts at the logit of a 1% prior (as detection heads do), so the first
