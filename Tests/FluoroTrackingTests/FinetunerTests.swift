@@ -171,6 +171,33 @@ import Testing
         #expect(points.count == 1 && (0...64).contains(points[0].x))
     }
 
+    /// `headImageSkip` end to end: trained (tracker and detector), exported, loaded with the skip
+    /// on (its wider head convs), tracking and detecting.
+    @Test func headImageSkipTrainsExportsAndTracks() throws {
+        Parallel.configure(threads: 1)
+        let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 8, size: 64)
+        defer { try? FileManager.default.removeItem(at: dataset.directory) }
+        let run = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: run) }
+        var tracker = Self.settings(steps: 2), detector = Self.settings(steps: 2, target: .detector)
+        tracker.config.headImageSkip = true; detector.config.headImageSkip = true
+        _ = try Finetuner(options: .init(shards: dataset.directory, run: run, settings: tracker), communicator: LocalCommunicator()).run()
+        _ = try Finetuner(options: .init(shards: dataset.directory, run: FinetuneRun.detectorRun(of: run), settings: detector),
+                          communicator: LocalCommunicator()).run()
+        let file = run.appendingPathComponent("tracker.safetensors")
+        try FinetuneRun.export(run: run, to: file)
+        let loaded = try TrackerFile.load(file)
+        #expect(loaded.config.headImageSkip == true)
+        #expect(loaded.model.parameters["heatmap_head.convs.1.weight"]?.shape[1] == tracker.config.headChannels[0] + 1)
+        let frame = TrackingFrame(pixels: (0..<(64 * 64)).map { Float($0 % 64) / 64 }, width: 64, height: 64)
+        let hift = HiFTTracker(model: loaded.model)
+        try hift.start(first: frame, landmarks: [Point2(x: 30, y: 30)])
+        let estimates = try (0..<3).map { _ in try hift.track(frame) }
+        #expect(estimates.count == 3 && estimates.allSatisfy { $0.count == 1 && $0[0].point.x.isFinite })
+        let points = try HiFTLandmarkDetector(detector: try #require(loaded.detector)).detect(first: frame, count: 1)
+        #expect(points.count == 1 && (0...64).contains(points[0].x))
+    }
+
     @Test func datasetsWithoutTheTaskAndShortRunsAreClearErrors() throws {
         let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 3, size: 64)
         defer { try? FileManager.default.removeItem(at: dataset.directory) }
