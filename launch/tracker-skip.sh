@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
 # Does a pixel skip into the heatmap head let the tracker find the markers in the frame instead of
 # copying where they were? (docs/RESULTS.md, "The frame in the head"). With `headImageSkip` every
-# head conv after an upsampling also sees the current frame pooled to its side. y: the codes recipe
-# (launch/tracker-codes.sh's c runs) + the skip; z: the recipe before the codes + the skip (does
-# the frame alone localise?). 64 runs, decoder and heads at 1e-3, encoder at 2e-4, 4000 x 4.
-#   bash launch/tracker-skip.sh [--demo demo] [--out long] [--seed 1] [--steps 4000]
+# head conv after an upsampling also sees the current frame pooled to its side. From the demo's
+# encoder on the 64 annotated runs, decoder and heads at 1e-3, encoder at 2e-4, 4000 x 4:
+#   y1, y2  the codes recipe (launch/tracker-codes.sh's c runs) + the skip, seeds 1 and 2
+#   z1      the recipe before the codes + the skip (does the frame alone localise?)
+#   yn1     y1 with past estimates 2 px off instead of 1 (pastNoise 2)
+# evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
+# last per frame with the still baseline and compared run by run (launch/paired_report.py).
+#   bash launch/tracker-skip.sh [--demo demo] [--out long]
 # Needs launch/demo.sh's demo; shares tracker-lr.sh's data directory. A finished run leaves a
 # .done marker; run it again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=1 steps=4000
 source launch/tracker-common.sh tracker-skip.sh "$@"
 synth_tracker_data
+[ -f "$out/heldout48/manifest.json" ] || "$FLUORO" synth --out "$out/heldout48" --sequences 48 --frames 32 --size 256 --seed 11 --kind fluoro
 recipe=$(cat "$out/postraj.json")
 echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true}" > "$out/skipcodes.json"
+echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true, \"pastNoise\": 2}" > "$out/skipnoise.json"
 echo "${recipe%\}}, \"headImageSkip\": true}" > "$out/skip.json"
 
-echo "[skip] trackers with the frame in the head, seed $seed, $steps x 4: y$seed with the query codes, z$seed without"
-run() {  # name config
-  TRACKER_CONFIG="$out/$2.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" "$steps" "$seed" 1e-3 --encoder-lr-scale 0.2
+run() {  # name seed config
+  TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$2" 1e-3 --encoder-lr-scale 0.2
 }
-run "y$seed" skipcodes &
-run "z$seed" skip &
+echo "[skip] 1. y1 (codes + skip) and z1 (skip alone), seed 1"
+run y1 1 skipcodes &
+run z1 1 skip &
 wait
-evaluate_runs "y$seed" "z$seed"
-echo "[skip] done: $out/ev-y$seed-*.json, $out/ev-z$seed-*.json"
+echo "[skip] 2. y2 (codes + skip, seed 2) and yn1 (+ pastNoise 2, seed 1)"
+run y2 2 skipcodes &
+run yn1 1 skipnoise &
+wait
+evaluate_runs y1 z1 y2 yn1
+reports=()
+for name in c1 y1 z1 y2 yn1; do
+  [ -f "$out/$name/tracker.safetensors" ] || continue
+  "$FLUORO" evaluate --model "$out/$name" --shards "$out/heldout48" --task markers --baseline still --threads 1 --json \
+    --per-frame "$out/pf48-$name.csv" > "$out/ev-$name-heldout48.json"
+  reports+=("$out/pf48-$name.csv")
+done
+python3 launch/paired_report.py "${reports[@]}" | tee "$out/skip-paired.md"
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1}-*.json, $out/skip-paired.md"
