@@ -50,14 +50,15 @@ echo; echo "== 5. export the encoder"
 "$FLUORO" export --check "$out/encoder.safetensors"
 
 echo; echo "== 6. the tracker: fine-tune HiFT (balloon markers) from the exported encoder"
-"$FLUORO" synth --out "$out/annotated" --sequences 16 --frames 32 --size 256 --seed 2 --kind fluoro >/dev/null
+"$FLUORO" synth --out "$out/annotated" --sequences 64 --frames 32 --size 256 --seed 2 --kind fluoro >/dev/null
 "$FLUORO" synth --out "$out/heldout" --sequences 4 --frames 32 --size 256 --seed 3 --kind fluoro >/dev/null
-# The recipe of docs/RESULTS.md ("Position codes on the queries"; its training aids are in
-# docs/TRACKING.md §2): decoder and heads at lr 1e-3, the pretrained encoder at 0.2 x that.
-echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3, "queryPositionCodes": true}' \
+# The recipe of docs/RESULTS.md ("The frame in the head"; its training aids are in
+# docs/TRACKING.md §2: query position codes and the current frame as a skip input to the heatmap
+# head): decoder and heads at lr 1e-3, the pretrained encoder at 0.2 x that, 64 annotated runs.
+echo '{"heatmapBCEWeight": 10, "sigmaStart": 8, "trajectoryPositionInit": true, "trajectoryOnlyFraction": 0.3, "queryPositionCodes": true, "headImageSkip": true}' \
   > "$out/tracker.json"
 "$FLUORO" finetune --shards "$out/annotated" --run "$out/tracker" --task markers --encoder "$out/encoder.safetensors" \
-  --config "$out/tracker.json" --steps "${DEMO_TRACK_STEPS:-2000}" --batch 4 --lr 1e-3 --encoder-lr-scale 0.2 --log-every 200
+  --config "$out/tracker.json" --steps "${DEMO_TRACK_STEPS:-3000}" --batch 4 --lr 1e-3 --encoder-lr-scale 0.2 --log-every 250
 "$FLUORO" evaluate --model "$out/tracker" --shards "$out/heldout" --task markers --baseline ncc --baseline still \
   --plots "$out/tracker-plots"
 "$FLUORO" track --model "$out/tracker/tracker.safetensors" --input "$out/heldout" --sequence 0 --init annotated \
