@@ -6,6 +6,7 @@
 #   y1, y2  the codes recipe (launch/tracker-codes.sh's c runs) + the skip, seeds 1 and 2
 #   z1      the recipe before the codes + the skip (does the frame alone localise?)
 #   yn1     y1 with past estimates 2 px off instead of 1 (pastNoise 2)
+#   y3      codes + skip for 3000 steps (the demo's length), seed 3; yl1: 8000 steps, seed 1
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
 # last per frame with the still baseline and compared run by run (launch/paired_report.py).
 #   bash launch/tracker-skip.sh [--demo demo] [--out long]
@@ -21,8 +22,8 @@ echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true}" > "$
 echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true, \"pastNoise\": 2}" > "$out/skipnoise.json"
 echo "${recipe%\}}, \"headImageSkip\": true}" > "$out/skip.json"
 
-run() {  # name seed config
-  TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$2" 1e-3 --encoder-lr-scale 0.2
+run() {  # name seed config [steps]
+  TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" "${4:-4000}" "$2" 1e-3 --encoder-lr-scale 0.2
 }
 echo "[skip] 1. y1 (codes + skip) and z1 (skip alone), seed 1"
 run y1 1 skipcodes &
@@ -32,13 +33,18 @@ echo "[skip] 2. y2 (codes + skip, seed 2) and yn1 (+ pastNoise 2, seed 1)"
 run y2 2 skipcodes &
 run yn1 1 skipnoise &
 wait
-evaluate_runs y1 z1 y2 yn1
+echo "[skip] 3. y3 (3000 steps, seed 3) and yl1 (8000 steps, seed 1)"
+run y3 3 skipcodes 3000 &
+run yl1 1 skipcodes 8000 &
+wait
+evaluate_runs y1 z1 y2 yn1 y3 yl1
+learning_curve "$out/ycurve" y1 yl1
 reports=()
-for name in c1 y1 z1 y2 yn1; do
+for name in c1 y1 z1 y2 yn1 y3 yl1; do
   [ -f "$out/$name/tracker.safetensors" ] || continue
   "$FLUORO" evaluate --model "$out/$name" --shards "$out/heldout48" --task markers --baseline still --threads 1 --json \
     --per-frame "$out/pf48-$name.csv" > "$out/ev-$name-heldout48.json"
   reports+=("$out/pf48-$name.csv")
 done
 python3 launch/paired_report.py "${reports[@]}" | tee "$out/skip-paired.md"
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1}-*.json, $out/skip-paired.md"
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1}-*.json, $out/ycurve/, $out/skip-paired.md"
