@@ -5,7 +5,9 @@ import Foundation
 /// collective for a rank that died without the launcher noticing) would otherwise wait forever.
 /// The training loop calls `beat(step:)` every step; if no beat arrives for `timeout` seconds the
 /// watchdog logs which rank and step stalled and exits with status 75, which makes `mpirun` end
-/// the whole job.
+/// the whole job. Time the process itself did not run (stopped by SIGSTOP or Ctrl-Z, a suspended
+/// machine) is not a stall: when the watchdog's own sleep overruns that far, it counts from the
+/// moment it runs again.
 public final class StallWatchdog: @unchecked Sendable {
     private let timeout: Double
     private let rank: Int
@@ -57,10 +59,19 @@ public final class StallWatchdog: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Whether a sleep of `interval` seconds that took `slept` means the process was not running
+    /// (stopped or suspended) rather than busy: it overran by more than 4x and 5 s.
+    static func wasSuspended(slept: Double, interval: Double) -> Bool {
+        slept > max(5, 4 * interval)
+    }
+
     private func watch() {
+        let interval = min(1, timeout / 4)
         while true {
-            Thread.sleep(forTimeInterval: min(1, timeout / 4))
+            let asleep = Date()
+            Thread.sleep(forTimeInterval: interval)
             lock.lock()
+            if Self.wasSuspended(slept: Date().timeIntervalSince(asleep), interval: interval) { lastBeat = Date() }
             let (silent, step, stopped, paused) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped, self.paused)
             lock.unlock()
             if stopped { return }

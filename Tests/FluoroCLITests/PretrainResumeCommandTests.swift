@@ -60,3 +60,37 @@ import Testing
         #expect(result.stderr.contains("at step 2"), "\(result.stderr)")
     }
 }
+
+/// A run stopped from outside (SIGSTOP, Ctrl-Z) and continued later is not a stalled rank: the
+/// watchdog counts from when the process runs again.
+@Suite(.serialized) struct WatchdogAfterSuspensionTests {
+    @Test func aRunStoppedLongerThanTheTimeoutCarriesOnWhenContinued() throws {
+        let dir = try PretrainCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = FluoroBinary.url
+        process.arguments = PretrainResumeCommandTests.arguments(dir, stallTimeout: 2, extra: ["--steps", "400", "--log-every", "1"])
+        process.environment = FluoroBinary.cleanEnvironment
+        process.standardOutput = FileHandle.nullDevice
+        let errors = dir.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // Wait for the first logged step, so the stop lands mid-run.
+        let metrics = dir.appendingPathComponent("run/metrics.jsonl")
+        let started = Date()
+        while process.isRunning && ((try? String(contentsOf: metrics, encoding: .utf8))?.isEmpty ?? true) && Date().timeIntervalSince(started) < 120 {
+            usleep(50_000)
+        }
+        try #require(process.isRunning, "the run ended before it could be stopped")
+        kill(process.processIdentifier, SIGSTOP)
+        sleep(8)  // 4x the stall timeout
+        kill(process.processIdentifier, SIGCONT)
+        let deadline = Date().addingTimeInterval(240)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        #expect(!process.isRunning && process.terminationStatus == 0, "status \(process.terminationStatus): \(stderr)")
+        #expect(!stderr.contains("no progress"), "\(stderr)")
+    }
+}
