@@ -152,48 +152,29 @@ import Testing
         #expect(norms.count == 3 && norms.allSatisfy { $0 > 0 && $0.isFinite })
     }
 
-    @Test func detectorTrainsAndLoadsWithTheTracker() throws {
-        Parallel.configure(threads: 1)
-        let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 8, size: 64)
-        defer { try? FileManager.default.removeItem(at: dataset.directory) }
-        let run = Self.scratch()
-        defer { try? FileManager.default.removeItem(at: run) }
-        _ = try Finetuner(options: .init(shards: dataset.directory, run: run, settings: Self.settings(steps: 2)),
-                          communicator: LocalCommunicator()).run()
-        _ = try Finetuner(options: .init(shards: dataset.directory, run: FinetuneRun.detectorRun(of: run), settings: Self.settings(steps: 2, target: .detector)),
-                          communicator: LocalCommunicator()).run()
-        let file = run.appendingPathComponent("tracker.safetensors")
-        try FinetuneRun.export(run: run, to: file)
-        let loaded = try TrackerFile.load(file)
-        let detector = try #require(loaded.detector)
-        let frame = TrackingFrame(pixels: [Float](repeating: 0.5, count: 64 * 64), width: 64, height: 64)
-        let points = try HiFTLandmarkDetector(detector: detector).detect(first: frame, count: 1)
-        #expect(points.count == 1 && (0...64).contains(points[0].x))
-    }
-
-    /// `headImageSkip` end to end: trained (tracker and detector), exported, loaded with the skip
-    /// on (its wider head convs), tracking and detecting.
-    @Test func headImageSkipTrainsExportsAndTracks() throws {
+    /// Tracker and detector trained, exported, loaded, tracking and detecting; with
+    /// `headImageSkip` too (the wider head convs load and run).
+    @Test(arguments: [false, true]) func detectorTrainsAndLoadsWithTheTracker(headImageSkip: Bool) throws {
         Parallel.configure(threads: 1)
         let dataset = try TrackingEvaluatorTests.makeDataset(runs: 1, frames: 8, size: 64)
         defer { try? FileManager.default.removeItem(at: dataset.directory) }
         let run = Self.scratch()
         defer { try? FileManager.default.removeItem(at: run) }
         var tracker = Self.settings(steps: 2), detector = Self.settings(steps: 2, target: .detector)
-        tracker.config.headImageSkip = true; detector.config.headImageSkip = true
+        tracker.config.headImageSkip = headImageSkip; detector.config.headImageSkip = headImageSkip
         _ = try Finetuner(options: .init(shards: dataset.directory, run: run, settings: tracker), communicator: LocalCommunicator()).run()
         _ = try Finetuner(options: .init(shards: dataset.directory, run: FinetuneRun.detectorRun(of: run), settings: detector),
                           communicator: LocalCommunicator()).run()
         let file = run.appendingPathComponent("tracker.safetensors")
         try FinetuneRun.export(run: run, to: file)
         let loaded = try TrackerFile.load(file)
-        #expect(loaded.config.headImageSkip == true)
-        #expect(loaded.model.parameters["heatmap_head.convs.1.weight"]?.shape[1] == tracker.config.headChannels[0] + 1)
+        #expect((loaded.config.headImageSkip == true) == headImageSkip)
+        #expect(loaded.model.parameters["heatmap_head.convs.1.weight"]?.shape[1] == tracker.config.headChannels[0] + (headImageSkip ? 1 : 0))
         let frame = TrackingFrame(pixels: (0..<(64 * 64)).map { Float($0 % 64) / 64 }, width: 64, height: 64)
         let hift = HiFTTracker(model: loaded.model)
         try hift.start(first: frame, landmarks: [Point2(x: 30, y: 30)])
         let estimates = try (0..<3).map { _ in try hift.track(frame) }
-        #expect(estimates.count == 3 && estimates.allSatisfy { $0.count == 1 && $0[0].point.x.isFinite })
+        #expect(estimates.allSatisfy { $0.count == 1 && $0[0].point.x.isFinite })
         let points = try HiFTLandmarkDetector(detector: try #require(loaded.detector)).detect(first: frame, count: 1)
         #expect(points.count == 1 && (0...64).contains(points[0].x))
     }
