@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine (a few minutes on 2 cores): install what is missing,
+# The main job, end to end on this machine (about 12 minutes on 2 cores): install what is missing,
 # build in release mode, then
 #   1. report the machine (fluoro env) and check MPI with two ranks,
 #   2. pack the two real angiography runs (DICOM, JPEG baseline, read by GDCM) into shards, give them Frangi

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Run by run, is a tracker better than a baseline on the same runs? Reads the per-frame CSVs of
-`fluoro evaluate --per-frame FILE --baseline still` (one per tracker) and prints, per file, each
-method's mean error per run (frames after the first, all landmarks), on how many runs the tracker
-beats the baseline, the mean per-run difference and its 95% bootstrap interval over runs (10,000
-resamples, seed 0): the runs are the independent units, not the frames. Standard library only.
+`fluoro evaluate --per-frame FILE --baseline still` (one per tracker) and prints, per file, a
+Markdown row: the tracker's and the baseline's error averaged per run (frames after the first, all
+landmarks) and then over runs, on how many runs the tracker's is lower, the mean per-run
+difference and its 95% bootstrap interval over runs (10,000 resamples, seed 0): the runs are the
+independent units, not the frames. Standard library only.
 
     python3 launch/paired_report.py [--baseline still] [--method hift] FILE.csv...
 """

@@ -8,7 +8,8 @@
 #   yn1     y1 with past estimates 2 px off instead of 1 (pastNoise 2)
 #   y3      codes + skip for 3000 steps (the demo's length), seed 3; yl1: 8000 steps, seed 1
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
-# last per frame with the still baseline and compared run by run (launch/paired_report.py).
+# last two per frame with the still baseline and compared run by run (launch/paired_report.py),
+# beside launch/tracker-codes.sh's c1 when it ran with the same --out.
 #   bash launch/tracker-skip.sh [--demo demo] [--out long]
 # Needs launch/demo.sh's demo; shares tracker-lr.sh's data directory. A finished run leaves a
 # .done marker; run it again to resume.
@@ -25,26 +26,30 @@ echo "${recipe%\}}, \"headImageSkip\": true}" > "$out/skip.json"
 run() {  # name seed config [steps]
   TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" "${4:-4000}" "$2" 1e-3 --encoder-lr-scale 0.2
 }
+both() {  # two runs side by side, one core each; stops the script if either fails
+  run $1 & local a=$!
+  run $2 & local b=$!
+  wait $a; wait $b
+}
 echo "[skip] 1. y1 (codes + skip) and z1 (skip alone), seed 1"
-run y1 1 skipcodes &
-run z1 1 skip &
-wait
+both "y1 1 skipcodes" "z1 1 skip"
 echo "[skip] 2. y2 (codes + skip, seed 2) and yn1 (+ pastNoise 2, seed 1)"
-run y2 2 skipcodes &
-run yn1 1 skipnoise &
-wait
+both "y2 2 skipcodes" "yn1 1 skipnoise"
 echo "[skip] 3. y3 (3000 steps, seed 3) and yl1 (8000 steps, seed 1)"
-run y3 3 skipcodes 3000 &
-run yl1 1 skipcodes 8000 &
-wait
+both "y3 3 skipcodes 3000" "yl1 1 skipcodes 8000"
 evaluate_runs y1 z1 y2 yn1 y3 yl1
 learning_curve "$out/ycurve" y1 yl1
-reports=()
-for name in c1 y1 z1 y2 yn1 y3 yl1; do
-  [ -f "$out/$name/tracker.safetensors" ] || continue
-  "$FLUORO" evaluate --model "$out/$name" --shards "$out/heldout48" --task markers --baseline still --threads 1 --json \
-    --per-frame "$out/pf48-$name.csv" > "$out/ev-$name-heldout48.json"
-  reports+=("$out/pf48-$name.csv")
+names=(y1 z1 y2 yn1 y3 yl1)
+[ -f "$out/c1.done" ] && names=(c1 "${names[@]}")
+for name in "${names[@]}"; do
+  for set in heldout16 heldout48; do
+    [ -f "$out/pf-$set-$name.csv" ] && continue
+    "$FLUORO" evaluate --model "$out/$name" --shards "$out/$set" --task markers --baseline still --threads 1 --json \
+      --per-frame "$out/pf-$set-$name.csv" > "$out/ev-$name-$set-perframe.json"
+  done
 done
-python3 launch/paired_report.py "${reports[@]}" | tee "$out/skip-paired.md"
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1}-*.json, $out/ycurve/, $out/skip-paired.md"
+for set in heldout16 heldout48; do
+  files=(); for name in "${names[@]}"; do files+=("$out/pf-$set-$name.csv"); done
+  python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$set.md"
+done
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1}-*.json, $out/ycurve/, $out/skip-paired-*.md"

@@ -6,8 +6,8 @@ import Foundation
 /// The training loop calls `beat(step:)` every step; if no beat arrives for `timeout` seconds the
 /// watchdog logs which rank and step stalled and exits with status 75, which makes `mpirun` end
 /// the whole job. Time the process itself did not run (stopped by SIGSTOP or Ctrl-Z, a suspended
-/// machine) is not a stall: when the watchdog's own sleep overruns that far, it counts from the
-/// moment it runs again.
+/// machine) is not a stall: when the watchdog's own sleep of at most 1 s lasts more than 5 s, it
+/// counts from the moment it runs again. (With a timeout under 5 s, a shorter stop still ends the run.)
 public final class StallWatchdog: @unchecked Sendable {
     private let timeout: Double
     private let rank: Int
@@ -59,19 +59,19 @@ public final class StallWatchdog: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Whether a sleep of `interval` seconds that took `slept` means the process was not running
-    /// (stopped or suspended) rather than busy: it overran by more than 4x and 5 s.
-    static func wasSuspended(slept: Double, interval: Double) -> Bool {
-        slept > max(5, 4 * interval)
+    /// Whether a sleep (of at most 1 s) that lasted `slept` seconds means the process was not
+    /// running — stopped or suspended — rather than busy: it lasted more than 5 s.
+    static func wasSuspended(slept: Double) -> Bool {
+        slept > 5
     }
 
     private func watch() {
         let interval = min(1, timeout / 4)
         while true {
-            let asleep = Date()
+            let asleep = ProcessInfo.processInfo.systemUptime  // monotonic: a clock change is not a stop
             Thread.sleep(forTimeInterval: interval)
             lock.lock()
-            if Self.wasSuspended(slept: Date().timeIntervalSince(asleep), interval: interval) { lastBeat = Date() }
+            if Self.wasSuspended(slept: ProcessInfo.processInfo.systemUptime - asleep) { lastBeat = Date() }
             let (silent, step, stopped, paused) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped, self.paused)
             lock.unlock()
             if stopped { return }
