@@ -7,6 +7,7 @@
 #   z1      the recipe before the codes + the skip (does the frame alone localise?)
 #   yn1     y1 with past estimates 2 px off instead of 1 (pastNoise 2)
 #   y3      codes + skip for 3000 steps (the demo's length), seed 3; yl1: 8000 steps, seed 1
+#   yt1,yt2 codes + skip for the catheter tip, seeds 1 and 2
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
 # last two per frame with the still baseline and compared run by run (launch/paired_report.py),
 # beside launch/tracker-codes.sh's c1 when it ran with the same --out.
@@ -23,7 +24,7 @@ echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true}" > "$
 echo "${recipe%\}}, \"queryPositionCodes\": true, \"headImageSkip\": true, \"pastNoise\": 2}" > "$out/skipnoise.json"
 echo "${recipe%\}}, \"headImageSkip\": true}" > "$out/skip.json"
 
-run() {  # name seed config [steps]
+run() {  # name seed config [steps]  (the task in $TRACKER_TASK, default markers)
   TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" "${4:-4000}" "$2" 1e-3 --encoder-lr-scale 0.2
 }
 both() {  # two runs side by side, one core each; stops the script if either fails
@@ -37,19 +38,28 @@ echo "[skip] 2. y2 (codes + skip, seed 2) and yn1 (+ pastNoise 2, seed 1)"
 both "y2 2 skipcodes" "yn1 1 skipnoise"
 echo "[skip] 3. y3 (3000 steps, seed 3) and yl1 (8000 steps, seed 1)"
 both "y3 3 skipcodes 3000" "yl1 1 skipcodes 8000"
+echo "[skip] 4. yt1 and yt2: the catheter tip, seeds 1 and 2"
+TRACKER_TASK=tip both "yt1 1 skipcodes" "yt2 2 skipcodes"
 evaluate_runs y1 z1 y2 yn1 y3 yl1
+TRACKER_TASK=tip evaluate_runs yt1 yt2
 learning_curve "$out/ycurve" y1 yl1
-names=(y1 z1 y2 yn1 y3 yl1)
-[ -f "$out/c1.done" ] && names=(c1 "${names[@]}")
-for name in "${names[@]}"; do
+
+# report TASK NAME...: per-frame evaluations on both new test sets and the run-by-run comparison
+# with still, into $out/skip-paired-TASK-SET.md.
+report() {
+  local task=$1; shift
   for set in heldout16 heldout48; do
-    [ -f "$out/pf-$set-$name.csv" ] && continue
-    "$FLUORO" evaluate --model "$out/$name" --shards "$out/$set" --task markers --baseline still --threads 1 --json \
-      --per-frame "$out/pf-$set-$name.csv" > "$out/ev-$name-$set-perframe.json"
+    local files=()
+    for name in "$@"; do
+      [ -f "$out/pf-$set-$name.csv" ] || "$FLUORO" evaluate --model "$out/$name" --shards "$out/$set" --task "$task" \
+        --baseline still --threads 1 --json --per-frame "$out/pf-$set-$name.csv" > "$out/ev-$name-$set-perframe.json"
+      files+=("$out/pf-$set-$name.csv")
+    done
+    python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$task-$set.md"
   done
-done
-for set in heldout16 heldout48; do
-  files=(); for name in "${names[@]}"; do files+=("$out/pf-$set-$name.csv"); done
-  python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$set.md"
-done
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1}-*.json, $out/ycurve/, $out/skip-paired-*.md"
+}
+markers=(y1 z1 y2 yn1 y3 yl1)
+[ -f "$out/c1.done" ] && markers=(c1 "${markers[@]}")
+report markers "${markers[@]}"
+report tip yt1 yt2
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yt1,yt2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
