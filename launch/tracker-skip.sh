@@ -8,6 +8,7 @@
 #   yn1     y1 with past estimates 2 px off instead of 1 (pastNoise 2)
 #   y3      codes + skip for 3000 steps (the demo's length), seed 3; yl1: 8000 steps, seed 1
 #   yt1,yt2 codes + skip for the catheter tip, seeds 1 and 2
+#   yl2     markers, 8000 steps, seed 2; ytl2: the tip, 8000 steps, seed 2
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
 # last two per frame with the still baseline and compared run by run (launch/paired_report.py),
 # beside launch/tracker-codes.sh's c1 when it ran with the same --out.
@@ -40,8 +41,12 @@ echo "[skip] 3. y3 (3000 steps, seed 3) and yl1 (8000 steps, seed 1)"
 both "y3 3 skipcodes 3000" "yl1 1 skipcodes 8000"
 echo "[skip] 4. yt1 and yt2: the catheter tip, seeds 1 and 2"
 TRACKER_TASK=tip both "yt1 1 skipcodes" "yt2 2 skipcodes"
-evaluate_runs y1 z1 y2 yn1 y3 yl1
-TRACKER_TASK=tip evaluate_runs yt1 yt2
+echo "[skip] 5. yl2 (markers) and ytl2 (tip): 8000 steps, seed 2"
+run yl2 2 skipcodes 8000 & a=$!
+TRACKER_TASK=tip run ytl2 2 skipcodes 8000 & b=$!
+wait $a; wait $b
+evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2
+TRACKER_TASK=tip evaluate_runs yt1 yt2 ytl2
 learning_curve "$out/ycurve" y1 yl1
 
 # report TASK NAME...: per-frame evaluations on both new test sets and the run-by-run comparison
@@ -58,8 +63,8 @@ report() {
     python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$task-$set.md"
   done
 }
-markers=(y1 z1 y2 yn1 y3 yl1)
+markers=(y1 z1 y2 yn1 y3 yl1 yl2)
 [ -f "$out/c1.done" ] && markers=(c1 "${markers[@]}")
 report markers "${markers[@]}"
-report tip yt1 yt2
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yt1,yt2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
+report tip yt1 yt2 ytl2
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yl2,yt1,yt2,ytl2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
