@@ -45,7 +45,8 @@ pretrain_encoder() {
   touch "$out/$run.done"
 }
 
-# fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker with the recipe
+# fine_tune NAME SHARDS ENCODER STEPS SEED LR [FINETUNE OPTION...]: a marker tracker (ENCODER
+# "scratch": --from-scratch) with the recipe
 # in $out/postraj.json (or the config file in $TRACKER_CONFIG; the task in $TRACKER_TASK, default
 # markers) (batch 4, one thread, a checkpoint
 # every 500 steps, all kept) into $out/NAME, log $out/NAME.log; resumed when it was started,
@@ -55,7 +56,8 @@ fine_tune() {
   shift 6
   [ -f "$out/$name.done" ] && return
   local resume=(); [ -f "$out/$name/finetune.json" ] && resume=(--resume latest)
-  "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task "${TRACKER_TASK:-markers}" --encoder "$encoder" \
+  local init=(--encoder "$encoder"); [ "$encoder" = scratch ] && init=(--from-scratch)
+  "$FLUORO" finetune --shards "$shards" --run "$out/$name" --task "${TRACKER_TASK:-markers}" "${init[@]}" \
     --config "${TRACKER_CONFIG:-$out/postraj.json}" --steps "$steps" --batch 4 --seed "$seed" --lr "$lr" --checkpoint-every 500 --keep 16 \
     --threads 1 --log-every 100 "${resume[@]}" "$@" > "$out/$name.log" 2>&1
   touch "$out/$name.done"
