@@ -10,7 +10,7 @@
 #   yt1,yt2 codes + skip for the catheter tip, seeds 1 and 2
 #   yl2     markers, 8000 steps, seed 2; ytl2: the tip, 8000 steps, seed 2
 #   ys1,ys2 y1's recipe from scratch (no pretrained encoder; the encoder still at 0.2 x the rate),
-#           seeds 1 and 2: does the pretraining matter to this recipe?
+#           seeds 1 and 2: does the pretraining matter to this recipe? y4, ys3: seed 3 of both
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
 # last two per frame with the still baseline and compared run by run (launch/paired_report.py),
 # beside launch/tracker-codes.sh's c1 when it ran with the same --out.
@@ -47,9 +47,10 @@ echo "[skip] 5. yl2 (markers) and ytl2 (tip): 8000 steps, seed 2"
 run yl2 2 skipcodes 8000 & a=$!
 TRACKER_TASK=tip run ytl2 2 skipcodes 8000 & b=$!
 wait $a; wait $b
-echo "[skip] 6. ys1 and ys2: y1's recipe from scratch, seeds 1 and 2"
+echo "[skip] 6. ys1, ys2, ys3: y1's recipe from scratch, seeds 1-3, and y4: seed 3 pretrained"
 both "ys1 1 skipcodes 4000 scratch" "ys2 2 skipcodes 4000 scratch"
-evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2
+both "y4 3 skipcodes 4000" "ys3 3 skipcodes 4000 scratch"
+evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3
 TRACKER_TASK=tip evaluate_runs yt1 yt2 ytl2
 learning_curve "$out/ycurve" y1 yl1
 
@@ -67,8 +68,8 @@ report() {
     python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$task-$set.md"
   done
 }
-markers=(y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2)
+markers=(y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3)
 [ -f "$out/c1.done" ] && markers=(c1 "${markers[@]}")
 report markers "${markers[@]}"
 report tip yt1 yt2 ytl2
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yl2,ys1,ys2,yt1,yt2,ytl2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yl2,ys1,ys2,y4,ys3,yt1,yt2,ytl2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
