@@ -18,15 +18,14 @@ final class HeatmapHead {
     let dWeights: [UnsafeMutablePointer<Float>], dBiases: [UnsafeMutablePointer<Float>]
     let outWeight, outBias, dOutWeight, dOutBias: UnsafeMutablePointer<Float>
     let map: FloatBuffer                // [B, D, g, g]
-    let inputs: [FloatBuffer]           // conv i's input: map, then the upsampled maps [B, C(i-1), s, s]
+    let inputs: [FloatBuffer]           // conv i's input: map, then the upsampled maps [B, C(i-1) (+1 frame), s, s]
     let activations: [FloatBuffer]      // conv i's output after ReLU [B, Ci, s, s]
     let logits: FloatBuffer             // [B, Sc, Sc]
     let workspace: FloatBuffer          // im2col columns, the largest conv's, one slot per parallel part
     let workspaces: Int
     let dInputs: [FloatBuffer], dActivations: [FloatBuffer], dPre: [FloatBuffer], dMap: FloatBuffer
-    /// `headImageSkip`: each upsampling's output [B, C(i-1), s, s] and its gradient, before the frame
-    /// channel joins it in inputs[i] [B, C(i-1)+1, s, s]; empty when off.
-    let upsampled: [FloatBuffer], dUpsampled: [FloatBuffer]
+    /// `headImageSkip`: inputs[i] is [B, C(i-1)+1, s, s], each window's upsampled map followed by its
+    /// pooled frame, so the upsampling writes (and its backward reads) one window at a time.
     let skip: Bool
 
     init(prefix: String, config c: HiFTConfig, batch: Int, arena: ParameterArena) {
@@ -49,8 +48,6 @@ final class HeatmapHead {
         dOutWeight = arena.gradient("\(prefix).out.weight"); dOutBias = arena.gradient("\(prefix).out.bias")
         map = FloatBuffer(count: B * D * g * g)
         inputs = [map] + convs.dropFirst().map { FloatBuffer(count: $0.inputCount) }
-        upsampled = skip ? ups.map { FloatBuffer(count: $0.outputCount) } : []
-        dUpsampled = skip ? ups.map { FloatBuffer(count: $0.outputCount) } : []
         activations = convs.map { FloatBuffer(count: $0.outputCount) }
         logits = FloatBuffer(count: out.outputCount)
         workspaces = max(1, min(Parallel.threads, batch))
@@ -71,11 +68,9 @@ final class HeatmapHead {
             for t in 0..<n { for d in 0..<D { dst[d * n + t] = src[t * D + d] } }
         }
         for i in convs.indices {
-            if i > 0 && skip {
-                Upsample.bilinearForward(output: upsampled[i - 1].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1])
-                joinFrame(stage: i, frames: frames!, frameStride: frameStride)
-            } else if i > 0 {
-                Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: upsamples[i - 1])
+            if i > 0 {
+                upsample(stage: i)
+                if skip { poolFrame(stage: i, frames: frames!, frameStride: frameStride) }
             }
             Conv2D.forward(output: activations[i].pointer, input: inputs[i].pointer, weight: weights[i], bias: biases[i],
                            shape: convs[i], workspace: workspace.pointer, workspaces: workspaces, relu: true)
@@ -103,9 +98,7 @@ final class HeatmapHead {
                             workspace: workspace.pointer, workspaces: workspaces)
             if i > 0 {
                 dActivations[i - 1].zero()
-                if skip { splitFrame(stage: i) }
-                Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer,
-                                          outputGradient: skip ? dUpsampled[i - 1].pointer : dInputs[i].pointer, shape: upsamples[i - 1])
+                upsampleBackward(stage: i)  // the frame channel's input gradient is not needed
             }
         }
         let n = g * g
@@ -115,15 +108,37 @@ final class HeatmapHead {
         }
     }
 
-    /// inputs[i] [B, C+1, s, s] = the upsampled map [B, C, s, s] and, as channel C, each window's
-    /// current frame average-pooled from Sc to s.
-    func joinFrame(stage i: Int, frames: UnsafePointer<Float>, frameStride: Int) {
+    /// The map channels of inputs[i] = activations[i-1] upsampled x2 (one call for the batch, or
+    /// one per window when the frame channel follows each window's map).
+    func upsample(stage i: Int) {
+        let up = upsamples[i - 1]
+        guard skip else { return Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: up) }
+        let C = up.planes / B, one = Upsample.Shape(batch: 1, channels: C, height: up.height, width: up.width)
+        for b in 0..<B {
+            Upsample.bilinearForward(output: inputs[i].pointer + b * (C + 1) * one.outHeight * one.outWidth,
+                                     input: activations[i - 1].pointer + b * one.inputCount, shape: one)
+        }
+    }
+
+    /// Adds the upsampling's gradient into dActivations[i-1] from the map channels of dInputs[i].
+    func upsampleBackward(stage i: Int) {
+        let up = upsamples[i - 1]
+        guard skip else {
+            return Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer, outputGradient: dInputs[i].pointer, shape: up)
+        }
+        let C = up.planes / B, one = Upsample.Shape(batch: 1, channels: C, height: up.height, width: up.width)
+        for b in 0..<B {
+            Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer + b * one.inputCount,
+                                      outputGradient: dInputs[i].pointer + b * (C + 1) * one.outHeight * one.outWidth, shape: one)
+        }
+    }
+
+    /// Channel C of inputs[i] [B, C+1, s, s]: each window's current frame average-pooled from Sc to s.
+    func poolFrame(stage i: Int, frames: UnsafePointer<Float>, frameStride: Int) {
         let C = convs[i].inChannels - 1, s = convs[i].height, plane = s * s, S = crop
         let f = S / s, scale = 1 / Float(f * f)
         for b in 0..<B {
-            let dst = inputs[i].pointer + b * (C + 1) * plane
-            dst.update(from: upsampled[i - 1].pointer + b * C * plane, count: C * plane)
-            let frame = frames + b * frameStride, pooled = dst + C * plane
+            let frame = frames + b * frameStride, pooled = inputs[i].pointer + (b * (C + 1) + C) * plane
             for y in 0..<s {
                 for x in 0..<s {
                     var sum: Float = 0
@@ -131,14 +146,6 @@ final class HeatmapHead {
                     pooled[y * s + x] = sum * scale
                 }
             }
-        }
-    }
-
-    /// dUpsampled [B, C, s, s] = the map channels of dInputs[i] [B, C+1, s, s] (the frame needs no gradient).
-    func splitFrame(stage i: Int) {
-        let C = convs[i].inChannels - 1, plane = convs[i].height * convs[i].width
-        for b in 0..<B {
-            (dUpsampled[i - 1].pointer + b * C * plane).update(from: dInputs[i].pointer + b * (C + 1) * plane, count: C * plane)
         }
     }
 }
