@@ -12,7 +12,7 @@ public final class StallWatchdog: @unchecked Sendable {
     private let timeout: Double
     private let rank: Int
     private let lock = NSLock()
-    private var lastBeat = Date()
+    private var lastBeat = StallWatchdog.now()  // seconds on the monotonic clock
     private var step = 0
     private var stopped = false
     private var paused = false
@@ -32,7 +32,7 @@ public final class StallWatchdog: @unchecked Sendable {
     /// Records progress.
     public func beat(step: Int) {
         lock.lock()
-        lastBeat = Date()
+        lastBeat = Self.now()
         self.step = step
         lock.unlock()
     }
@@ -48,7 +48,7 @@ public final class StallWatchdog: @unchecked Sendable {
     /// Counts again from now.
     public func resume() {
         lock.lock()
-        if paused { paused = false; lastBeat = Date() }
+        if paused { paused = false; lastBeat = Self.now() }
         lock.unlock()
     }
 
@@ -59,20 +59,22 @@ public final class StallWatchdog: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Whether a sleep (of at most 1 s) that lasted `slept` seconds means the process was not
-    /// running — stopped or suspended — rather than busy: it lasted more than 5 s.
-    static func wasSuspended(slept: Double) -> Bool {
-        slept > 5
-    }
+    /// Seconds on a monotonic clock: setting the wall clock is neither a stall nor a stop.
+    static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+
+    /// A sleep of at most 1 s that lasted longer than this means the process was not running
+    /// (stopped or suspended), not busy.
+    static let suspendedAfter: Double = 5
 
     private func watch() {
         let interval = min(1, timeout / 4)
         while true {
-            let asleep = ProcessInfo.processInfo.systemUptime  // monotonic: a clock change is not a stop
+            let asleep = Self.now()
             Thread.sleep(forTimeInterval: interval)
+            let awake = Self.now()
             lock.lock()
-            if Self.wasSuspended(slept: ProcessInfo.processInfo.systemUptime - asleep) { lastBeat = Date() }
-            let (silent, step, stopped, paused) = (Date().timeIntervalSince(lastBeat), self.step, self.stopped, self.paused)
+            if awake - asleep > Self.suspendedAfter { lastBeat = awake }
+            let (silent, step, stopped, paused) = (awake - lastBeat, self.step, self.stopped, self.paused)
             lock.unlock()
             if stopped { return }
             if paused { continue }
