@@ -13,6 +13,7 @@
 # finished stage leaves a .done marker; run it again to resume. One thread per run, two at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source launch/jobs.sh
 study=ablation; demo=demo; recipes=recipes; out=aids
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -65,22 +66,22 @@ evaluate() {  # name model test-shards task [--precision bf16]
 echo "[aids] trajectory-only samples (tip, markers) and sin-cos trajectory embeddings (markers), 2500 x 4"
 run t2 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/traj.json" 2500 1 &
 run m2 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/traj.json" 2500 1 &
-wait
+wait_all
 run m3 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 2500 1 &
 run m3s2 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 2500 2 &
-wait
+wait_all
 echo "[aids] sin-cos + trajectory-only 0.3 (2500 x 4), and sin-cos at batch 8 (1250 x 8), markers"
 run m4 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/postraj.json" 2500 1 &
 run m5 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 1250 1 --batch 8 &
-wait
+wait_all
 echo "[aids] copying the past at bench scale (95% noise windows), 400 x 4"
 run n1 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n1.json" 400 1 &
 run n2 "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/n2.json" 400 1 &
-wait
+wait_all
 echo "[aids] bf16 against fp32 products in fine-tuning (sin-cos recipe, markers, 600 x 4, seed 3)"
 run p-fp32 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 600 3 --precision fp32 &
 run p-bf16 "$demo/annotated" markers "$demo/encoder.safetensors" "$out/pos.json" 600 3 --precision bf16 &
-wait
+wait_all
 echo "[aids] evaluations (online, one-step, motion prior 4 and 8 px; bf16 products)"
 evaluate t1 "$recipes/tip-long" "$study/test-data" tip
 evaluate m1 "$recipes/markers-long" "$demo/heldout" markers

@@ -33,7 +33,7 @@ run() {  # name seed
 }
 run c1 1 &
 run c2 2 &
-wait
+wait_all
 evaluate_runs c1 c2
 learning_curve "$out/ccurve" c1 c2
 echo "[codes] done: $out/n3.log, $out/n4.log, $out/ev-c*.json, $out/ccurve/c*.json"

@@ -6,6 +6,7 @@
 # OPENBLAS_CORETYPE (OpenBLAS's AVX-512 kernel) and writes the best recipe so far to
 # $out/postraj.json (sin-cos trajectory embeddings, 30% trajectory-only samples, 10 x BCE + σ curriculum).
 name=$1; shift
+source "$(dirname "${BASH_SOURCE[0]}")/jobs.sh"
 demo=demo; out=long
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -22,7 +22,7 @@ echo "[encoder] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
 run() { fine_tune "$1" "$out/annotated64" "$out/encoder-long.safetensors" 4000 "$2" 2e-4; }  # name seed
 run p1 1 &
 run p2 2 &
-wait
+wait_all
 evaluate_runs p1 p2
 learning_curve "$out/qcurve" p1 p2
 echo "[encoder] done: $out/pre.log, $out/ev-p*.json, $out/qcurve/p*.json"

@@ -18,7 +18,7 @@ run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 8000 "$2" 
 echo "[long] two seeds of 8000 x 4 on 64 runs"
 run s1 1 &
 run s2 2 &
-wait
+wait_all
 echo "[long] evaluations"
 for test in heldout heldout16; do
   shards="$demo/heldout"; [ "$test" = heldout16 ] && shards="$out/heldout16"

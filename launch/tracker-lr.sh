@@ -26,7 +26,7 @@ run() { fine_tune "$1" "$out/$2" "$demo/encoder.safetensors" "$3" "$4" "$5"; }  
 echo "[lr] 1. memorising two runs at lr 1e-3 and 2e-4"
 run o1 one 1500 1 1e-3 &
 run o2 one 1500 1 2e-4 &
-wait
+wait_all
 "$FLUORO" evaluate --shards "$out/one" --task markers --baseline still --baseline ncc --threads 1 --json > "$out/ev-baselines-one.json"
 for name in o1 o2; do evaluate "$out/$name" "$out/one" "$name-train"; done
 

@@ -17,7 +17,7 @@ echo "[rates] trackers: decoder and heads at 1e-3, encoder at 2e-4; 64 runs, 400
 run() { fine_tune "$1" "$out/annotated64" "$demo/encoder.safetensors" 4000 "$2" 1e-3 --encoder-lr-scale 0.2; }  # name seed
 run r1 1 &
 run r2 2 &
-wait
+wait_all
 evaluate_runs r1 r2
 learning_curve "$out/rcurve" r1 r2
 echo "[rates] done: $out/ev-r*.json, $out/rcurve/r*.json"

@@ -10,6 +10,7 @@
 # parallel (2 cores); OPENBLAS_CORETYPE is unset so OpenBLAS picks its own (AVX-512) kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source launch/jobs.sh
 study=ablation; demo=demo; out=recipes; long=2500
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,13 +53,13 @@ echo "[recipes] 1000 steps x batch 8 each, tip, FIMAE-SC encoder of $study"
 for r in focal focal-curriculum bce-curriculum; do
   run "tip-$r" "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/$r.json" 1000 8 &
 done
-wait
+wait_all
 for r in focal focal-curriculum bce-curriculum; do evaluate "tip-$r" "$study/test-data" tip; done
 
 echo "[recipes] the BCE + σ-curriculum recipe for $long steps x batch 4: tip ($study), markers (the demo's encoder)"
 run tip-long "$study/finetune-data" tip "$study/encoder-fimae-sc.safetensors" "$out/bce-curriculum.json" "$long" 4 &
 run markers-long "$demo/annotated" markers "$demo/encoder.safetensors" "$out/bce-curriculum.json" "$long" 4 &
-wait
+wait_all
 evaluate tip-long "$study/test-data" tip
 evaluate markers-long "$demo/heldout" markers
 echo "[recipes] done: $out/eval-*.json"

@@ -26,7 +26,7 @@ echo "[scale] 2. trackers from it: 64 runs, lr 2e-4, 4000 x 4, seeds 1 and 2"
 run() { fine_tune "$1" "$out/annotated64" "$out/encoder-scale.safetensors" 4000 "$2" 2e-4; }  # name seed
 run s1 1 &
 run s2 2 &
-wait
+wait_all
 evaluate_runs s1 s2
 learning_curve "$out/scurve" s1 s2
 echo "[scale] done: $out/prescale.log, $out/ev-s*.json, $out/scurve/s*.json"

@@ -30,26 +30,19 @@ echo "${recipe%\}}, \"headImageSkip\": true}" > "$out/skip.json"
 run() {  # name seed config [steps [encoder]]  (the task in $TRACKER_TASK, default markers)
   TRACKER_CONFIG="$out/$3.json" fine_tune "$1" "$out/annotated64" "${5:-$demo/encoder.safetensors}" "${4:-4000}" "$2" 1e-3 --encoder-lr-scale 0.2
 }
-both() {  # two runs side by side, one core each; stops the script if either fails
-  run $1 & local a=$!
-  run $2 & local b=$!
-  wait $a; wait $b
-}
 echo "[skip] 1. y1 (codes + skip) and z1 (skip alone), seed 1"
-both "y1 1 skipcodes" "z1 1 skip"
+run y1 1 skipcodes & run z1 1 skip & wait_all
 echo "[skip] 2. y2 (codes + skip, seed 2) and yn1 (+ pastNoise 2, seed 1)"
-both "y2 2 skipcodes" "yn1 1 skipnoise"
+run y2 2 skipcodes & run yn1 1 skipnoise & wait_all
 echo "[skip] 3. y3 (3000 steps, seed 3) and yl1 (8000 steps, seed 1)"
-both "y3 3 skipcodes 3000" "yl1 1 skipcodes 8000"
+run y3 3 skipcodes 3000 & run yl1 1 skipcodes 8000 & wait_all
 echo "[skip] 4. yt1 and yt2: the catheter tip, seeds 1 and 2"
-TRACKER_TASK=tip both "yt1 1 skipcodes" "yt2 2 skipcodes"
+TRACKER_TASK=tip run yt1 1 skipcodes & TRACKER_TASK=tip run yt2 2 skipcodes & wait_all
 echo "[skip] 5. yl2 (markers) and ytl2 (tip): 8000 steps, seed 2"
-run yl2 2 skipcodes 8000 & a=$!
-TRACKER_TASK=tip run ytl2 2 skipcodes 8000 & b=$!
-wait $a; wait $b
+run yl2 2 skipcodes 8000 & TRACKER_TASK=tip run ytl2 2 skipcodes 8000 & wait_all
 echo "[skip] 6. ys1, ys2, ys3: y1's recipe from scratch, seeds 1-3, and y4: seed 3 pretrained"
-both "ys1 1 skipcodes 4000 scratch" "ys2 2 skipcodes 4000 scratch"
-both "y4 3 skipcodes 4000" "ys3 3 skipcodes 4000 scratch"
+run ys1 1 skipcodes 4000 scratch & run ys2 2 skipcodes 4000 scratch & wait_all
+run y4 3 skipcodes 4000 & run ys3 3 skipcodes 4000 scratch & wait_all
 evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3
 TRACKER_TASK=tip evaluate_runs yt1 yt2 ytl2
 learning_curve "$out/ycurve" y1 yl1

@@ -21,7 +21,7 @@ run() {  # name config
 echo "[tip] tip trackers: codes + padded starts, past noise 1 px (w1$s) and 3 px (w2$s), seed $seed"
 run "w1$s" past1 &
 run "w2$s" past3 &
-wait
+wait_all
 evaluate_runs "w1$s" "w2$s"
 learning_curve "$out/wcurve" "w1$s" "w2$s"
 echo "[tip] done: $out/ev-w*.json, $out/wcurve/"
