@@ -118,6 +118,35 @@ import Testing
         #expect(frameKernels.contains { $0 != 0 })
     }
 
+    /// Training runs the catheter head on the windows with a mask only: their logits are the
+    /// ones the head gives when it runs on every window, and the windows without a mask add nothing.
+    @Test(arguments: [false, true]) func catheterHeadRunsOnTheMaskedWindowsOnly(headImageSkip: Bool) throws {
+        Parallel.configure(threads: 1)
+        var c = HiFTConfig.tiny
+        c.headImageSkip = headImageSkip
+        let B = 4, P = c.crop * c.crop
+        let model = HiFT(config: c, batch: B, seed: 6)
+        var batch = Self.tinyBatch(c, batch: B, seed: 7)
+        batch.hasCatheterMask = [false, true, false, true]
+        let all = batch.windows.withUnsafeBufferPointer { w in
+            batch.past.withUnsafeBufferPointer { p in
+                Array(UnsafeBufferPointer(start: model.forward(window: w.baseAddress!, past: p.baseAddress!).catheter!, count: B * P))
+            }
+        }
+        let loss = try model.forwardBackward(batch)
+        #expect(model.catheterSamples == [1, 3])
+        let masked = Array(UnsafeBufferPointer(start: model.catheterHead.logits.pointer, count: 2 * P))
+        #expect(masked == Array(all[P..<(2 * P)] + all[(3 * P)..<(4 * P)]))
+        // Changing the masks of the windows without one changes nothing; without any mask the head does not run.
+        let gradients = model.parameters.gradientArray("catheter_head.convs.0.weight")
+        for i in 0..<P { batch.catheterMasks[i] = 1 - batch.catheterMasks[i] }
+        #expect(try model.forwardBackward(batch) == loss)
+        #expect(model.parameters.gradientArray("catheter_head.convs.0.weight") == gradients)
+        batch.hasCatheterMask = Array(repeating: false, count: B)
+        #expect(try model.forwardBackward(batch).catheter == 0 && model.catheterSamples.isEmpty)
+        #expect(model.parameters.gradientArray("catheter_head.convs.0.weight").allSatisfy { $0 == 0 })
+    }
+
     @Test func sigmaCurriculumFallsToSigmaByHalfway() throws {
         var c = HiFTConfig.tiny
         #expect(c.targetSigma(progress: 0) == c.sigma)

@@ -4,6 +4,8 @@ import FluoroTensor
 /// x2 bilinear upsampling (align_corners=False) a conv3x3+ReLU (C1, C2, …); conv1x1 → one logit
 /// per pixel [B, Sc, Sc]. The same shape serves the heatmap, the catheter-body and the detector
 /// heads (`prefix` names the views). Owns its activations; backward adds into the arena's gradients.
+/// A call may run on fewer windows than the head was made for (`count`): the first `count` of
+/// every buffer are used (the catheter head runs only on the windows that have a mask).
 ///
 /// With `HiFTConfig.headImageSkip` (not METHOD §10) every conv after an upsampling also sees the
 /// current frame average-pooled to its side as one more input channel, a U-Net-style skip: the
@@ -27,6 +29,8 @@ final class HeatmapHead {
     /// `headImageSkip`: inputs[i] is [B, C(i-1)+1, s, s], each window's upsampled map followed by its
     /// pooled frame, so the upsampling writes (and its backward reads) one window at a time.
     let skip: Bool
+    /// Windows of the last forward (≤ B): the shapes below are for this many.
+    private(set) var count: Int
 
     init(prefix: String, config c: HiFTConfig, batch: Int, arena: ParameterArena) {
         B = batch; D = c.width; g = c.grid; crop = c.crop; channels = c.headChannels; skip = c.headImageSkip == true
@@ -56,14 +60,24 @@ final class HeatmapHead {
         dActivations = activations.map { FloatBuffer(count: $0.count) }
         dPre = activations.map { FloatBuffer(count: $0.count) }
         dMap = dInputs[0]
+        count = B
     }
 
-    /// Logits [B, Sc, Sc] of tokens [B, g², D]; with `headImageSkip`, `frames` is the current frame
-    /// [Sc, Sc] of window 0, the next window's `frameStride` floats on. The buffer is reused by the next call.
-    func forward(tokens: UnsafePointer<Float>, frames: UnsafePointer<Float>? = nil, frameStride: Int = 0) -> UnsafePointer<Float> {
+    /// Conv i's shape for the last forward's `count` windows.
+    func conv(_ i: Int) -> Conv2D.Shape { var shape = convs[i]; shape.batch = count; return shape }
+    /// The output conv's shape for `count` windows.
+    var outConv: Conv2D.Shape { var shape = out; shape.batch = count; return shape }
+
+    /// Logits [count, Sc, Sc] of tokens [count, g², D] (count ≤ B, default B); with `headImageSkip`,
+    /// `frames` is the current frame [Sc, Sc] of window 0, the next window's `frameStride` floats
+    /// on. The buffer is reused by the next call.
+    func forward(tokens: UnsafePointer<Float>, count: Int? = nil, frames: UnsafePointer<Float>? = nil, frameStride: Int = 0)
+        -> UnsafePointer<Float> {
         precondition(!skip || frames != nil, "HeatmapHead(headImageSkip): forward needs the current frames")
+        self.count = count ?? B
+        precondition((1...B).contains(self.count), "HeatmapHead: \(self.count) windows for a head made for \(B)")
         let n = g * g
-        for b in 0..<B {  // [g², D] -> [D, g²]
+        for b in 0..<self.count {  // [g², D] -> [D, g²]
             let src = tokens + b * n * D, dst = map.pointer + b * D * n
             for t in 0..<n { for d in 0..<D { dst[d * n + t] = src[t * D + d] } }
         }
@@ -73,36 +87,37 @@ final class HeatmapHead {
                 if skip { poolFrame(stage: i, frames: frames!, frameStride: frameStride) }
             }
             Conv2D.forward(output: activations[i].pointer, input: inputs[i].pointer, weight: weights[i], bias: biases[i],
-                           shape: convs[i], workspace: workspace.pointer, workspaces: workspaces, relu: true)
+                           shape: conv(i), workspace: workspace.pointer, workspaces: workspaces, relu: true)
         }
         Conv2D.forward(output: logits.pointer, input: activations[convs.count - 1].pointer, weight: outWeight, bias: outBias,
-                       shape: out, workspace: nil)
+                       shape: outConv, workspace: nil)
         return UnsafePointer(logits.pointer)
     }
 
-    /// Adds every head gradient and dTokens [B, g², D] (added into), given dLogits [B, Sc, Sc].
+    /// Adds every head gradient and dTokens [count, g², D] (added into), given dLogits [count, Sc, Sc]
+    /// for the last forward's `count` windows.
     func backward(dLogits: UnsafePointer<Float>, dTokens: UnsafeMutablePointer<Float>) {
         let last = convs.count - 1
-        dActivations[last].zero()
+        dActivations[last].pointer.update(repeating: 0, count: conv(last).outputCount)
         Conv2D.backward(inputGradient: dActivations[last].pointer, weightGradient: dOutWeight, biasGradient: dOutBias,
-                        outputGradient: dLogits, input: activations[last].pointer, weight: outWeight, shape: out, workspace: nil)
+                        outputGradient: dLogits, input: activations[last].pointer, weight: outWeight, shape: outConv, workspace: nil)
         for i in stride(from: last, through: 0, by: -1) {
             // dPre = dActivation where the ReLU passed (written, so the buffer needs no zeroing).
             let dp = dPre[i].pointer, da = dActivations[i].pointer, act = activations[i].pointer
-            Parallel.chunks(dPre[i].count, minimumChunk: 1 << 15) { range in
+            Parallel.chunks(conv(i).outputCount, minimumChunk: 1 << 15) { range in
                 for j in range { dp[j] = act[j] > 0 ? da[j] : 0 }
             }
-            dInputs[i].zero()
+            dInputs[i].pointer.update(repeating: 0, count: conv(i).inputCount)
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
-                            outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: convs[i],
+                            outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: conv(i),
                             workspace: workspace.pointer, workspaces: workspaces)
             if i > 0 {
-                dActivations[i - 1].zero()
+                dActivations[i - 1].pointer.update(repeating: 0, count: conv(i - 1).outputCount)
                 upsampleBackward(stage: i)  // the frame channel's input gradient is not needed
             }
         }
         let n = g * g
-        for b in 0..<B {  // [D, g²] -> [g², D]
+        for b in 0..<count {  // [D, g²] -> [g², D]
             let src = dMap.pointer + b * D * n, dst = dTokens + b * n * D
             for t in 0..<n { for d in 0..<D { dst[t * D + d] += src[d * n + t] } }
         }
@@ -111,10 +126,13 @@ final class HeatmapHead {
     /// The map channels of inputs[i] = activations[i-1] upsampled x2 (one call for the batch, or
     /// one per window when the frame channel follows each window's map).
     func upsample(stage i: Int) {
-        let up = upsamples[i - 1]
-        guard skip else { return Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: up) }
-        let C = up.planes / B, one = Upsample.Shape(batch: 1, channels: C, height: up.height, width: up.width)
-        for b in 0..<B {
+        let C = upsamples[i - 1].planes / B, side = upsamples[i - 1].height
+        guard skip else {
+            let all = Upsample.Shape(batch: count, channels: C, height: side, width: side)
+            return Upsample.bilinearForward(output: inputs[i].pointer, input: activations[i - 1].pointer, shape: all)
+        }
+        let one = Upsample.Shape(batch: 1, channels: C, height: side, width: side)
+        for b in 0..<count {
             Upsample.bilinearForward(output: inputs[i].pointer + b * (C + 1) * one.outHeight * one.outWidth,
                                      input: activations[i - 1].pointer + b * one.inputCount, shape: one)
         }
@@ -122,12 +140,13 @@ final class HeatmapHead {
 
     /// Adds the upsampling's gradient into dActivations[i-1] from the map channels of dInputs[i].
     func upsampleBackward(stage i: Int) {
-        let up = upsamples[i - 1]
+        let C = upsamples[i - 1].planes / B, side = upsamples[i - 1].height
         guard skip else {
-            return Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer, outputGradient: dInputs[i].pointer, shape: up)
+            let all = Upsample.Shape(batch: count, channels: C, height: side, width: side)
+            return Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer, outputGradient: dInputs[i].pointer, shape: all)
         }
-        let C = up.planes / B, one = Upsample.Shape(batch: 1, channels: C, height: up.height, width: up.width)
-        for b in 0..<B {
+        let one = Upsample.Shape(batch: 1, channels: C, height: side, width: side)
+        for b in 0..<count {
             Upsample.bilinearBackward(inputGradient: dActivations[i - 1].pointer + b * one.inputCount,
                                       outputGradient: dInputs[i].pointer + b * (C + 1) * one.outHeight * one.outWidth, shape: one)
         }
@@ -137,7 +156,7 @@ final class HeatmapHead {
     func poolFrame(stage i: Int, frames: UnsafePointer<Float>, frameStride: Int) {
         let C = convs[i].inChannels - 1, s = convs[i].height, plane = s * s, S = crop
         let f = S / s, scale = 1 / Float(f * f)
-        for b in 0..<B {
+        for b in 0..<count {
             let frame = frames + b * frameStride, pooled = inputs[i].pointer + (b * (C + 1) + C) * plane
             for y in 0..<s {
                 for x in 0..<s {

@@ -28,7 +28,12 @@ public final class HiFT {
     /// The loss's gradients of the heatmap and catheter logits [B, Sc, Sc], reused every step.
     let dHeatmapLogits, dCatheterLogits: FloatBuffer
     var features: UnsafePointer<Float>?
-    var ranCatheterHead = false
+    /// The windows the catheter head ran on in the last forward, in order (it runs on no others:
+    /// their logits would be unused and their gradients zero).
+    var catheterSamples: [Int] = []
+    /// The catheter head's input when it runs on some windows only: their tokens [B, g², D] and
+    /// (with `headImageSkip`) current frames [B, Sc, Sc], gathered; then the tokens' gradient.
+    let catheterTokens, catheterFrames, dCatheterTokens: FloatBuffer
     /// `queryPositionCodes`: the fixed code added to each query [g², D]; nil when off.
     let queryCodes: FloatBuffer?
 
@@ -62,6 +67,8 @@ public final class HiFT {
         dHeatmapLogits = FloatBuffer(count: batch * c.crop * c.crop)
         dCatheterLogits = FloatBuffer(count: batch * c.crop * c.crop)
         queryCodes = c.queryPositionCodes == true ? FloatBuffer(HiFTParameters.queryPositionCodes(config: c)) : nil
+        catheterTokens = FloatBuffer(count: M * D); dCatheterTokens = FloatBuffer(count: M * D)
+        catheterFrames = FloatBuffer(count: c.headImageSkip == true ? batch * c.crop * c.crop : 0)
     }
 
     /// Loads the encoder from an exported FIMAE/FIMAE-SC encoder (`encoder.*` names), checking shapes.
@@ -74,6 +81,14 @@ public final class HiFT {
     /// none). The buffers are reused by the next call.
     @discardableResult
     public func forward(window: UnsafePointer<Float>, past: UnsafePointer<Float>, auxiliary: Bool = true)
+        -> (heatmap: UnsafePointer<Float>, catheter: UnsafePointer<Float>?) {
+        forward(window: window, past: past, catheterSamples: auxiliary ? Array(0..<batch) : [])
+    }
+
+    /// As `forward(window:past:auxiliary:)`, with the catheter head run on the windows
+    /// `catheterSamples` only (increasing): its logits are [catheterSamples.count, Sc, Sc], in that
+    /// order (nil when the list is empty).
+    func forward(window: UnsafePointer<Float>, past: UnsafePointer<Float>, catheterSamples: [Int])
         -> (heatmap: UnsafePointer<Float>, catheter: UnsafePointer<Float>?) {
         let c = config, D = c.width, n = c.queries
         let feats = encoder.forward(clip: window).baseAddress!  // [B, N, D]
@@ -92,18 +107,36 @@ public final class HiFT {
                           weight: normWeight, bias: normBias, rows: batch * n, channels: D, eps: c.layerNormEps)
         let current = window + (c.window - 1) * c.crop * c.crop, stride = c.window * c.crop * c.crop
         let heat = heatmapHead.forward(tokens: normOut.pointer, frames: current, frameStride: stride)
-        ranCatheterHead = auxiliary
-        return (heat, auxiliary ? catheterHead.forward(tokens: normOut.pointer, frames: current, frameStride: stride) : nil)
+        self.catheterSamples = catheterSamples
+        return (heat, catheterForward(current: current, frameStride: stride))
     }
 
-    /// Adds every gradient, given dHeatmap [B, Sc, Sc] and dCatheter [B, Sc, Sc] (nil: zero) for the last forward.
+    /// The catheter head on `catheterSamples` (nil when none): on all windows in place, else on
+    /// their tokens (and current frames) gathered.
+    func catheterForward(current: UnsafePointer<Float>, frameStride: Int) -> UnsafePointer<Float>? {
+        let samples = catheterSamples, rows = config.queries * config.width, P = config.crop * config.crop
+        guard !samples.isEmpty else { return nil }
+        precondition(zip(samples, samples.dropFirst()).allSatisfy { $0 < $1 } && samples.allSatisfy { (0..<batch).contains($0) },
+                     "HiFT: catheter samples \(samples) are not increasing windows of 0..<\(batch)")
+        if samples.count == batch {
+            return catheterHead.forward(tokens: normOut.pointer, frames: current, frameStride: frameStride)
+        }
+        for (i, b) in samples.enumerated() {
+            (catheterTokens.pointer + i * rows).update(from: normOut.pointer + b * rows, count: rows)
+            if catheterFrames.count > 0 { (catheterFrames.pointer + i * P).update(from: current + b * frameStride, count: P) }
+        }
+        return catheterHead.forward(tokens: catheterTokens.pointer, count: samples.count, frames: catheterFrames.pointer, frameStride: P)
+    }
+
+    /// Adds every gradient, given dHeatmap [B, Sc, Sc] and dCatheter (nil: zero) for the last
+    /// forward: [S, Sc, Sc] for its S catheter samples (all B for `forward(window:past:auxiliary:)`).
     public func backward(dHeatmap: UnsafePointer<Float>, dCatheter: UnsafePointer<Float>?) {
         let c = config, D = c.width, n = c.queries
         dNormOut.zero()
         heatmapHead.backward(dLogits: dHeatmap, dTokens: dNormOut.pointer)
         if let dCatheter {
-            precondition(ranCatheterHead, "HiFT.backward: the catheter head did not run in forward")
-            catheterHead.backward(dLogits: dCatheter, dTokens: dNormOut.pointer)
+            precondition(!catheterSamples.isEmpty, "HiFT.backward: the catheter head did not run in forward")
+            catheterBackward(dLogits: dCatheter)
         }
         LayerNorm.backward(dInput: dStream.pointer, dWeight: dNormWeight, dBias: dNormBias, dOut: dNormOut.pointer,
                            input: streams[c.decoderDepth].pointer, weight: normWeight, mean: normMean.pointer, rstd: normRstd.pointer,
@@ -121,5 +154,16 @@ public final class HiFT {
         }
         correlation.backward(dTokens: dContext.pointer, dFeatures: dFeatures.pointer)
         encoder.backward(dTokens: dFeatures.pointer)
+    }
+
+    /// The catheter head's gradients, its tokens' gradient added into dNormOut's rows of its windows.
+    func catheterBackward(dLogits: UnsafePointer<Float>) {
+        let samples = catheterSamples, rows = config.queries * config.width
+        if samples.count == batch { return catheterHead.backward(dLogits: dLogits, dTokens: dNormOut.pointer) }
+        dCatheterTokens.pointer.update(repeating: 0, count: samples.count * rows)
+        catheterHead.backward(dLogits: dLogits, dTokens: dCatheterTokens.pointer)
+        for (i, b) in samples.enumerated() {
+            VectorMath.axpy(1, dCatheterTokens.pointer + i * rows, dNormOut.pointer + b * rows, rows)
+        }
     }
 }

@@ -73,10 +73,11 @@ extension HiFT {
         try check(batch)
         parameters.zeroGradients()
         let targets = GaussianTargets.make(points: batch.current, batch: B, landmarks: c.landmarks, size: c.crop, sigma: sigma ?? c.sigma)
-        let withMask = batch.hasCatheterMask.filter { $0 }.count
-        let useCatheter = withMask > 0 && c.catheterWeight > 0
+        // The catheter head runs on the windows with a mask only (the others add nothing to the loss).
+        let masked = c.catheterWeight > 0 ? batch.hasCatheterMask.indices.filter { batch.hasCatheterMask[$0] } : []
+        let withMask = masked.count, useCatheter = withMask > 0
         let (heat, cath) = batch.windows.withUnsafeBufferPointer { w in
-            batch.past.withUnsafeBufferPointer { p in forward(window: w.baseAddress!, past: p.baseAddress!, auxiliary: useCatheter) }
+            batch.past.withUnsafeBufferPointer { p in forward(window: w.baseAddress!, past: p.baseAddress!, catheterSamples: masked) }
         }
         let heatLosses = SoftDice.forward(logits: heat, targets: targets, batch: B, pixels: P)
         let heatLoss = heatLosses.reduce(0, +) / Double(B)
@@ -104,14 +105,15 @@ extension HiFT {
             focal *= Double(w)
         }
         var dCath: FloatBuffer?
-        if useCatheter, let cath {
-            let losses = batch.catheterMasks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: B, pixels: P) }
-            cathLoss = zip(losses, batch.hasCatheterMask).filter(\.1).map(\.0).reduce(0, +) / Double(withMask)
-            let weights = batch.hasCatheterMask.map { $0 ? Double(c.catheterWeight) / Double(withMask) : 0 }
+        if useCatheter, let cath {  // cath: [withMask, Sc, Sc], the masked windows in order
+            let masks = masked.flatMap { batch.catheterMasks[($0 * P)..<(($0 + 1) * P)] }
+            let losses = masks.withUnsafeBufferPointer { SoftDice.forward(logits: cath, targets: $0.baseAddress!, batch: withMask, pixels: P) }
+            cathLoss = losses.reduce(0, +) / Double(withMask)
+            let weights = Array(repeating: Double(c.catheterWeight) / Double(withMask), count: withMask)
             let buffer = dCatheterLogits
-            buffer.zero()
-            batch.catheterMasks.withUnsafeBufferPointer {
-                SoftDice.backward(dLogits: buffer.pointer, logits: cath, targets: $0.baseAddress!, weights: weights, batch: B, pixels: P)
+            buffer.pointer.update(repeating: 0, count: withMask * P)
+            masks.withUnsafeBufferPointer {
+                SoftDice.backward(dLogits: buffer.pointer, logits: cath, targets: $0.baseAddress!, weights: weights, batch: withMask, pixels: P)
             }
             dCath = buffer
         }
