@@ -28,6 +28,24 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `sgemm` for attention's many small products (one per window and head, e.g. 192 x 192 x 64):
+    /// oneDNN's f32 matmul, its primitive cached per shape and thread, which does not pack both
+    /// inputs on every call as OpenBLAS does and is 10–25% faster on these shapes here
+    /// (docs/BENCHMARKS.md); OpenBLAS when oneDNN has no CPU engine; with bf16 as `sgemm`.
+    public static func smallSgemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+        guard MatrixPrecision.current == .fp32, m > 0, n > 0, k > 0, DNNLMatmul.engine != nil else {
+            return sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+        DNNLMatmul.product(.f32, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
     /// Array convenience for `sgemm`: returns op(A) * op(B) as a new [M,N] row-major array.
     public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
                               transA: Bool = false, transB: Bool = false) -> [Float] {
