@@ -98,14 +98,14 @@ final class HeatmapHead {
     /// for the last forward's `count` windows.
     func backward(dLogits: UnsafePointer<Float>, dTokens: UnsafeMutablePointer<Float>) {
         let last = convs.count - 1
-        dActivations[last].pointer.update(repeating: 0, count: conv(last).outputCount)
-        Conv2D.backward(inputGradient: dActivations[last].pointer, weightGradient: dOutWeight, biasGradient: dOutBias,
-                        outputGradient: dLogits, input: activations[last].pointer, weight: outWeight, shape: outConv, workspace: nil)
+        outputBackward(dLogits: dLogits)
         for i in stride(from: last, through: 0, by: -1) {
             // dPre = dActivation where the ReLU passed (written, so the buffer needs no zeroing).
             let dp = dPre[i].pointer, da = dActivations[i].pointer, act = activations[i].pointer
-            Parallel.chunks(conv(i).outputCount, minimumChunk: 1 << 15) { range in
-                for j in range { dp[j] = act[j] > 0 ? da[j] : 0 }
+            if i < last {
+                Parallel.chunks(conv(i).outputCount, minimumChunk: 1 << 15) { range in
+                    for j in range { dp[j] = act[j] > 0 ? da[j] : 0 }
+                }
             }
             dInputs[i].pointer.update(repeating: 0, count: conv(i).inputCount)
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
@@ -121,6 +121,24 @@ final class HeatmapHead {
             let src = dMap.pointer + b * D * n, dst = dTokens + b * n * D
             for t in 0..<n { for d in 0..<D { dst[t * D + d] += src[d * n + t] } }
         }
+    }
+
+    /// The 1x1 output conv's gradients and, through the last ReLU, dPre of the last stage in one
+    /// pass: dPre[b, c] = w[c]·dLogits[b] where the activation passed; dw[c] += Σ dLogits·act[b, c];
+    /// db += Σ dLogits. Threads take channels.
+    func outputBackward(dLogits: UnsafePointer<Float>) {
+        let last = convs.count - 1, C = channels[last], plane = crop * crop, n = count
+        let act = activations[last].pointer, dp = dPre[last].pointer, w = outWeight, dw = dOutWeight
+        Parallel.forEach(C) { c in
+            var sum: Float = 0
+            for b in 0..<n {
+                let a = act + (b * C + c) * plane, d = dp + (b * C + c) * plane, g = dLogits + b * plane, wc = w[c]
+                for j in 0..<plane { d[j] = a[j] > 0 ? wc * g[j] : 0 }
+                sum += VectorMath.dot(g, a, plane)
+            }
+            dw[c] += sum
+        }
+        dOutBias[0] += VectorMath.sum(dLogits, n * plane)
     }
 
     /// The map channels of inputs[i] = activations[i-1] upsampled x2 (one call for the batch, or
