@@ -41,11 +41,8 @@ public enum Conv2D {
         /// Floats of the direct path's zero-bordered input [Cin, H+2, W+2] (its weight gradient reads it).
         public var paddedCount: Int { inChannels * (height + 2) * (width + 2) }
         /// Floats of scratch space forward and backward need per parallel part: `paddedCount` on the
-        /// direct 3x3 path (`Conv2D.usesDirect`), `batchedCount` on the batched one
-        /// (`Conv2D.usesBatched`, for the whole call), else `columnCount`.
-        public var workspaceCount: Int {
-            Conv2D.usesDirect(self) ? paddedCount : Conv2D.usesBatched(self) ? batchedCount : columnCount
-        }
+        /// direct 3x3 path (`Conv2D.usesDirect`), else `columnCount`.
+        public var workspaceCount: Int { Conv2D.usesDirect(self) ? paddedCount : columnCount }
     }
 
     /// out = conv(x, weight) + bias, or max(0, conv(x, weight) + bias) with `relu`
@@ -62,9 +59,6 @@ public enum Conv2D {
                                shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
                                relu: Bool = false, path: Path = .automatic) {
         let hw = s.outHeight * s.outWidth
-        if takesBatched(s, path: path), let workspace {
-            return batchedForward(output: output, input: input, weight: weight, bias: bias, shape: s, workspace: workspace, relu: relu)
-        }
         let direct = takesDirect(s, path: path) && workspace != nil
         let slot = direct ? s.paddedCount : s.columnCount  // workspace floats per part
         forEachImage(s, workspaces: workspaces) { b, part in
@@ -115,10 +109,6 @@ public enum Conv2D {
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
                                 path: Path = .automatic) {
-        if takesBatched(s, path: path), let workspace {
-            return batchedBackward(inputGradient: inputGradient, weightGradient: weightGradient, biasGradient: biasGradient,
-                                   outputGradient: outputGradient, input: input, weight: weight, shape: s, workspace: workspace)
-        }
         let parts = max(1, min(workspaces, Parallel.threads, s.batch))
         // With several parts each accumulates its own dw and db, added in part order at the end.
         let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
@@ -199,10 +189,9 @@ public enum Conv2D {
     }
 
     /// columns[(c*k + ky)*k + kx, oy*Wo + ox] = x[c, oy*stride - pad + ky, ox*stride - pad + kx] (0 outside).
-    /// - Parameters: columns: [Cin*k*k, Ho*Wo], rows `ld` floats apart (default Ho*Wo); image: x: [Cin, H, W]
-    static func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, shape s: Shape, ld: Int? = nil) {
+    /// - Parameters: columns: [Cin*k*k, Ho*Wo]; image: x: [Cin, H, W]
+    static func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, shape s: Shape) {
         let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
-        let ld = ld ?? Ho * Wo
         var row = columns
         for c in 0..<s.inChannels {
             let plane = image + c * H * W
@@ -217,10 +206,6 @@ public enum Conv2D {
                             // xx = ox - pad + kx: a contiguous run of valid columns, zeros around it.
                             let shift = kx - s.padding
                             let lo = min(Wo, max(0, -shift)), hi = max(lo, min(Wo, W - shift))
-                            if Wo < 32 {  // short rows (small images): a loop, not three library calls
-                                for ox in 0..<Wo { dst[ox] = ox >= lo && ox < hi ? src[ox + shift] : 0 }
-                                continue
-                            }
                             if lo > 0 { dst.update(repeating: 0, count: lo) }
                             if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
                             if hi < Wo { (dst + hi).update(repeating: 0, count: Wo - hi) }
@@ -231,17 +216,16 @@ public enum Conv2D {
                             }
                         }
                     }
-                    row += ld
+                    row += Ho * Wo
                 }
             }
         }
     }
 
     /// The adjoint of `im2col`: x[c, y, x] += columns[...] for every patch position that read it.
-    /// - Parameters: image: dx: [Cin, H, W]; columns: [Cin*k*k, Ho*Wo], rows `ld` floats apart (default Ho*Wo)
-    static func col2imAdd(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, shape s: Shape, ld: Int? = nil) {
+    /// - Parameters: image: dx: [Cin, H, W]; columns: [Cin*k*k, Ho*Wo]
+    static func col2imAdd(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, shape s: Shape) {
         let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
-        let ld = ld ?? Ho * Wo
         var row = columns
         for c in 0..<s.inChannels {
             let plane = image + c * H * W
@@ -263,7 +247,7 @@ public enum Conv2D {
                             if xx >= 0 && xx < W { dst[xx] += src[ox] }
                         }
                     }
-                    row += ld
+                    row += Ho * Wo
                 }
             }
         }

@@ -22,11 +22,7 @@ extension Conv2D {
     /// Which kernels `forward`/`backward` run: chosen per shape (`usesDirect`), or forced (benchmarks:
     /// `.direct` only where `fitsDirect`, else im2col; a forced path needs a workspace of
     /// `paddedCount` (direct) or `columnCount` (im2col) floats per part, not `workspaceCount`).
-    public enum Path: Hashable, Sendable {
-        case automatic, direct, im2col
-        /// im2col with one product for the whole batch (Conv2DBatched); any shape but 1x1.
-        case batched
-    }
+    public enum Path: Hashable, Sendable { case automatic, direct, im2col }
 
     /// Largest Cin·Cout that takes the direct path. `fluoro bench conv` (1 thread, AVX-512 kernels
     /// against AVX-512 OpenBLAS, docs/BENCHMARKS.md): up to 8192 (8→8 … 48→16, 96→32, 128→64,
@@ -58,7 +54,7 @@ extension Conv2D {
         switch path {
         case .automatic: return usesDirect(s)
         case .direct: return fitsDirect(s)
-        case .im2col, .batched: return false
+        case .im2col: return false
         }
     }
 

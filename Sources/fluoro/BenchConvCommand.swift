@@ -13,9 +13,7 @@ struct BenchConvCommand: ParsableCommand {
             For each --channels pair Cin:Cout and each --sizes side S, a 3x3, stride 1, padding 1 convolution of one \
             S x S image (batch 1: as each thread of the U-Net labeller and of HiFT's heads runs it), both paths \
             alternating in the same minute, best of --repeats. The last column is the path Conv2D chooses. Use a \
-            release build and --threads 1 (with more threads im2col's sgemm uses them, the direct kernels do not). \
-            With --batch B > 1 the convolution runs on B images and a third path is timed: im2col with one \
-            product for the whole batch (Conv2D's choice for small images, such as HiFT's 8x8 token map).
+            release build and --threads 1 (with more threads im2col's sgemm uses them, the direct kernels do not).
             """)
 
     @Option(help: "Channel pairs Cin:Cout, comma-separated.")
@@ -26,9 +24,6 @@ struct BenchConvCommand: ParsableCommand {
 
     @Option(help: "Timed calls per path and shape (the best is kept).")
     var repeats = 3
-
-    @Option(help: "Images per call (more than 1 also times the batched im2col path).")
-    var batch = 1
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -53,30 +48,25 @@ struct BenchConvCommand: ParsableCommand {
     func validate() throws {
         _ = try pairs(); _ = try sides()
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
-        if batch < 1 || batch > 256 { throw ValidationError("--batch must be in 1...256") }
     }
 
     func run() throws {
         runtime.apply()
-        print("bench conv: direct 3x3 (\(Conv2D.DirectISA.best)) against im2col + sgemm, \(batch) image(s), \(runtime.resolvedThreads) thread(s), best of \(repeats), ms")
+        print("bench conv: direct 3x3 (\(Conv2D.DirectISA.best)) against im2col + sgemm, 1 image, \(runtime.resolvedThreads) thread(s), best of \(repeats), ms")
         for (cin, cout) in try pairs() {
             for side in try sides() {
-                let s = Conv2D.Shape(batch: batch, inChannels: cin, outChannels: cout, height: side, width: side, kernel: 3, padding: 1)
-                let best = time(s), direct = best[.direct]!, im2col = best[.im2col]!
-                var line = String(format: "conv %3d->%-3d %4dx%-4d forward: direct %8.2f im2col %8.2f = %5.2fx   backward: direct %8.2f im2col %8.2f = %5.2fx",
-                                  cin, cout, side, side, direct.forward * 1e3, im2col.forward * 1e3, im2col.forward / direct.forward,
-                                  direct.backward * 1e3, im2col.backward * 1e3, im2col.backward / direct.backward)
-                if let batched = best[.batched] {
-                    line += String(format: "   batched: forward %8.2f backward %8.2f", batched.forward * 1e3, batched.backward * 1e3)
-                }
-                let chosen = Conv2D.usesDirect(s) ? "direct" : Conv2D.usesBatched(s) ? "batched" : "im2col"
-                print(line + "   chosen: " + chosen)
+                let s = Conv2D.Shape(batch: 1, inChannels: cin, outChannels: cout, height: side, width: side, kernel: 3, padding: 1)
+                let (direct, im2col) = time(s)
+                print(String(format: "conv %3d->%-3d %4dx%-4d forward: direct %8.2f im2col %8.2f = %5.2fx   backward: direct %8.2f im2col %8.2f = %5.2fx   chosen: %@",
+                             cin, cout, side, side, direct.forward * 1e3, im2col.forward * 1e3, im2col.forward / direct.forward,
+                             direct.backward * 1e3, im2col.backward * 1e3, im2col.backward / direct.backward,
+                             Conv2D.usesDirect(s) ? "direct" : "im2col"))
             }
         }
     }
 
     /// Best seconds of `repeats` forward and backward calls on each path (alternating), after a warm-up round.
-    func time(_ s: Conv2D.Shape) -> [Conv2D.Path: (forward: Double, backward: Double)] {
+    func time(_ s: Conv2D.Shape) -> (direct: (forward: Double, backward: Double), im2col: (forward: Double, backward: Double)) {
         var rng = SplitMix64(seed: 7)
         func random(_ count: Int) -> FloatBuffer {
             let buffer = FloatBuffer(count: count)
@@ -84,12 +74,11 @@ struct BenchConvCommand: ParsableCommand {
             return buffer
         }
         let x = random(s.inputCount), w = random(s.weightCount), b = random(s.outChannels), dout = random(s.outputCount)
-        let out = FloatBuffer(count: s.outputCount), work = FloatBuffer(count: max(s.paddedCount, s.columnCount, s.batchedCount))
+        let out = FloatBuffer(count: s.outputCount), work = FloatBuffer(count: max(s.paddedCount, s.columnCount))
         let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: s.outChannels)
-        let paths: [Conv2D.Path] = s.batch > 1 ? [.direct, .im2col, .batched] : [.direct, .im2col]
-        var best = Dictionary(uniqueKeysWithValues: paths.map { ($0, (forward: Double.infinity, backward: Double.infinity)) })
+        var best: [Conv2D.Path: (forward: Double, backward: Double)] = [.direct: (.infinity, .infinity), .im2col: (.infinity, .infinity)]
         for round in 0...repeats {
-            for path in paths {
+            for path in [Conv2D.Path.direct, .im2col] {
                 var start = Date()
                 Conv2D.forward(output: out.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s,
                                workspace: work.pointer, path: path)
@@ -102,6 +91,6 @@ struct BenchConvCommand: ParsableCommand {
                 if round > 0, let old = best[path] { best[path] = (min(old.forward, forward), min(old.backward, backward)) }
             }
         }
-        return best
+        return (best[.direct]!, best[.im2col]!)
     }
 }

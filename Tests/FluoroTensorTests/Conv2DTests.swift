@@ -227,37 +227,3 @@ import Testing
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 5, padding: 2)))
     }
 }
-
-/// Small images of many channels (HiFT's heads on the 8x8 token map) take one product for the
-/// whole batch (Conv2DBatched); it must give what the per-image im2col path gives.
-@Suite struct Conv2DBatchedTests {
-    @Test(arguments: [false, true])
-    func batchedMatchesPerImage(relu: Bool) {
-        let s = Conv2D.Shape(batch: 3, inChannels: 192, outChannels: 64, height: 8, width: 8, kernel: 3, padding: 1)
-        #expect(Conv2D.usesBatched(s) && s.workspaceCount == s.batchedCount)
-        var one = s; one.batch = 1
-        #expect(!Conv2D.usesBatched(one))
-        #expect(!Conv2D.usesBatched(.init(batch: 3, inChannels: 192, outChannels: 64, height: 16, width: 16, kernel: 3, padding: 1)))
-        var rng = SplitMix64(seed: 51)
-        let x = GradientCheck.random(s.inputCount, &rng), wt = GradientCheck.random(s.weightCount, &rng)
-        let b = GradientCheck.random(s.outChannels, &rng), dout = GradientCheck.random(s.outputCount, &rng)
-        func run(_ path: Conv2D.Path) -> [[Float]] {
-            let work = FloatBuffer(count: max(s.batchedCount, s.columnCount)), out = FloatBuffer(count: s.outputCount)
-            Conv2D.forward(output: out.pointer, input: x.pointer, weight: wt.pointer, bias: b.pointer, shape: s,
-                           workspace: work.pointer, relu: relu, path: path)
-            let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: s.outChannels)
-            for g in [dx, dw, db] { g.pointer.update(repeating: 0.25, count: g.count) }  // backward adds
-            Conv2D.backward(inputGradient: dx.pointer, weightGradient: dw.pointer, biasGradient: db.pointer, outputGradient: dout.pointer,
-                            input: x.pointer, weight: wt.pointer, shape: s, workspace: work.pointer, path: path)
-            return [out.array, dx.array, dw.array, db.array]
-        }
-        let batched = run(.automatic), perImage = run(.im2col)
-        for (name, got, want) in zip3(["out", "dx", "dw", "db"], batched, perImage) {
-            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "\(name)")
-        }
-        #expect(batched[0].contains { $0 != 0 } && (!relu || batched[0].contains(0)))
-        #expect(zip(batched[0], Conv2DTests.naive(x.array, wt.array, b.array, s)).allSatisfy { abs((relu ? max(0, $1) : $1) - $0) < 1e-4 })
-    }
-
-    func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] { zip(a, zip(b, c)).map { ($0, $1.0, $1.1) } }
-}
