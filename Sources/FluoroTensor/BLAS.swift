@@ -1,12 +1,12 @@
 import COpenBLAS
 
-/// Row-major single-precision matrix products: OpenBLAS, or oneDNN on bf16-rounded inputs when
-/// `MatrixPrecision.current` is `.bf16`. `sgemm` is Fluoro's one GEMM entry point.
+/// Row-major single-precision matrix products: oneDNN's f32 matmul or OpenBLAS (`SgemmLibrary`),
+/// or oneDNN on bf16-rounded inputs when `MatrixPrecision.current` is `.bf16`. `sgemm` is
+/// Fluoro's one GEMM entry point.
 public enum BLAS {
     /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
     /// op(A) is [M,K] (A stored [K,M] when `transA`), op(B) is [K,N] (B stored [N,K] when `transB`).
     /// With `MatrixPrecision.current == .bf16`, A and B are rounded to bf16 first; C stays fp32.
-    @inlinable
     public static func sgemm(
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
@@ -23,27 +23,14 @@ public enum BLAS {
                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
+        if SgemmLibrary.current == .onednn, k > 0,
+           DNNLMatmul.f32(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-
-    /// `sgemm` for attention's many small products (one per window and head, e.g. 192 x 192 x 64):
-    /// oneDNN's f32 matmul, its primitive cached per shape and thread, which does not pack both
-    /// inputs on every call as OpenBLAS does and is 10–25% faster on these shapes here
-    /// (docs/BENCHMARKS.md); OpenBLAS when oneDNN has no CPU engine; with bf16 as `sgemm`.
-    public static func smallSgemm(
-        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
-    ) {
-        let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-        guard MatrixPrecision.current == .fp32, m > 0, n > 0, k > 0, DNNLMatmul.engine != nil else {
-            return sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        }
-        DNNLMatmul.product(.f32, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// Array convenience for `sgemm`: returns op(A) * op(B) as a new [M,N] row-major array.

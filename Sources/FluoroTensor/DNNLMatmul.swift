@@ -123,6 +123,20 @@ public enum DNNLMatmul {
         if status != dnnl_success { fatalError("oneDNN matmul \(m)x\(n)x\(k) failed (status \(status.rawValue))") }
     }
 
+    /// `BLAS.sgemm`'s fp32 contract on oneDNN (k ≥ 1); false, with C untouched, when oneDNN
+    /// cannot make a primitive for these shapes and strides (the caller then uses OpenBLAS).
+    public static func f32(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                           alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+        let state = state()
+        let key = Key(bf16: false, transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                      alpha: alpha.bitPattern, beta: beta.bitPattern)
+        guard case .success(let entry) = entry(key, in: state) else { return false }
+        let status = fluoro_dnnl_matmul_execute(entry.primitive, state.stream, entry.a, entry.b, entry.c, a, b, c)
+        if status != dnnl_success { fatalError("oneDNN f32 matmul \(m)x\(n)x\(k) failed (status \(status.rawValue))") }
+        return true
+    }
+
     /// `BLAS.sgemm`'s contract with both inputs rounded to bf16 first (into this thread's staging
     /// buffers, made dense) and multiplied by oneDNN with fp32 accumulation.
     public static func bf16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,

@@ -1,8 +1,8 @@
 import FluoroSupport
 import Foundation
 
-/// The number format of the matrix products' inputs. `fp32` is OpenBLAS's sgemm, bit for bit
-/// what Fluoro always did; `bf16` rounds both inputs of every product (linear layers, attention
+/// The number format of the matrix products' inputs. `fp32` multiplies them as they are (oneDNN's
+/// f32 matmul or OpenBLAS, `SgemmLibrary`); `bf16` rounds both inputs of every product (linear layers, attention
 /// products, convolutions' im2col products) to bfloat16 and multiplies them with oneDNN,
 /// accumulating and writing fp32. Everything else — parameters, optimizer moments, gradient
 /// accumulation, softmax, LayerNorm, GELU, losses — stays fp32 in both modes.

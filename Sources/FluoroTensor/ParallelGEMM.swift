@@ -1,6 +1,7 @@
 /// Matrix products split across `Parallel.threads`: each thread runs a single-threaded sgemm on
 /// its share of C's rows (or columns, when C is wide and short). With `Parallel.configure`,
-/// OpenBLAS itself runs one thread, so every parallel region in a step is Fluoro's own.
+/// OpenBLAS itself runs one thread and oneDNN runs on the calling thread, so every parallel
+/// region in a step is Fluoro's own.
 public enum ParallelGEMM {
     /// C[M,N] = alpha · op(A) op(B) + beta · C, row-major, like `BLAS.sgemm` (default strides).
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

@@ -104,6 +104,7 @@ struct EnvCommand: ParsableCommand {
         }
         let gflops = BLASRuntime.measureSgemmGFLOPS(n: sgemmSize)
         report += [
+            ("sgemm_library", SgemmLibrary.current.rawValue + " (\(SgemmLibrary.variable)=onednn|openblas)"),
             ("blas_kernel", BLASRuntime.coreName),
             ("blas_kernel_origin", BLASRuntime.kernelOrigin),
             ("blas_threads", "\(BLASRuntime.threads)"),

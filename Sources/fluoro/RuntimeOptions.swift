@@ -24,7 +24,7 @@ extension MatrixPrecision: ExpressibleByArgument {}
 
 /// `--precision` and its emulation escape hatch, for the commands that train or time training.
 struct PrecisionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Matrix products: fp32 (OpenBLAS; the default) or bf16 (inputs of linear layers, attention and convolution products rounded to bfloat16 and multiplied by oneDNN with fp32 accumulation; parameters, optimizer, softmax, LayerNorm, GELU and losses stay fp32). Needs AVX512_BF16 or AMX (see fluoro env). Saved in the run; on resume, the run's own.", valueName: "fp32|bf16"))
+    @Option(help: ArgumentHelp("Matrix products: fp32 (oneDNN, or OpenBLAS with FLUORO_SGEMM=openblas; the default) or bf16 (inputs of linear layers, attention and convolution products rounded to bfloat16 and multiplied by oneDNN with fp32 accumulation; parameters, optimizer, softmax, LayerNorm, GELU and losses stay fp32). Needs AVX512_BF16 or AMX (see fluoro env). Saved in the run; on resume, the run's own.", valueName: "fp32|bf16"))
     var precision: MatrixPrecision?
 
     @Flag(name: .customLong("allow-bf16-emulation"), help: "Run --precision bf16 on a CPU without AVX512_BF16/AMX: oneDNN then emulates bf16 products, usually slower than fp32 (for checking numerics only).")

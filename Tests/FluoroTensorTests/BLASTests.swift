@@ -1,3 +1,4 @@
+import COpenBLAS
 import FluoroSupport
 import Testing
 @testable import FluoroTensor
@@ -114,5 +115,35 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 1
             #expect(worst < 1e-5, "m=\(m) n=\(n) k=\(k) transA=\(transA) transB=\(transB): \(worst)")
         }
+    }
+
+    /// Both fp32 libraries give the product: oneDNN (the default where it has an engine) and
+    /// OpenBLAS, on sub-matrices with row strides, with alpha and beta, every transpose.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func oneDNNAndOpenBLASAgreeOnStridedProducts(transA: Bool, transB: Bool) throws {
+        #expect(SgemmLibrary.current == (DNNLMatmul.engine == nil ? .openblas : .onednn))
+        try #require(DNNLMatmul.engine != nil, "oneDNN has no CPU engine here")
+        let (m, n, k, pad) = (45, 29, 64, 7)
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        var rng = SplitMix64(seed: 17)
+        let a = (0..<((transA ? k : m) * lda)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let b = (0..<((transB ? n : k) * ldb)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let c0 = (0..<(m * ldc)).map { _ in Float(rng.nextUnit()) }
+        var onednn = c0, openblas = c0
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            onednn.withUnsafeMutableBufferPointer { pc in
+                #expect(DNNLMatmul.f32(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.25, a: pa.baseAddress!, lda: lda,
+                                       b: pb.baseAddress!, ldb: ldb, beta: 1.5, c: pc.baseAddress!, ldc: ldc))
+            }
+            openblas.withUnsafeMutableBufferPointer { pc in
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(n), Int32(k), 0.25, pa.baseAddress!, Int32(lda), pb.baseAddress!, Int32(ldb),
+                            1.5, pc.baseAddress!, Int32(ldc))
+            }
+        } }
+        let worst = zip(onednn, openblas).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "transA=\(transA) transB=\(transB): \(worst)")
+        // The padding between rows is left as it was.
+        #expect((0..<m).allSatisfy { r in (n..<ldc).allSatisfy { onednn[r * ldc + $0] == c0[r * ldc + $0] } })
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Scaled dot-product attention over heads, softmax(q kᵀ / √dh) v, reading q, k and v in place
 /// from row-strided buffers (e.g. the [B, N, 3, H, dh] output of a qkv projection) so no permute
-/// copies are needed. One product per (batch, head) for each (`BLAS.smallSgemm`).
+/// copies are needed. One sgemm per (batch, head) for each product.
 public enum AttentionCore {
     /// Sizes and row strides of one attention call.
     public struct Shape: Sendable {
@@ -35,11 +35,11 @@ public enum AttentionCore {
             let vb = v + b * Nk * s.vStride + h * dh
             let p = probs + bh * Nq * Nk
             // p[Nq, Nk] = scale · q kᵀ
-            BLAS.smallSgemm(transB: true, m: Nq, n: Nk, k: dh, alpha: scale, a: qb, lda: s.qStride,
+            BLAS.sgemm(transB: true, m: Nq, n: Nk, k: dh, alpha: scale, a: qb, lda: s.qStride,
                        b: kb, ldb: s.kStride, c: p)
             softmaxRows(p, rows: Nq, columns: Nk)
             // out[Nq, dh] = p v
-            BLAS.smallSgemm(m: Nq, n: dh, k: Nk, a: p, b: vb, ldb: s.vStride,
+            BLAS.sgemm(m: Nq, n: dh, k: Nk, a: p, b: vb, ldb: s.vStride,
                        c: out + b * Nq * s.outStride + h * dh, ldc: s.outStride)
         }
     }
@@ -64,10 +64,10 @@ public enum AttentionCore {
             let p = probs + bh * Nq * Nk
             let dp = scratch + bh * Nq * Nk
             // dv[Nk, dh] += pᵀ dOut
-            BLAS.smallSgemm(transA: true, m: Nk, n: dh, k: Nq, a: p, lda: Nk, b: g, ldb: s.outStride,
+            BLAS.sgemm(transA: true, m: Nk, n: dh, k: Nq, a: p, lda: Nk, b: g, ldb: s.outStride,
                        beta: beta, c: dv + vOff, ldc: s.vStride)
             // dp[Nq, Nk] = dOut vᵀ
-            BLAS.smallSgemm(transB: true, m: Nq, n: Nk, k: dh, a: g, lda: s.outStride, b: v + vOff, ldb: s.vStride, c: dp)
+            BLAS.sgemm(transB: true, m: Nq, n: Nk, k: dh, a: g, lda: s.outStride, b: v + vOff, ldb: s.vStride, c: dp)
             // ds = p ⊙ (dp - Σ_j dp p), in place in dp
             for r in 0..<Nq {
                 let pr = p + r * Nk, dr = dp + r * Nk
@@ -79,9 +79,9 @@ public enum AttentionCore {
                 while j < Nk { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
             }
             // dq[Nq, dh] += scale · ds k;  dk[Nk, dh] += scale · dsᵀ q
-            BLAS.smallSgemm(m: Nq, n: dh, k: Nk, alpha: scale, a: dp, b: k + kOff, ldb: s.kStride,
+            BLAS.sgemm(m: Nq, n: dh, k: Nk, alpha: scale, a: dp, b: k + kOff, ldb: s.kStride,
                        beta: beta, c: dq + qOff, ldc: s.qStride)
-            BLAS.smallSgemm(transA: true, m: Nk, n: dh, k: Nq, alpha: scale, a: dp, lda: Nk, b: q + qOff, ldb: s.qStride,
+            BLAS.sgemm(transA: true, m: Nk, n: dh, k: Nq, alpha: scale, a: dp, lda: Nk, b: q + qOff, ldb: s.qStride,
                        beta: beta, c: dk + kOff, ldc: s.kStride)
         }
     }
