@@ -123,12 +123,7 @@ public enum Conv2D {
                 let hw = s.outHeight * s.outWidth, imageCount = s.inChannels * s.height * s.width
                 let dout = outputGradient + b * s.outChannels * hw
                 if let db = biasGradient == nil ? nil : db {
-                    for o in 0..<s.outChannels {
-                        var sum: Float = 0
-                        let row = dout + o * hw
-                        for i in 0..<hw { sum += row[i] }
-                        db[o] += sum
-                    }
+                    for o in 0..<s.outChannels { db[o] += VectorMath.sum(dout + o * hw, hw) }
                 }
                 directBackwardImage(dx: inputGradient.map { $0 + b * imageCount }, dw: weightGradient == nil ? nil : dw,
                                     dout: dout, x: input + b * imageCount, flipped: flipped.map { UnsafePointer($0.pointer) },
@@ -157,12 +152,7 @@ public enum Conv2D {
         let x = input + b * imageCount                      // [Cin, H, W]
         let dout = outputGradient + b * s.outChannels * hw   // [Cout, Ho*Wo]
         if let db {
-            for o in 0..<s.outChannels {
-                var sum: Float = 0
-                let row = dout + o * hw
-                for i in 0..<hw { sum += row[i] }
-                db[o] += sum
-            }
+            for o in 0..<s.outChannels { db[o] += VectorMath.sum(dout + o * hw, hw) }
         }
         if let dw {
             let columns: UnsafePointer<Float>
