@@ -1,3 +1,4 @@
+import CFluoroKernels
 /// 2-D convolution over NCHW tensors, as im2col + one sgemm per image (llm.c style: plain
 /// forward/backward functions; backward adds into gradients). Matches `torch.nn.Conv2d`
 /// (cross-correlation, zero padding, weight [Cout, Cin, k, k]).
@@ -181,6 +182,9 @@ public enum Conv2D {
     /// columns[(c*k + ky)*k + kx, oy*Wo + ox] = x[c, oy*stride - pad + ky, ox*stride - pad + kx] (0 outside).
     /// - Parameters: columns: [Cin*k*k, Ho*Wo]; image: x: [Cin, H, W]
     static func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, shape s: Shape) {
+        if s.kernel == 3 && s.stride == 1 && s.padding == 1 {  // CFluoroKernels: plain loops, no call per row
+            return fk_im2col3x3(columns, image, Int32(s.inChannels), Int32(s.height), Int32(s.width))
+        }
         let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
         var row = columns
         for c in 0..<s.inChannels {
@@ -215,6 +219,9 @@ public enum Conv2D {
     /// The adjoint of `im2col`: x[c, y, x] += columns[...] for every patch position that read it.
     /// - Parameters: image: dx: [Cin, H, W]; columns: [Cin*k*k, Ho*Wo]
     static func col2imAdd(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, shape s: Shape) {
+        if s.kernel == 3 && s.stride == 1 && s.padding == 1 {
+            return fk_col2im3x3_add(image, columns, Int32(s.inChannels), Int32(s.height), Int32(s.width))
+        }
         let (H, W, Ho, Wo, k) = (s.height, s.width, s.outHeight, s.outWidth, s.kernel)
         var row = columns
         for c in 0..<s.inChannels {

@@ -34,6 +34,13 @@ void fk_conv3x3_forward(int isa, float *out, const float *x, const float *w, con
 void fk_conv3x3_weight_gradient(int isa, float *dw, const float *dout, const float *xp,
                                 int cin, int cout, int height, int width);
 
+/// columns[(c*9 + ky*3 + kx), y*W + x] = x[c, y+ky-1, x+kx-1] (0 outside the image): im2col of
+/// one image for the 3x3, stride 1, padding 1 convolution. columns: [cin*9, H*W]; x: [cin, H, W].
+void fk_im2col3x3(float *columns, const float *x, int cin, int height, int width);
+
+/// The adjoint of `fk_im2col3x3`: adds each column entry into the dx pixel it was read from.
+void fk_col2im3x3_add(float *dx, const float *columns, int cin, int height, int width);
+
 /// GELU(x) = x Φ(x) (the exact, erf form) into out and GELU'(x) = Φ(x) + x φ(x) into derivative,
 /// all [count]; derivative may alias input. erf to 1.5e-7 (Abramowitz & Stegun 7.1.26). Built for
 /// AVX-512, AVX2 + FMA and baseline x86-64; the best runs (target_clones).
