@@ -13,14 +13,16 @@ public enum DNNLMatmul {
         var bf16: Bool, transA: Bool, transB: Bool
         var m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int
         var alpha: UInt32, beta: UInt32
+        var bias = false
     }
 
     final class Entry {
         let primitive: dnnl_primitive_t
         let descriptor: dnnl_primitive_desc_t
-        let a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t
-        init(primitive: dnnl_primitive_t, descriptor: dnnl_primitive_desc_t, a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t) {
-            self.primitive = primitive; self.descriptor = descriptor; self.a = a; self.b = b; self.c = c
+        let a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t, bias: dnnl_memory_t?
+        init(primitive: dnnl_primitive_t, descriptor: dnnl_primitive_desc_t, a: dnnl_memory_t, b: dnnl_memory_t, c: dnnl_memory_t,
+             bias: dnnl_memory_t?) {
+            self.primitive = primitive; self.descriptor = descriptor; self.a = a; self.b = b; self.c = c; self.bias = bias
         }
     }
 
@@ -81,16 +83,18 @@ public enum DNNLMatmul {
         var primitive: dnnl_primitive_t?, descriptor: dnnl_primitive_desc_t?
         let status = fluoro_dnnl_matmul_create(engine, key.bf16 ? dnnl_bf16 : dnnl_f32, Int64(key.m), Int64(key.n), Int64(key.k),
                                                key.transA ? 1 : 0, key.transB ? 1 : 0, Int64(key.lda), Int64(key.ldb), Int64(key.ldc),
-                                               Float(bitPattern: key.alpha), Float(bitPattern: key.beta), &primitive, &descriptor)
+                                               Float(bitPattern: key.alpha), Float(bitPattern: key.beta), key.bias ? 1 : 0,
+                                               &primitive, &descriptor)
         guard status == dnnl_success, let primitive, let descriptor else {
             return .failure(DNNLFailure(what: "create a \(key.bf16 ? "bf16" : "f32") matmul \(key.m)x\(key.n)x\(key.k)", status: status))
         }
-        var a: dnnl_memory_t?, b: dnnl_memory_t?, c: dnnl_memory_t?
-        let memories = fluoro_dnnl_matmul_memories(descriptor, engine, &a, &b, &c)
-        guard memories == dnnl_success, let a, let b, let c else {
+        var a: dnnl_memory_t?, b: dnnl_memory_t?, c: dnnl_memory_t?, bias: dnnl_memory_t?
+        let memories = key.bias ? fluoro_dnnl_matmul_memories(descriptor, engine, &a, &b, &c, &bias)
+                                : fluoro_dnnl_matmul_memories(descriptor, engine, &a, &b, &c, nil)
+        guard memories == dnnl_success, let a, let b, let c, !key.bias || bias != nil else {
             return .failure(DNNLFailure(what: "create matmul memories", status: memories))
         }
-        let entry = Entry(primitive: primitive, descriptor: descriptor, a: a, b: b, c: c)
+        let entry = Entry(primitive: primitive, descriptor: descriptor, a: a, b: b, c: c, bias: bias)
         state.entries[key] = entry
         return .success(entry)
     }
@@ -119,20 +123,22 @@ public enum DNNLMatmul {
         case .success(let e): entry = e
         case .failure(let failure): fatalError("\(failure)")
         }
-        let status = fluoro_dnnl_matmul_execute(entry.primitive, state.stream, entry.a, entry.b, entry.c, a, b, c)
+        let status = fluoro_dnnl_matmul_execute(entry.primitive, state.stream, entry.a, entry.b, entry.c, nil, a, b, c, nil)
         if status != dnnl_success { fatalError("oneDNN matmul \(m)x\(n)x\(k) failed (status \(status.rawValue))") }
     }
 
-    /// `BLAS.sgemm`'s fp32 contract on oneDNN (k ≥ 1); false, with C untouched, when oneDNN
-    /// cannot make a primitive for these shapes and strides (the caller then uses OpenBLAS).
+    /// `BLAS.sgemm`'s fp32 contract on oneDNN (k ≥ 1), with `bias` [n] (alpha 1 only) added to
+    /// every row in the kernel; false, with C untouched, when oneDNN cannot make a primitive for
+    /// these shapes and strides (the caller then uses OpenBLAS).
     public static func f32(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                            alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil) -> Bool {
+        precondition(bias == nil || alpha == 1, "DNNLMatmul.f32: a bias needs alpha 1")
         let state = state()
         let key = Key(bf16: false, transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                      alpha: alpha.bitPattern, beta: beta.bitPattern)
+                      alpha: alpha.bitPattern, beta: beta.bitPattern, bias: bias != nil)
         guard case .success(let entry) = entry(key, in: state) else { return false }
-        let status = fluoro_dnnl_matmul_execute(entry.primitive, state.stream, entry.a, entry.b, entry.c, a, b, c)
+        let status = fluoro_dnnl_matmul_execute(entry.primitive, state.stream, entry.a, entry.b, entry.c, entry.bias, a, b, c, bias)
         if status != dnnl_success { fatalError("oneDNN f32 matmul \(m)x\(n)x\(k) failed (status \(status.rawValue))") }
         return true
     }

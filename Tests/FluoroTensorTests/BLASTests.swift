@@ -146,4 +146,43 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
         // The padding between rows is left as it was.
         #expect((0..<m).allSatisfy { r in (n..<ldc).allSatisfy { onednn[r * ldc + $0] == c0[r * ldc + $0] } })
     }
+
+    /// A bias [N] is added to every row of the product: in oneDNN's kernel, on the other paths
+    /// before the product (`BLAS.addBias`); split over threads the same; with beta 0 and 1.5.
+    @Test(arguments: [Float(0), 1.5])
+    func sgemmAddsItsBiasToEveryRow(beta: Float) throws {
+        var rng = SplitMix64(seed: 23)
+        for (m, n, k) in [(67, 29, 40), (13, 90, 33)] {  // tall (row split) and wide (column split)
+            let a = (0..<(m * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+            let b = (0..<(n * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }   // transB: [n, k]
+            let bias = (0..<n).map { _ in Float(rng.nextUnit() * 4 - 2) }
+            let c0 = (0..<(m * n)).map { _ in Float(rng.nextUnit()) }
+            var want = c0
+            for i in 0..<m { for j in 0..<n {
+                var sum: Double = 0
+                for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[j * k + p]) }
+                want[i * n + j] = Float(sum) + bias[j] + beta * c0[i * n + j]
+            } }
+            var single = c0, split = c0, reference = c0
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
+                single.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transB: true, m: m, n: n, k: k, a: pa.baseAddress!, b: pb.baseAddress!, beta: beta,
+                               c: pc.baseAddress!, bias: pbias.baseAddress!)
+                }
+                split.withUnsafeMutableBufferPointer { pc in
+                    ParallelGEMM.sgemm(transB: true, m: m, n: n, k: k, a: pa.baseAddress!, b: pb.baseAddress!, beta: beta,
+                                       c: pc.baseAddress!, bias: pbias.baseAddress!, threads: 3)
+                }
+                reference.withUnsafeMutableBufferPointer { pc in  // the path without a fused bias
+                    let beta1 = BLAS.addBias(pbias.baseAddress!, to: pc.baseAddress!, ldc: n, rows: m, columns: n, beta: beta)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, pa.baseAddress!, Int32(k),
+                                pb.baseAddress!, Int32(k), beta1, pc.baseAddress!, Int32(n))
+                }
+            } } }
+            for (name, got) in [("sgemm", single), ("split", split), ("addBias + OpenBLAS", reference)] {
+                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 1
+                #expect(worst < 1e-4, "\(name) m=\(m) n=\(n) beta=\(beta): \(worst)")
+            }
+        }
+    }
 }

@@ -39,12 +39,9 @@ public enum CrossAttention {
                                context y: UnsafePointer<Float>, weights w: Weights,
                                batch B: Int, queryTokens Nq: Int, contextTokens Nk: Int, width D: Int, heads H: Int) {
         Linear.forward(out: cache.q, input: x, weight: w.q, bias: w.qBias, rows: B * Nq, inFeatures: D, outFeatures: D)
-        for r in 0..<(B * Nk) {
-            let row = cache.kv + r * 2 * D
-            row.update(repeating: 0, count: D)
-            (row + D).update(from: w.vBias, count: D)
-        }
-        ParallelGEMM.sgemm(transB: true, m: B * Nk, n: 2 * D, k: D, a: y, b: w.kv, beta: 1, c: cache.kv)
+        var bias = [Float](repeating: 0, count: 2 * D)  // [0, v_bias]
+        bias.withUnsafeMutableBufferPointer { ($0.baseAddress! + D).update(from: w.vBias, count: D) }
+        ParallelGEMM.sgemm(transB: true, m: B * Nk, n: 2 * D, k: D, a: y, b: w.kv, c: cache.kv, bias: bias)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.q, k: cache.kv, v: cache.kv + D,
                               shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H))
         Linear.forward(out: out, input: cache.attended, weight: w.projWeight, bias: w.projBias,

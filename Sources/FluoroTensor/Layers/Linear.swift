@@ -6,12 +6,7 @@ public enum Linear {
     public static func forward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                rows M: Int, inFeatures K: Int, outFeatures N: Int) {
-        if let bias {
-            Parallel.chunks(M, minimumChunk: 256) { rows in
-                for r in rows { (out + r * N).update(from: bias, count: N) }
-            }
-        }
-        ParallelGEMM.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, beta: bias == nil ? 0 : 1, c: out)
+        ParallelGEMM.sgemm(transB: true, m: M, n: N, k: K, a: input, b: weight, c: out, bias: bias)
     }
 
     /// Adds the gradients of `forward` into `dInput`, `dWeight` and `dBias` (each optional);

@@ -37,15 +37,11 @@ public enum SelfAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, cache: Cache, input: UnsafePointer<Float>,
                                weights w: Weights, batch B: Int, tokens N: Int, width D: Int, heads H: Int) {
         let M = B * N
-        Parallel.chunks(M, minimumChunk: 256) { rows in
-            for r in rows {
-                let row = cache.qkv + r * 3 * D
-                row.update(from: w.qBias, count: D)
-                (row + D).update(repeating: 0, count: D)
-                (row + 2 * D).update(from: w.vBias, count: D)
-            }
+        var bias = [Float](repeating: 0, count: 3 * D)  // [q_bias, 0, v_bias]
+        bias.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.update(from: w.qBias, count: D); (b.baseAddress! + 2 * D).update(from: w.vBias, count: D)
         }
-        ParallelGEMM.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, beta: 1, c: cache.qkv)
+        ParallelGEMM.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, c: cache.qkv, bias: bias)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.qkv, k: cache.qkv + D,
                               v: cache.qkv + 2 * D, shape: coreShape(B: B, N: N, D: D, H: H))
         Linear.forward(out: out, input: cache.attended, weight: w.projWeight, bias: w.projBias,
