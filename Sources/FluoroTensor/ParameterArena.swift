@@ -112,7 +112,10 @@ public final class ParameterArena: @unchecked Sendable {
     }
 
     /// Sets every gradient to zero.
-    public func zeroGradients() { gradients.zero() }
+    public func zeroGradients() {
+        let g = gradients.pointer
+        Parallel.chunks(gradients.count, minimumChunk: 1 << 18) { range in (g + range.lowerBound).update(repeating: 0, count: range.count) }
+    }
 
     /// Loads every view from tensors named `prefix + name`, checking shapes.
     public func load(from file: SafetensorsFile, prefix: String = "") throws {

@@ -168,4 +168,25 @@ import Testing
         #expect(abs(t[4 * 12 + 5] - expf(-4.0 / 8)) < 1e-6)
         #expect(t[144 + 5 * 12 + 5] == 1 && t[144].isFinite)
     }
+
+    /// The targets evaluate each Gaussian only where it is not 0 in Float: the same bits as over
+    /// every pixel, for narrow and wide sigmas and landmarks near, on and outside the border.
+    @Test(arguments: [Float(2), 8, 0.7])
+    func gaussianTargetsEqualTheFullEvaluation(sigma: Float) {
+        let size = 128
+        let points: [Float] = [3.5, 120.25, 64, 64, -20, 50, 140.5, -3, .nan, 7, 1e9, 2]  // [3, 2, 2]
+        let got = GaussianTargets.make(points: points, batch: 3, landmarks: 2, size: size, sigma: sigma)
+        var want = [Float](repeating: 0, count: 3 * size * size)
+        let inv = 1 / (2 * sigma * sigma)
+        for b in 0..<3 { for k in 0..<2 {
+            let x = points[(b * 2 + k) * 2], y = points[(b * 2 + k) * 2 + 1]
+            guard x.isFinite && y.isFinite else { continue }
+            for v in 0..<size { for u in 0..<size {
+                let d = (Float(u) - x) * (Float(u) - x) + (Float(v) - y) * (Float(v) - y)
+                want[(b * size + v) * size + u] = max(want[(b * size + v) * size + u], expf(-d * inv))
+            } }
+        } }
+        #expect(got == want)
+        #expect(got.contains { $0 > 0 && $0 < 1e-30 } || sigma < 1)  // the tails are kept down to Float's smallest
+    }
 }

@@ -1,19 +1,24 @@
 /// Soft Dice on logits (METHOD §10), per sample: 1 - (2 Σ p·g + 1) / (Σ p + Σ g + 1), p = sigmoid(logits).
-/// Sums in Double over each sample's pixels.
+/// Sums in Double over each sample's pixels; threads take samples (the same sums at any thread count).
 public enum SoftDice {
     /// Per-sample losses [B] of logits and targets [B, P] (P pixels per sample).
     public static func forward(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch B: Int, pixels P: Int) -> [Double] {
-        (0..<B).map { b in
-            let sums = sums(logits + b * P, targets + b * P, P)
-            return 1 - (2 * sums.pg + 1) / (sums.p + sums.g + 1)
+        var losses = [Double](repeating: 0, count: B)
+        losses.withUnsafeMutableBufferPointer { out in
+            Parallel.forEach(B) { b in
+                let sums = sums(logits + b * P, targets + b * P, P)
+                out[b] = 1 - (2 * sums.pg + 1) / (sums.p + sums.g + 1)
+            }
         }
+        return losses
     }
 
     /// dLogits[b, :] += weights[b] · ∂loss_b/∂logits[b, :] (weights[b] is the sample's factor in
     /// the total loss; samples with weight 0 are skipped).
     public static func backward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, targets: UnsafePointer<Float>,
                                 weights: [Double], batch B: Int, pixels P: Int) {
-        for b in 0..<B where weights[b] != 0 {
+        Parallel.forEach(B) { b in
+            guard weights[b] != 0 else { return }
             let l = logits + b * P, g = targets + b * P, d = dLogits + b * P
             let s = sums(l, g, P)
             let denominator = s.p + s.g + 1, numerator = 2 * s.pg + 1

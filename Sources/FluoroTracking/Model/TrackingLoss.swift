@@ -37,20 +37,26 @@ public struct TrackingBatch {
 
 public enum GaussianTargets {
     /// [B, size, size]: per sample the max over landmarks of exp(-((u-x)² + (v-y)²) / (2σ²)) at
-    /// pixel centres u, v = 0, 1, … of points [B, K, 2]; NaN points add nothing.
+    /// pixel centres u, v = 0, 1, … of points [B, K, 2]; NaN points add nothing. Each Gaussian is
+    /// evaluated where it is not 0 in Float (exp(-t) underflows to 0 for t > 104), so the result is
+    /// the same as over every pixel; threads take samples.
     public static func make(points: [Float], batch B: Int, landmarks K: Int, size: Int, sigma: Float) -> [Float] {
         var out = [Float](repeating: 0, count: B * size * size)
-        let inv = 1 / (2 * sigma * sigma)
-        for b in 0..<B {
-            for k in 0..<K {
-                let x = points[(b * K + k) * 2], y = points[(b * K + k) * 2 + 1]
-                guard x.isFinite && y.isFinite else { continue }
-                let dx = (0..<size).map { (Float($0) - x) * (Float($0) - x) }
-                for v in 0..<size {
-                    let dy = (Float(v) - y) * (Float(v) - y)
-                    for u in 0..<size {
-                        let i = (b * size + v) * size + u
-                        out[i] = max(out[i], expf(-(dx[u] + dy) * inv))
+        let inv = 1 / (2 * sigma * sigma), reach = Int((105 / inv).squareRoot()) + 2  // pixels from the centre
+        out.withUnsafeMutableBufferPointer { out in
+            Parallel.forEach(B) { b in
+                for k in 0..<K {
+                    let x = points[(b * K + k) * 2], y = points[(b * K + k) * 2 + 1]
+                    guard x.isFinite && y.isFinite && abs(x) < 1e6 && abs(y) < 1e6 else { continue }  // farther: 0 everywhere
+                    let u0 = max(0, Int(x.rounded(.down)) - reach), u1 = min(size, Int(x.rounded(.up)) + reach + 1)
+                    let v0 = max(0, Int(y.rounded(.down)) - reach), v1 = min(size, Int(y.rounded(.up)) + reach + 1)
+                    guard u0 < u1 && v0 < v1 else { continue }
+                    for v in v0..<v1 {
+                        let dy = (Float(v) - y) * (Float(v) - y), row = out.baseAddress! + (b * size + v) * size
+                        for u in u0..<u1 {
+                            let dx = (Float(u) - x) * (Float(u) - x)
+                            row[u] = max(row[u], expf(-(dx + dy) * inv))
+                        }
                     }
                 }
             }
