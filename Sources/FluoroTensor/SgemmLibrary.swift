@@ -3,10 +3,10 @@ import Foundation
 /// The library Fluoro's fp32 matrix products (`BLAS.sgemm`) run on, fixed for the process.
 public enum SgemmLibrary: String, Sendable, CaseIterable {
     /// oneDNN's f32 matmul primitive, created once per shape and thread and run on the calling
-    /// thread: the default where oneDNN has a CPU engine. Measured here against OpenBLAS in the
-    /// same minutes: the HiFT fine-tuning step 2.3% faster, attention's per-head products (192 x
-    /// 192 x 64) ~20% (it does not pack both inputs on every call), the 1536-row linear products
-    /// 0–14% (docs/BENCHMARKS.md, stop 22).
+    /// thread: the default where oneDNN has a CPU engine. Measured here against OpenBLAS in
+    /// alternating runs: the HiFT fine-tuning step 5% faster, the pretraining step 9%, attention's
+    /// per-head products (192 x 192 x 64) ~20% (it does not pack both inputs on every call), the
+    /// 1536-row linear products −2 to +14% (docs/BENCHMARKS.md, stop 22).
     case onednn
     /// OpenBLAS's `cblas_sgemm`: with `FLUORO_SGEMM=openblas`, where oneDNN has no CPU engine, and
     /// for any product oneDNN declines.
