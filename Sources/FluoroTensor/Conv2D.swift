@@ -105,11 +105,12 @@ public enum Conv2D {
     ///   - weight: w: [Cout, Cin, k, k]
     ///   - workspace: scratch: `shape.workspaceCount` floats per part (im2col columns or padded planes)
     ///   - path: the kernels (im2col + sgemm or direct 3x3), chosen per shape unless forced
+    ///   - overwriteInputGradient: write dx instead of adding into it (saves zeroing it first)
     public static func backward(inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
                                 biasGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 shape s: Shape, workspace: UnsafeMutablePointer<Float>?, workspaces: Int = 1,
-                                path: Path = .automatic) {
+                                path: Path = .automatic, overwriteInputGradient: Bool = false) {
         let parts = max(1, min(workspaces, Parallel.threads, s.batch))
         // With several parts each accumulates its own dw and db, added in part order at the end.
         let partials = parts > 1 ? FloatBuffer(count: parts * (s.weightCount + s.outChannels)) : nil
@@ -128,8 +129,12 @@ public enum Conv2D {
                 }
                 directBackwardImage(dx: inputGradient.map { $0 + b * imageCount }, dw: weightGradient == nil ? nil : dw,
                                     dout: dout, x: input + b * imageCount, flipped: flipped.map { UnsafePointer($0.pointer) },
-                                    shape: s, workspace: workspace + part * slot)
+                                    shape: s, workspace: workspace + part * slot, accumulate: !overwriteInputGradient)
                 return
+            }
+            if overwriteInputGradient, let dx = inputGradient {
+                let imageCount = s.inChannels * s.height * s.width
+                (dx + b * imageCount).update(repeating: 0, count: imageCount)
             }
             backwardImage(b, dx: inputGradient, dw: weightGradient == nil ? nil : dw, db: biasGradient == nil ? nil : db,
                           dout: outputGradient, input: input, weight: weight, shape: s,
@@ -138,7 +143,7 @@ public enum Conv2D {
         guard let partials else { return }
         for part in 0..<parts {
             let base = partials.pointer + part * (s.weightCount + s.outChannels)
-            if let dw = weightGradient { for i in 0..<s.weightCount { dw[i] += base[i] } }
+            if let dw = weightGradient { VectorMath.axpy(1, base, dw, s.weightCount) }
             if let db = biasGradient { for o in 0..<s.outChannels { db[o] += base[s.weightCount + o] } }
         }
     }

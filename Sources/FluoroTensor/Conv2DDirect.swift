@@ -111,10 +111,11 @@ extension Conv2D {
     }
 
     /// The dw and dx contributions of one image on the direct path (dx through `flipped`, see
-    /// `flipTranspose3x3`). workspace: `Shape.paddedCount` floats (the zero-bordered input dw reads).
+    /// `flipTranspose3x3`; added into dx, or written without `accumulate`). workspace:
+    /// `Shape.paddedCount` floats (the zero-bordered input dw reads).
     static func directBackwardImage(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                     x: UnsafePointer<Float>, flipped: UnsafePointer<Float>?, shape s: Shape,
-                                    workspace: UnsafeMutablePointer<Float>) {
+                                    workspace: UnsafeMutablePointer<Float>, accumulate: Bool = true) {
         let (H, W) = (s.height, s.width)
         if let dw {
             pad1(workspace, x, channels: s.inChannels, height: H, width: W)
@@ -123,7 +124,7 @@ extension Conv2D {
         }
         if let dx, let flipped {
             direct3x3(out: dx, input: dout, weight: flipped, inChannels: s.outChannels, outChannels: s.inChannels,
-                      height: H, width: W, accumulate: true)
+                      height: H, width: W, accumulate: accumulate)
         }
     }
 }

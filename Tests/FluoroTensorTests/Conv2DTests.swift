@@ -227,3 +227,33 @@ import Testing
         #expect(!Conv2D.usesDirect(.init(batch: 1, inChannels: 4, outChannels: 4, height: 8, width: 8, kernel: 5, padding: 2)))
     }
 }
+
+/// `overwriteInputGradient` writes dx (any old contents gone) and equals adding into zeros, on the
+/// direct path, the im2col path and a 1x1 convolution; dw and db still add.
+@Suite struct Conv2DOverwriteTests {
+    @Test(arguments: [(8, 8, 12, Conv2D.Path.automatic), (192, 64, 8, .automatic), (6, 5, 9, .im2col)])
+    func overwrittenInputGradientEqualsAddingIntoZeros(cin: Int, cout: Int, side: Int, path: Conv2D.Path) {
+        for kernel in [3, 1] {
+            let s = Conv2D.Shape(batch: 3, inChannels: cin, outChannels: cout, height: side, width: side, kernel: kernel,
+                                 padding: kernel / 2)
+            var rng = SplitMix64(seed: 61)
+            let x = GradientCheck.random(s.inputCount, &rng), w = GradientCheck.random(s.weightCount, &rng)
+            let dout = GradientCheck.random(s.outputCount, &rng)
+            let work = FloatBuffer(count: max(s.workspaceCount, s.columnCount, s.paddedCount) * 2)
+            func run(overwrite: Bool) -> [[Float]] {
+                let dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount), db = FloatBuffer(count: cout)
+                dx.pointer.update(repeating: overwrite ? .nan : 0, count: dx.count)
+                dw.pointer.update(repeating: 0.5, count: dw.count); db.pointer.update(repeating: 0.5, count: cout)
+                Conv2D.backward(inputGradient: dx.pointer, weightGradient: dw.pointer, biasGradient: db.pointer, outputGradient: dout.pointer,
+                                input: x.pointer, weight: w.pointer, shape: s, workspace: work.pointer, workspaces: 2, path: path,
+                                overwriteInputGradient: overwrite)
+                return [dx.array, dw.array, db.array]
+            }
+            let written = run(overwrite: true), added = run(overwrite: false)
+            #expect(written[0].allSatisfy { $0.isFinite }, "dx \(s)")
+            for (got, want) in zip(written, added) {
+                #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(s) \(path)")
+            }
+        }
+    }
+}

@@ -107,10 +107,9 @@ final class HeatmapHead {
                     for j in range { dp[j] = act[j] > 0 ? da[j] : 0 }
                 }
             }
-            dInputs[i].pointer.update(repeating: 0, count: conv(i).inputCount)
             Conv2D.backward(inputGradient: dInputs[i].pointer, weightGradient: dWeights[i], biasGradient: dBiases[i],
                             outputGradient: dPre[i].pointer, input: inputs[i].pointer, weight: weights[i], shape: conv(i),
-                            workspace: workspace.pointer, workspaces: workspaces)
+                            workspace: workspace.pointer, workspaces: workspaces, overwriteInputGradient: true)
             if i > 0 {
                 dActivations[i - 1].pointer.update(repeating: 0, count: conv(i - 1).outputCount)
                 upsampleBackward(stage: i)  // the frame channel's input gradient is not needed
