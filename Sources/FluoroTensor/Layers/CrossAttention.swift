@@ -53,14 +53,13 @@ public enum CrossAttention {
                                 grads: Weights, dOut: UnsafePointer<Float>, queries x: UnsafePointer<Float>,
                                 context y: UnsafePointer<Float>, weights w: Weights, cache: Cache, scratch: Scratch,
                                 batch B: Int, queryTokens Nq: Int, contextTokens Nk: Int, width D: Int, heads H: Int) {
-        scratch.dAttended.update(repeating: 0, count: B * Nq * D)
-        scratch.dQ.update(repeating: 0, count: B * Nq * D)
-        scratch.dKv.update(repeating: 0, count: B * Nk * 2 * D)
+        // Each scratch is written whole (dQ by every head's block, dKv's k and v halves likewise), not added to.
         Linear.backward(dInput: scratch.dAttended, dWeight: grads.projWeight, dBias: grads.projBias, dOut: dOut,
-                        input: cache.attended, weight: w.projWeight, rows: B * Nq, inFeatures: D, outFeatures: D)
+                        input: cache.attended, weight: w.projWeight, rows: B * Nq, inFeatures: D, outFeatures: D,
+                        overwriteInput: true)
         AttentionCore.backward(dq: scratch.dQ, dk: scratch.dKv, dv: scratch.dKv + D, dOut: scratch.dAttended,
                                q: cache.q, k: cache.kv, v: cache.kv + D, probs: cache.probs, scratch: scratch.dScores,
-                               shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H))
+                               shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H), overwrite: true)
         Linear.backward(dInput: dQueries, dWeight: grads.q, dBias: grads.qBias, dOut: scratch.dQ, input: x,
                         weight: w.q, rows: B * Nq, inFeatures: D, outFeatures: D)
         Linear.addColumnSums(into: grads.vBias, scratch.dKv + D, rows: B * Nk, columns: D, stride: 2 * D)
