@@ -18,9 +18,9 @@ void fk_im2col3x3(float *columns, const float *x, int cin, int H, int W) {
                     for (int ox = 0; ox < W; ox++) dst[ox] = 0;
                     continue;
                 }
-                const float *src = plane + (long)y * W + dx;
+                const float *src = plane + (long)y * W;  // pixel ox reads x = ox + dx
                 for (int ox = 0; ox < lo; ox++) dst[ox] = 0;
-                for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox];
+                for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox + dx];
                 for (int ox = hi; ox < W; ox++) dst[ox] = 0;
             }
         }
@@ -39,8 +39,8 @@ void fk_col2im3x3_add(float *dx, const float *columns, int cin, int H, int W) {
                 const int y = oy + dy;
                 if (y < 0 || y >= H) continue;
                 const float *src = row + (long)oy * W;
-                float *dst = plane + (long)y * W + sx;
-                for (int ox = lo; ox < hi; ox++) dst[ox] += src[ox];
+                float *dst = plane + (long)y * W;
+                for (int ox = lo; ox < hi; ox++) dst[ox + sx] += src[ox];
             }
         }
     }

@@ -56,6 +56,7 @@ public enum Parallel {
         prepareThread()
         threads = n
         BLASRuntime.setThreads(1)
+        WorkerPool.reserve(threads: max(1, n))
     }
 
     /// Runs `body(i)` for i in 0..<count, spread over `threads` threads when more than one
@@ -65,6 +66,8 @@ public enum Parallel {
         prepareThread()
         if threads <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
+        } else if WorkerPool.run(count, body) {
+            return
         } else if let precision = MatrixPrecision.threadOverride {
             // Carry this thread's matrix precision (`MatrixPrecision.with`) to the workers.
             DispatchQueue.concurrentPerform(iterations: count) { i in prepareThread(); MatrixPrecision.withOverride(precision) { body(i) } }
@@ -97,6 +100,7 @@ public enum Parallel {
         prepareThread()
         let parts = min(threads, max(1, count / max(1, minimumChunk)))
         if parts <= 1 { body(0..<count); return }
+        if WorkerPool.run(parts, { part in body((count * part / parts)..<(count * (part + 1) / parts)) }) { return }
         let precision = MatrixPrecision.threadOverride
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             prepareThread()

@@ -9,6 +9,7 @@ public enum ParallelGEMM {
                              b: UnsafePointer<Float>, ldb: Int? = nil,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                              bias: UnsafePointer<Float>? = nil, threads: Int = Parallel.threads) {
+        precondition(bias == nil || alpha == 1, "ParallelGEMM.sgemm: a bias needs alpha 1")
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n

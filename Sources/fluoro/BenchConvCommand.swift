@@ -13,7 +13,8 @@ struct BenchConvCommand: ParsableCommand {
             For each --channels pair Cin:Cout and each --sizes side S, a 3x3, stride 1, padding 1 convolution of one \
             S x S image (batch 1: as each thread of the U-Net labeller and of HiFT's heads runs it), both paths \
             alternating in the same minute, best of --repeats. The last column is the path Conv2D chooses. Use a \
-            release build and --threads 1 (with more threads im2col's sgemm uses them, the direct kernels do not).
+            release build; both paths run the image on the calling thread (only OpenBLAS, with FLUORO_SGEMM=openblas, \
+            would spread im2col's product over --threads).
             """)
 
     @Option(help: "Channel pairs Cin:Cout, comma-separated.")

@@ -249,11 +249,34 @@ import Testing
                                 overwriteInputGradient: overwrite)
                 return [dx.array, dw.array, db.array]
             }
-            let written = run(overwrite: true), added = run(overwrite: false)
+            let (written, added) = Parallel.withThreads(2) { (run(overwrite: true), run(overwrite: false)) }  // two parts
             #expect(written[0].allSatisfy { $0.isFinite }, "dx \(s)")
             for (got, want) in zip(written, added) {
                 #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(s) \(path)")
             }
         }
+    }
+}
+
+/// The C im2col / col2im of the 3x3, stride 1, padding 1 convolution on images down to one pixel
+/// wide or high: forward against the naive convolution, dx against the direct kernels.
+@Suite struct Conv2DTinyImageTests {
+    @Test(arguments: [(1, 1), (1, 5), (2, 3), (5, 1), (3, 2)])
+    func im2colHandlesTinyImages(height: Int, width: Int) {
+        let s = Conv2D.Shape(batch: 2, inChannels: 3, outChannels: 2, height: height, width: width, kernel: 3, padding: 1)
+        var rng = SplitMix64(seed: 71)
+        let x = GradientCheck.random(s.inputCount, &rng), w = GradientCheck.random(s.weightCount, &rng)
+        let b = GradientCheck.random(2, &rng), dout = GradientCheck.random(s.outputCount, &rng)
+        let work = FloatBuffer(count: max(s.columnCount, s.paddedCount))
+        var dxs: [[Float]] = []
+        for path in [Conv2D.Path.im2col, .direct] {
+            let out = FloatBuffer(count: s.outputCount), dx = FloatBuffer(count: s.inputCount), dw = FloatBuffer(count: s.weightCount)
+            Conv2D.forward(output: out.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s, workspace: work.pointer, path: path)
+            #expect(zip(out.array, Conv2DTests.naive(x.array, w.array, b.array, s)).allSatisfy { abs($0 - $1) < 1e-5 }, "\(path) \(s)")
+            Conv2D.backward(inputGradient: dx.pointer, weightGradient: dw.pointer, biasGradient: nil, outputGradient: dout.pointer,
+                            input: x.pointer, weight: w.pointer, shape: s, workspace: work.pointer, path: path)
+            dxs.append(dx.array + dw.array)
+        }
+        #expect(zip(dxs[0], dxs[1]).allSatisfy { abs($0 - $1) < 1e-5 }, "dx, dw \(s)")
     }
 }

@@ -137,7 +137,23 @@ import Testing
         #expect(model.catheterSamples == [1, 3])
         let masked = Array(UnsafeBufferPointer(start: model.catheterHead.logits.pointer, count: 2 * P))
         #expect(masked == Array(all[P..<(2 * P)] + all[(3 * P)..<(4 * P)]))
+        // Every gradient is, bit for bit, the all-window head's with a zero catheter gradient for
+        // the windows without a mask (the loss computed here as forwardBackward does).
+        let subset = model.parameters.gradients.array
+        model.parameters.zeroGradients()
+        let targets = GaussianTargets.make(points: batch.current, batch: B, landmarks: c.landmarks, size: c.crop, sigma: c.sigma)
+        var dHeat = [Float](repeating: 0, count: B * P), dCath = dHeat
+        batch.windows.withUnsafeBufferPointer { w in batch.past.withUnsafeBufferPointer { p in
+            let (heat, cath) = model.forward(window: w.baseAddress!, past: p.baseAddress!)
+            SoftDice.backward(dLogits: &dHeat, logits: heat, targets: targets, weights: Array(repeating: 1 / Double(B), count: B),
+                              batch: B, pixels: P)
+            let w = Double(c.catheterWeight) / 2
+            SoftDice.backward(dLogits: &dCath, logits: cath!, targets: batch.catheterMasks, weights: [0, w, 0, w], batch: B, pixels: P)
+        } }
+        model.backward(dHeatmap: dHeat, dCatheter: dCath)
+        #expect(model.parameters.gradients.array == subset)
         // Changing the masks of the windows without one changes nothing; without any mask the head does not run.
+        _ = try model.forwardBackward(batch)
         let gradients = model.parameters.gradientArray("catheter_head.convs.0.weight")
         for i in 0..<P { batch.catheterMasks[i] = 1 - batch.catheterMasks[i] }
         #expect(try model.forwardBackward(batch) == loss)

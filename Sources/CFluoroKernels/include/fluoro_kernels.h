@@ -58,6 +58,23 @@ void fk_upsample2_bilinear_forward(float *out, const float *x, long planes, long
 /// Adds the adjoint of `fk_upsample2_bilinear_forward` into dx [planes, H, W] from dout [planes, 2H, 2W].
 void fk_upsample2_bilinear_backward(float *dx, const float *dout, long planes, long height, long width);
 
+/// One index of a parallel loop: task(context, i).
+typedef void (*fk_pool_task)(void *context, long index);
+
+/// Starts worker threads until the pool has `workers` (they live as long as the process).
+void fk_pool_reserve(int workers);
+
+/// Workers started so far.
+int fk_pool_workers(void);
+
+/// Loops the pool has run since the process started.
+long fk_pool_loops(void);
+
+/// Runs task(context, i) for i in 0..<count on the calling thread and every worker, returning when
+/// all are done (1). Returns 0 without running anything when the pool has no workers or a loop is
+/// already running (a loop started from inside a loop, or from another thread): run it inline then.
+int fk_pool_run(long count, fk_pool_task task, void *context);
+
 /// Sets flush-to-zero and denormals-are-zero for the calling thread (x86-64; elsewhere nothing):
 /// subnormal results become 0 and subnormal inputs read as 0, avoiding their slow path.
 void fk_flush_denormals(void);
