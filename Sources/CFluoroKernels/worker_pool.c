@@ -5,6 +5,7 @@
 // about 20-30 us per loop on the 2-core VM this was measured on (docs/BENCHMARKS.md, stop 22).
 #include "fluoro_kernels.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +16,11 @@
 #define FK_PAUSE() ((void)0)
 #endif
 
-enum { FK_MAX_WORKERS = 255, FK_SPIN_ROUNDS = 1 << 16 };  // ~50-100 us of pause instructions
+enum {
+    FK_MAX_WORKERS = 255,
+    FK_SPIN_ROUNDS = 1 << 13,  // a worker's wait for the next loop before it sleeps: 8192 pauses, ~0.1-0.4 ms
+    FK_WAIT_SPINS = 1 << 12,   // the caller's spins on unfinished workers before it yields the core between checks
+};
 
 static struct {
     pthread_mutex_t lock;
@@ -27,6 +32,7 @@ static struct {
                               // no worker can then still be inside a loop when the next starts)
     atomic_int busy;          // 1 while a loop runs (a loop started inside one runs inline)
     atomic_int sleepers;      // workers waiting on `wake`
+    atomic_int park;          // 1: spinning workers go to sleep now (other threads need the cores)
     long count;
     fk_pool_task task;
     void *context;
@@ -47,7 +53,7 @@ static void *worker_main(void *start) {
     long seen = (long)(intptr_t)start;  // the generation when it was made: it waits for the next
     for (;;) {
         long now = atomic_load_explicit(&pool.generation, memory_order_acquire);
-        for (int spin = 0; now == seen && spin < FK_SPIN_ROUNDS; spin++) {
+        for (int spin = 0; now == seen && spin < FK_SPIN_ROUNDS && !atomic_load_explicit(&pool.park, memory_order_relaxed); spin++) {
             FK_PAUSE();
             now = atomic_load_explicit(&pool.generation, memory_order_acquire);
         }
@@ -67,6 +73,8 @@ static void *worker_main(void *start) {
 }
 
 int fk_pool_workers(void) { return pool.workers; }
+
+void fk_pool_park(void) { atomic_store_explicit(&pool.park, 1, memory_order_relaxed); }
 
 long fk_pool_loops(void) { return atomic_load(&pool.generation); }
 
@@ -94,6 +102,7 @@ int fk_pool_run(long count, fk_pool_task task, void *context) {
     atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
     atomic_store_explicit(&pool.remaining, count, memory_order_relaxed);
     atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&pool.park, 0, memory_order_relaxed);
     // seq_cst: this store and the sleepers load below, against a worker's sleepers store and
     // generation load, must not pass each other (else a worker could sleep through the loop).
     atomic_fetch_add_explicit(&pool.generation, 1, memory_order_seq_cst);
@@ -103,8 +112,10 @@ int fk_pool_run(long count, fk_pool_task task, void *context) {
         pthread_mutex_unlock(&pool.lock);
     }
     run_indices();
-    while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0 ||
-           atomic_load_explicit(&pool.finished, memory_order_acquire) < pool.workers) FK_PAUSE();
+    for (long spin = 0; atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0 ||
+                        atomic_load_explicit(&pool.finished, memory_order_acquire) < pool.workers; spin++) {
+        if (spin < FK_WAIT_SPINS) FK_PAUSE(); else sched_yield();  // a worker off its core: let it back on
+    }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
     return 1;
 }

@@ -89,6 +89,7 @@ public enum Parallel {
     /// coarse branches, each usually inside `serially`), carrying the caller's `MatrixPrecision`.
     public static func concurrently(_ count: Int, _ body: (Int) -> Void) {
         prepareThread()
+        fk_pool_park()  // the branches need the cores the pool's workers would spin on
         let precision = MatrixPrecision.threadOverride
         DispatchQueue.concurrentPerform(iterations: count) { i in prepareThread(); MatrixPrecision.withOverride(precision) { body(i) } }
     }

@@ -70,6 +70,9 @@ int fk_pool_workers(void);
 /// Loops the pool has run since the process started.
 long fk_pool_loops(void);
 
+/// Sends spinning workers to sleep at once (before coarse work on other threads; the next loop wakes them).
+void fk_pool_park(void);
+
 /// Runs task(context, i) for i in 0..<count on the calling thread and every worker, returning when
 /// all are done (1). Returns 0 without running anything when the pool has no workers or a loop is
 /// already running (a loop started from inside a loop, or from another thread): run it inline then.
