@@ -1,4 +1,5 @@
-// oneDNN (Debian libdnnl-dev 2.6, C API): matrix-product primitives for the bf16 path, plus the
+// oneDNN (Debian libdnnl-dev 2.6, C API): matrix-product primitives (fp32 by default since stop 22,
+// bf16 with --precision bf16; optionally with a bias added in the kernel), plus the
 // one OpenMP call that keeps each oneDNN call on the calling thread (fluoro splits the work itself).
 #ifndef FLUORO_DNNL_SHIM_H
 #define FLUORO_DNNL_SHIM_H
