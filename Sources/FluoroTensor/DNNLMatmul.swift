@@ -24,14 +24,28 @@ public enum DNNLMatmul {
              bias: dnnl_memory_t?) {
             self.primitive = primitive; self.descriptor = descriptor; self.a = a; self.b = b; self.c = c; self.bias = bias
         }
+        deinit {
+            for memory in [a, b, c] + (bias.map { [$0] } ?? []) { dnnl_memory_destroy(memory) }
+            dnnl_primitive_destroy(primitive)
+            dnnl_primitive_desc_destroy(descriptor)
+        }
     }
 
     /// One thread's stream, primitives and staging buffers.
+    /// One thread's stream, primitives and staging buffers; freed when the thread exits.
     final class ThreadState {
         let stream: dnnl_stream_t
         var entries: [Key: Entry] = [:]
+        /// Shapes oneDNN declined (not retried: each try costs a primitive creation).
+        var declined: [Key: DNNLFailure] = [:]
         var bufferA = Staging(), bufferB = Staging()
         init(stream: dnnl_stream_t) { self.stream = stream }
+        deinit {
+            entries.removeAll()
+            dnnl_stream_destroy(stream)
+            bufferA.pointer.map { free($0) }
+            bufferB.pointer.map { free($0) }
+        }
     }
 
     /// A growable bf16 buffer (64-byte aligned).
@@ -60,7 +74,9 @@ public enum DNNLMatmul {
 
     static let stateKey: pthread_key_t = {
         var key = pthread_key_t()
-        pthread_key_create(&key, nil)
+        pthread_key_create(&key) { raw in  // at thread exit: release the thread's state
+            if let raw { Unmanaged<ThreadState>.fromOpaque(raw).release() }
+        }
         return key
     }()
 
@@ -79,6 +95,17 @@ public enum DNNLMatmul {
 
     static func entry(_ key: Key, in state: ThreadState) -> Result<Entry, DNNLFailure> {
         if let entry = state.entries[key] { return .success(entry) }
+        if let failure = state.declined[key] { return .failure(failure) }
+        let made = makeEntry(key)
+        switch made {
+        case .success(let entry): state.entries[key] = entry
+        case .failure(let failure): state.declined[key] = failure
+        }
+        return made
+    }
+
+    /// A primitive and its memory objects for `key` (freed again if a later step fails).
+    static func makeEntry(_ key: Key) -> Result<Entry, DNNLFailure> {
         guard let engine else { return .failure(DNNLFailure(what: "create a CPU engine", status: dnnl_runtime_error)) }
         var primitive: dnnl_primitive_t?, descriptor: dnnl_primitive_desc_t?
         let status = fluoro_dnnl_matmul_create(engine, key.bf16 ? dnnl_bf16 : dnnl_f32, Int64(key.m), Int64(key.n), Int64(key.k),
@@ -88,15 +115,18 @@ public enum DNNLMatmul {
         guard status == dnnl_success, let primitive, let descriptor else {
             return .failure(DNNLFailure(what: "create a \(key.bf16 ? "bf16" : "f32") matmul \(key.m)x\(key.n)x\(key.k)", status: status))
         }
+        func release() {
+            dnnl_primitive_destroy(primitive); dnnl_primitive_desc_destroy(descriptor)
+        }
         var a: dnnl_memory_t?, b: dnnl_memory_t?, c: dnnl_memory_t?, bias: dnnl_memory_t?
         let memories = key.bias ? fluoro_dnnl_matmul_memories(descriptor, engine, &a, &b, &c, &bias)
                                 : fluoro_dnnl_matmul_memories(descriptor, engine, &a, &b, &c, nil)
         guard memories == dnnl_success, let a, let b, let c, !key.bias || bias != nil else {
+            for memory in [a, b, c, bias].compactMap({ $0 }) { dnnl_memory_destroy(memory) }
+            release()
             return .failure(DNNLFailure(what: "create matmul memories", status: memories))
         }
-        let entry = Entry(primitive: primitive, descriptor: descriptor, a: a, b: b, c: c, bias: bias)
-        state.entries[key] = entry
-        return .success(entry)
+        return .success(Entry(primitive: primitive, descriptor: descriptor, a: a, b: b, c: c, bias: bias))
     }
 
     struct DNNLFailure: Error, CustomStringConvertible {
