@@ -26,4 +26,12 @@ public enum SgemmLibrary: String, Sendable, CaseIterable {
         }
         return usable && Conv2D.DirectISA.best == .avx512 ? .onednn : .openblas
     }()
+
+    /// What to tell a user resuming a run whose products ran on `saved` (a `rawValue`; nil for runs
+    /// made before the library was recorded): nil when it is this process's library.
+    public static func resumeWarning(saved: String?) -> String? {
+        guard let saved, saved != current.rawValue else { return nil }
+        return "warning: this run's fp32 products ran on \(saved) and now run on \(current.rawValue): it continues, but its sums "
+            + "differ in the last bits from an uninterrupted run; set \(variable)=\(saved) to continue it exactly"
+    }
 }

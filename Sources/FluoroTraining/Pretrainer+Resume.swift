@@ -1,4 +1,5 @@
 import FluoroSupport
+import FluoroTensor
 import Foundation
 
 extension Pretrainer {
@@ -9,14 +10,14 @@ extension Pretrainer {
         switch options.resume {
         case .none:
             if let latest = store.completeSteps().last { throw TrainingError.runDirectoryInUse(run: run, latestStep: latest) }
-            return (options.settings, nil, nil)
+            return (freshSettings(), nil, nil)
         case .latest: checkpoint = try store.latest()
         case .path(let url):
             let loaded = try CheckpointStore.load(url)
             try refuseNewerCheckpoints(than: loaded, from: url)
             checkpoint = loaded
         }
-        guard let checkpoint else { return (options.settings, nil, nil) }
+        guard let checkpoint else { return (freshSettings(), nil, nil) }
         let state: TrainingState
         do { state = try JSONDecoder().decode(TrainingState.self, from: checkpoint.state) } catch {
             throw CheckpointError.corrupt(path: checkpoint.directory.path, reason: "state.json does not decode (\(error))")
@@ -37,6 +38,8 @@ extension Pretrainer {
         if !mismatches.isEmpty {
             throw TrainingError.incompatibleResume(run: run, reason: "these differ from the run being resumed: \(mismatches.joined(separator: "; ")). Drop them to continue the run as it was (--batch is per rank: the global batch must stay the same), or start a new --run")
         }
+        if isCoordinator, let warning = SgemmLibrary.resumeWarning(saved: settings.sgemmLibrary) { Log.info(warning) }
+        settings.sgemmLibrary = SgemmLibrary.current.rawValue
         settings.checkpointEvery = asked.checkpointEvery
         settings.checkpointMinutes = asked.checkpointMinutes
         settings.keepCheckpoints = asked.keepCheckpoints
@@ -57,6 +60,13 @@ extension Pretrainer {
             throw TrainingError.incompatibleResume(run: run, reason: "the checkpoint is at step \(state.step), past --steps \(settings.steps)")
         }
         return (settings, state, checkpoint)
+    }
+
+    /// The asked settings for a new run, with this process's product library recorded.
+    func freshSettings() -> TrainingSettings {
+        var settings = options.settings
+        settings.sgemmLibrary = SgemmLibrary.current.rawValue
+        return settings
     }
 
     /// Resuming into a run directory that holds checkpoints after the loaded step would interleave

@@ -47,6 +47,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var validationClips: Int = 16
     /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
     public var precision: MatrixPrecision?
+    /// The library the fp32 products ran on when the run last started or resumed
+    /// (`SgemmLibrary.rawValue`; nil in runs made before it was recorded).
+    public var sgemmLibrary: String?
 
     /// The precision in force: `precision`, fp32 when unset.
     public var matrixPrecision: MatrixPrecision { precision ?? .fp32 }
@@ -100,5 +103,6 @@ extension TrainingSettings {
         validationEvery = try c.decodeIfPresent(Int.self, forKey: .validationEvery)
         validationClips = try c.decodeIfPresent(Int.self, forKey: .validationClips) ?? defaults.validationClips
         precision = try c.decodeIfPresent(MatrixPrecision.self, forKey: .precision)
+        sgemmLibrary = try c.decodeIfPresent(String.self, forKey: .sgemmLibrary)
     }
 }

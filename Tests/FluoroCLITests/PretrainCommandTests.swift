@@ -1,4 +1,4 @@
-import FluoroTensor
+@testable import FluoroTensor
 import Foundation
 import Testing
 
@@ -126,6 +126,28 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming") && resumed.stderr.contains("from step 8"))
         #expect(try Self.parameters(dir, run: "split") == Self.parameters(dir, run: "whole"))
+    }
+
+    /// A run records the library its fp32 products ran on; resumed under the other one it goes on,
+    /// with a warning that names the setting that would continue it exactly.
+    @Test func resumeUnderAnotherProductLibraryWarns() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = FluoroBinary.cleanEnvironment
+        env["FLUORO_SGEMM"] = "openblas"
+        let first = try FluoroBinary.run(Self.pretrainArguments(dir, run: "run", steps: 4, batch: 2, extra: ["--checkpoint-every", "2"]),
+                                         environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        env["FLUORO_SGEMM"] = "onednn"
+        let resumed = try FluoroBinary.run(Self.pretrainArguments(dir, run: "run", steps: 6, batch: 2, extra: ["--resume", "latest"]),
+                                           environment: env)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let onednn = DNNLMatmul.engine != nil  // else FLUORO_SGEMM=onednn falls back to OpenBLAS: nothing changed, no warning
+        #expect(resumed.stderr.contains("FLUORO_SGEMM=openblas to continue it exactly") == onednn, "\(resumed.stderr)")
+        env["FLUORO_SGEMM"] = "openblas"  // back to the recorded one (now onednn): the warning again, the other way
+        let again = try FluoroBinary.run(Self.pretrainArguments(dir, run: "run", steps: 8, batch: 2, extra: ["--resume", "latest"]),
+                                         environment: env)
+        #expect(again.status == 0 && again.stderr.contains("FLUORO_SGEMM=onednn") == onednn, "\(again.stderr)")
     }
 
     /// A 2-rank run resumed on 1 rank (same global batch) continues the sample stream without gaps.

@@ -185,3 +185,14 @@ private func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tr
         }
     }
 }
+
+/// Runs record the fp32 products' library; resuming under another one warns and says how to continue exactly.
+@Suite struct SgemmLibraryResumeTests {
+    @Test func resumingUnderAnotherLibraryWarns() {
+        #expect(SgemmLibrary.resumeWarning(saved: SgemmLibrary.current.rawValue) == nil)
+        #expect(SgemmLibrary.resumeWarning(saved: nil) == nil)  // runs from before it was recorded
+        let other: SgemmLibrary = SgemmLibrary.current == .onednn ? .openblas : .onednn
+        let warning = SgemmLibrary.resumeWarning(saved: other.rawValue)
+        #expect(warning?.contains("FLUORO_SGEMM=\(other.rawValue)") == true)
+    }
+}

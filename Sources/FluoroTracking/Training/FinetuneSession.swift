@@ -79,13 +79,16 @@ extension Finetuner {
                                                                state: FinetuneState.self, kind: "a fine-tuning state") else {
             var settings = options.settings
             settings.ranks = communicator.size
+            settings.sgemmLibrary = SgemmLibrary.current.rawValue
             return (settings, nil, nil)
         }
         if let asked = options.explicitPrecision, asked != state.settings.matrixPrecision {
             throw TrainingError.incompatibleResume(run: options.run.path, reason: "--precision \(asked) differs from the run's \(state.settings.matrixPrecision); drop it to continue the run as it was, or start a new --run")
         }
-        let settings = try state.settings.resumed(at: state.step, steps: options.steps, checkpointEvery: options.settings.checkpointEvery,
+        var settings = try state.settings.resumed(at: state.step, steps: options.steps, checkpointEvery: options.settings.checkpointEvery,
                                                   ranks: communicator.size, run: options.run.path)
+        if isCoordinator, let warning = SgemmLibrary.resumeWarning(saved: settings.sgemmLibrary) { Log.info(warning) }
+        settings.sgemmLibrary = SgemmLibrary.current.rawValue
         return (settings, state, checkpoint)
     }
 

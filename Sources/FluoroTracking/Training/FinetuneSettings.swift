@@ -36,6 +36,9 @@ public struct FinetuneSettings: Codable, Equatable, Sendable, ResumableSettings 
     public var clipGradientNorm: Float?
     /// The matrix products' input precision (nil in runs made before bf16 existed: fp32).
     public var precision: MatrixPrecision?
+    /// The library the fp32 products ran on when the run last started or resumed
+    /// (`SgemmLibrary.rawValue`; nil in runs made before it was recorded).
+    public var sgemmLibrary: String?
 
     /// The precision in force: `precision`, fp32 when unset.
     public var matrixPrecision: MatrixPrecision { precision ?? .fp32 }
