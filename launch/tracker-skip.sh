@@ -11,6 +11,8 @@
 #   yl2     markers, 8000 steps, seed 2; ytl2: the tip, 8000 steps, seed 2
 #   ys1,ys2 y1's recipe from scratch (no pretrained encoder; the encoder still at 0.2 x the rate),
 #           seeds 1 and 2: does the pretraining matter to this recipe? y4, ys3: seed 3 of both
+#   yf1,yf2 y1's recipe from a FIMAE encoder (the demo's pretraining with wVes 0: same data, seed,
+#           1000 steps on 2 ranks), seeds 1 and 2: does the vesselness decoder matter?
 # evaluated on the demo's 4 held-out runs, the 16 new ones (seed 7) and 48 more (seed 11), the
 # last two per frame with the still baseline and compared run by run (launch/paired_report.py),
 # beside launch/tracker-codes.sh's c1 when it ran with the same --out.
@@ -43,7 +45,17 @@ run yl2 2 skipcodes 8000 & TRACKER_TASK=tip run ytl2 2 skipcodes 8000 & wait_all
 echo "[skip] 6. ys1, ys2, ys3: y1's recipe from scratch, seeds 1-3, and y4: seed 3 pretrained"
 run ys1 1 skipcodes 4000 scratch & run ys2 2 skipcodes 4000 scratch & wait_all
 run y4 3 skipcodes 4000 & run ys3 3 skipcodes 4000 scratch & wait_all
-evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3
+echo "[skip] 7. the FIMAE arm: the demo's pretraining with wVes 0, then yf1 and yf2"
+fimae="$out/encoder-fimae-demo.safetensors"
+if [ ! -f "$fimae" ]; then
+  echo '{"wVes": 0}' > "$out/fimae-demo.json"
+  resume=(); [ -d "$out/pretrain-fimae-demo/checkpoints" ] && resume=(--resume latest)
+  FLUORO="$FLUORO" bash launch/local.sh 2 pretrain --shards "$demo/synthetic" --run "$out/pretrain-fimae-demo" --preset bench \
+    --config "$out/fimae-demo.json" --steps 1000 --batch 4 --lr 0.05 --seed 0 --checkpoint-every 250 --log-every 100 "${resume[@]}"
+  "$FLUORO" export --run "$out/pretrain-fimae-demo" --out "$fimae"
+fi
+run yf1 1 skipcodes 4000 "$fimae" & run yf2 2 skipcodes 4000 "$fimae" & wait_all
+evaluate_runs y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3 yf1 yf2
 TRACKER_TASK=tip evaluate_runs yt1 yt2 ytl2
 learning_curve "$out/ycurve" y1 yl1
 
@@ -61,8 +73,8 @@ report() {
     python3 launch/paired_report.py "${files[@]}" | tee "$out/skip-paired-$task-$set.md"
   done
 }
-markers=(y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3)
+markers=(y1 z1 y2 yn1 y3 yl1 yl2 ys1 ys2 y4 ys3 yf1 yf2)
 [ -f "$out/c1.done" ] && markers=(c1 "${markers[@]}")
 report markers "${markers[@]}"
 report tip yt1 yt2 ytl2
-echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yl2,ys1,ys2,y4,ys3,yt1,yt2,ytl2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
+echo "[skip] done: $out/ev-{y1,z1,y2,yn1,y3,yl1,yl2,ys1,ys2,y4,ys3,yf1,yf2,yt1,yt2,ytl2}-*.json, $out/ycurve/, $out/skip-paired-*.md"
