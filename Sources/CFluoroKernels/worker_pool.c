@@ -2,7 +2,8 @@
 // and up to `workers` persistent threads; a worker that finished a loop spins on the loop counter
 // for a short while (the next loop of a training step usually follows within microseconds) before
 // it sleeps on a condition variable. GCD's concurrentPerform woke a parked thread for every loop,
-// about 20-30 us per loop on the 2-core VM this was measured on (docs/BENCHMARKS.md, stop 22).
+// 25-36 us per loop on the 2-core VM this was measured on (launch/bench-loop-handoff.swift,
+// docs/BENCHMARKS.md, stop 22).
 #include "fluoro_kernels.h"
 #include <pthread.h>
 #include <sched.h>
@@ -18,7 +19,7 @@
 
 enum {
     FK_MAX_WORKERS = 255,
-    FK_SPIN_ROUNDS = 1 << 13,  // a worker's wait for the next loop before it sleeps: 8192 pauses, ~0.1-0.4 ms
+    FK_SPIN_ROUNDS = 1 << 13,  // a worker's wait for the next loop before it sleeps: 8192 pauses, 108 us here (launch/bench-pause.c)
     FK_WAIT_SPINS = 1 << 12,   // the caller's spins on unfinished workers before it yields the core between checks
 };
 

@@ -1,10 +1,11 @@
 import CFluoroKernels
 
 /// `Parallel`'s loops on CFluoroKernels' persistent worker threads (`fk_pool_run`): workers spin
-/// briefly between loops instead of parking, so a loop costs about a microsecond to hand out
-/// rather than the tens GCD's `concurrentPerform` spent waking a thread (docs/BENCHMARKS.md,
-/// stop 22). Used when the pool has exactly `Parallel.threads - 1` workers (`Parallel.configure`
-/// starts them); otherwise, or for a loop started inside a loop, the caller falls back to GCD.
+/// briefly between loops instead of parking, so a worker still spinning takes the next loop
+/// without being woken — GCD's `concurrentPerform` spent 25-36 us per loop waking one
+/// (launch/bench-loop-handoff.swift, docs/BENCHMARKS.md stop 22). Used when the pool has exactly
+/// `Parallel.threads - 1` workers (`Parallel.configure` starts them); otherwise, or for a loop
+/// started inside a loop, the caller falls back to GCD.
 @usableFromInline
 enum WorkerPool {
     struct Context {
@@ -24,8 +25,8 @@ enum WorkerPool {
             var context = Context(body: body, precision: MatrixPrecision.threadOverride)
             return withUnsafeMutablePointer(to: &context) { pointer in
                 fk_pool_run(count, { raw, index in
+                    // Flush-to-zero is already set: workers set it when they start, the caller in forEach/chunks.
                     let context = raw!.assumingMemoryBound(to: Context.self).pointee
-                    Parallel.prepareThread()
                     MatrixPrecision.withOverride(context.precision) { context.body(index) }
                 }, pointer) != 0
             }

@@ -77,7 +77,8 @@ import Testing
         let pw = GradientCheck.random(D * D, &rng), pb = GradientCheck.random(D, &rng)
         let r = GradientCheck.random(B * N * D, &rng), out = FloatBuffer(count: B * N * D)
         let cQkv = FloatBuffer(count: B * N * 3 * D), probs = FloatBuffer(count: B * H * N * N), att = FloatBuffer(count: B * N * D)
-        let cache = SelfAttention.Cache(qkv: cQkv.pointer, probs: probs.pointer, attended: att.pointer)
+        let qkvBias = FloatBuffer(count: 3 * D)
+        let cache = SelfAttention.Cache(qkv: cQkv.pointer, probs: probs.pointer, attended: att.pointer, qkvBias: qkvBias.pointer)
         let weights = SelfAttention.Weights(qkv: qkv.pointer, qBias: qb.pointer, vBias: vb.pointer,
                                             projWeight: pw.pointer, projBias: pb.pointer)
         func loss() -> Double {
@@ -110,7 +111,8 @@ import Testing
         let r = GradientCheck.random(B * Nq * D, &rng), out = FloatBuffer(count: B * Nq * D)
         let cq = FloatBuffer(count: B * Nq * D), ckv = FloatBuffer(count: B * Nk * 2 * D)
         let probs = FloatBuffer(count: B * H * Nq * Nk), att = FloatBuffer(count: B * Nq * D)
-        let cache = CrossAttention.Cache(q: cq.pointer, kv: ckv.pointer, probs: probs.pointer, attended: att.pointer)
+        let kvBias = FloatBuffer(count: 2 * D)
+        let cache = CrossAttention.Cache(q: cq.pointer, kv: ckv.pointer, probs: probs.pointer, attended: att.pointer, kvBias: kvBias.pointer)
         let weights = CrossAttention.Weights(q: wq.pointer, kv: wkv.pointer, qBias: qb.pointer, vBias: vb.pointer,
                                              projWeight: pw.pointer, projBias: pb.pointer)
         func loss() -> Double {

@@ -13,10 +13,11 @@ public enum CrossAttention {
 
     /// Activations kept for backward: q [B, Nq, D], kv [B, Nk, 2D], probs [B, H, Nq, Nk], attended [B, Nq, D].
     public struct Cache {
-        public var q, kv, probs, attended: UnsafeMutablePointer<Float>
+        /// kvBias: [2D], the kv product's bias [0, v_bias] (written by forward).
+        public var q, kv, probs, attended, kvBias: UnsafeMutablePointer<Float>
         public init(q: UnsafeMutablePointer<Float>, kv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                    attended: UnsafeMutablePointer<Float>) {
-            self.q = q; self.kv = kv; self.probs = probs; self.attended = attended
+                    attended: UnsafeMutablePointer<Float>, kvBias: UnsafeMutablePointer<Float>) {
+            self.q = q; self.kv = kv; self.probs = probs; self.attended = attended; self.kvBias = kvBias
         }
     }
 
@@ -39,8 +40,8 @@ public enum CrossAttention {
                                context y: UnsafePointer<Float>, weights w: Weights,
                                batch B: Int, queryTokens Nq: Int, contextTokens Nk: Int, width D: Int, heads H: Int) {
         Linear.forward(out: cache.q, input: x, weight: w.q, bias: w.qBias, rows: B * Nq, inFeatures: D, outFeatures: D)
-        var bias = [Float](repeating: 0, count: 2 * D)  // [0, v_bias]
-        bias.withUnsafeMutableBufferPointer { ($0.baseAddress! + D).update(from: w.vBias, count: D) }
+        let bias = cache.kvBias  // [0, v_bias]
+        bias.update(repeating: 0, count: D); (bias + D).update(from: w.vBias, count: D)
         ParallelGEMM.sgemm(transB: true, m: B * Nk, n: 2 * D, k: D, a: y, b: w.kv, c: cache.kv, bias: bias)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.q, k: cache.kv, v: cache.kv + D,
                               shape: coreShape(B: B, Nq: Nq, Nk: Nk, D: D, H: H))

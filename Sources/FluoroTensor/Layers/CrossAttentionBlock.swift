@@ -39,6 +39,8 @@ public enum CrossAttentionBlock {
         /// normQ, attended, x2, norm2: [M, D]; normKv: [Mc, D]; means/rstds per row; q: [M, D];
         /// kv: [Mc, 2D]; probs: [B, H, Nq, Nk]; fc1 (GELU' after forward), gelu: [M, 4D].
         public let normQ, meanQ, rstdQ, normKv, meanKv, rstdKv, q, kv, probs, attended, x2, norm2, mean2, rstd2, fc1, gelu: FloatBuffer
+        /// The kv product's bias [2D], rebuilt from the weights each forward.
+        let kvBias: FloatBuffer
         public init(_ s: Shape) {
             let M = s.rows, Mc = s.contextRows, D = s.width
             normQ = FloatBuffer(count: M * D); meanQ = FloatBuffer(count: M); rstdQ = FloatBuffer(count: M)
@@ -48,8 +50,11 @@ public enum CrossAttentionBlock {
             attended = FloatBuffer(count: M * D); x2 = FloatBuffer(count: M * D)
             norm2 = FloatBuffer(count: M * D); mean2 = FloatBuffer(count: M); rstd2 = FloatBuffer(count: M)
             fc1 = FloatBuffer(count: M * s.hidden); gelu = FloatBuffer(count: M * s.hidden)
+            kvBias = FloatBuffer(count: 2 * D)
         }
-        var cache: CrossAttention.Cache { .init(q: q.pointer, kv: kv.pointer, probs: probs.pointer, attended: attended.pointer) }
+        var cache: CrossAttention.Cache {
+            .init(q: q.pointer, kv: kv.pointer, probs: probs.pointer, attended: attended.pointer, kvBias: kvBias.pointer)
+        }
         var mlpCache: MLPBranch.Cache { .init(norm: norm2.pointer, mean: mean2.pointer, rstd: rstd2.pointer, fc1: fc1.pointer, gelu: gelu.pointer) }
     }
 

@@ -13,10 +13,12 @@ public enum SelfAttention {
 
     /// Activations kept for backward.
     public struct Cache {
-        /// qkv: [B, N, 3D]; probs: [B, H, N, N]; attended: [B, N, D].
-        public var qkv, probs, attended: UnsafeMutablePointer<Float>
-        public init(qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>) {
-            self.qkv = qkv; self.probs = probs; self.attended = attended
+        /// qkv: [B, N, 3D]; probs: [B, H, N, N]; attended: [B, N, D]; qkvBias: [3D], the product's
+        /// bias [q_bias, 0, v_bias] (written by forward).
+        public var qkv, probs, attended, qkvBias: UnsafeMutablePointer<Float>
+        public init(qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>,
+                    qkvBias: UnsafeMutablePointer<Float>) {
+            self.qkv = qkv; self.probs = probs; self.attended = attended; self.qkvBias = qkvBias
         }
     }
 
@@ -37,10 +39,8 @@ public enum SelfAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, cache: Cache, input: UnsafePointer<Float>,
                                weights w: Weights, batch B: Int, tokens N: Int, width D: Int, heads H: Int) {
         let M = B * N
-        var bias = [Float](repeating: 0, count: 3 * D)  // [q_bias, 0, v_bias]
-        bias.withUnsafeMutableBufferPointer { b in
-            b.baseAddress!.update(from: w.qBias, count: D); (b.baseAddress! + 2 * D).update(from: w.vBias, count: D)
-        }
+        let bias = cache.qkvBias  // [q_bias, 0, v_bias]
+        bias.update(from: w.qBias, count: D); (bias + D).update(repeating: 0, count: D); (bias + 2 * D).update(from: w.vBias, count: D)
         ParallelGEMM.sgemm(transB: true, m: M, n: 3 * D, k: D, a: input, b: w.qkv, c: cache.qkv, bias: bias)
         AttentionCore.forward(out: cache.attended, probs: cache.probs, q: cache.qkv, k: cache.qkv + D,
                               v: cache.qkv + 2 * D, shape: coreShape(B: B, N: N, D: D, H: H))

@@ -36,6 +36,8 @@ public enum TransformerBlock {
         /// norm1, x2, norm2: [M, D]; mean/rstd: [M]; qkv: [M, 3D]; probs: [B, H, N, N];
         /// attended: [M, D]; fc1 (GELU' of the fc1 output, after forward), gelu: [M, 4D].
         public let norm1, mean1, rstd1, qkv, probs, attended, x2, norm2, mean2, rstd2, fc1, gelu: FloatBuffer
+        /// The qkv product's bias [3D], rebuilt from the weights each forward.
+        let qkvBias: FloatBuffer
         public init(_ s: Shape) {
             let M = s.rows, D = s.width
             norm1 = FloatBuffer(count: M * D); mean1 = FloatBuffer(count: M); rstd1 = FloatBuffer(count: M)
@@ -43,8 +45,11 @@ public enum TransformerBlock {
             attended = FloatBuffer(count: M * D); x2 = FloatBuffer(count: M * D)
             norm2 = FloatBuffer(count: M * D); mean2 = FloatBuffer(count: M); rstd2 = FloatBuffer(count: M)
             fc1 = FloatBuffer(count: M * s.hidden); gelu = FloatBuffer(count: M * s.hidden)
+            qkvBias = FloatBuffer(count: 3 * D)
         }
-        var attentionCache: SelfAttention.Cache { .init(qkv: qkv.pointer, probs: probs.pointer, attended: attended.pointer) }
+        var attentionCache: SelfAttention.Cache {
+            .init(qkv: qkv.pointer, probs: probs.pointer, attended: attended.pointer, qkvBias: qkvBias.pointer)
+        }
         var mlpCache: MLPBranch.Cache { .init(norm: norm2.pointer, mean: mean2.pointer, rstd: rstd2.pointer, fc1: fc1.pointer, gelu: gelu.pointer) }
     }
 
